@@ -1,0 +1,1 @@
+//! Typed BlazeMeter API v4 client and the load splitter (see `../shared/docs/bzm-api.md`).
