@@ -43,3 +43,82 @@ pub struct Sample {
     /// Number of the connection lane / virtual user that ran it (JTL `threadName` `vajra 1-<n>`).
     pub thread: u32,
 }
+
+/// A response code as the sinks see it: a number from our own runs, free text from a JTL file
+/// (`Non HTTP response code: java.net.SocketTimeoutException`, `408`, …).
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum ResponseCode<'a> {
+    Status(u16),
+    Text(&'a str),
+}
+
+impl std::fmt::Display for ResponseCode<'_> {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        match self {
+            ResponseCode::Status(code) => write!(f, "{code}"),
+            ResponseCode::Text(text) => f.write_str(text),
+        }
+    }
+}
+
+/// A borrowed, source-neutral view of one sample. Our own [`Sample`]s and rows read back from
+/// any JTL file both become an `Observation`, so statistics are computed by one code path
+/// whatever the source.
+#[derive(Debug, Clone, Copy, PartialEq)]
+pub struct Observation<'a> {
+    pub timestamp_ms: u64,
+    pub label: &'a str,
+    pub elapsed_us: u64,
+    pub latency_us: u64,
+    pub connect_us: u64,
+    /// Only our own runs know the service time; JTL files from other tools do not.
+    pub service_us: Option<u64>,
+    pub bytes_received: u64,
+    pub bytes_sent: u64,
+    pub success: bool,
+    pub response_code: ResponseCode<'a>,
+    pub response_message: &'a str,
+    pub failure_message: &'a str,
+    pub active_threads: u32,
+    pub url: &'a str,
+}
+
+impl Sample {
+    /// The JTL `responseCode` text for a transport error, or the status number.
+    pub fn response_code(&self) -> ResponseCode<'_> {
+        match &self.outcome {
+            Outcome::Http(status) => ResponseCode::Status(*status),
+            Outcome::Transport { kind, .. } => ResponseCode::Text(kind),
+        }
+    }
+
+    /// The JTL `responseMessage`: the HTTP reason phrase, or the transport error's cause.
+    pub fn response_message(&self) -> &str {
+        match &self.outcome {
+            Outcome::Http(status) => http::StatusCode::from_u16(*status)
+                .ok()
+                .and_then(|s| s.canonical_reason())
+                .unwrap_or(""),
+            Outcome::Transport { message, .. } => message,
+        }
+    }
+
+    pub fn observation(&self) -> Observation<'_> {
+        Observation {
+            timestamp_ms: self.timestamp_ms,
+            label: &self.label,
+            elapsed_us: self.elapsed_us,
+            latency_us: self.latency_us,
+            connect_us: self.connect_us,
+            service_us: Some(self.service_us),
+            bytes_received: self.bytes_received,
+            bytes_sent: self.bytes_sent,
+            success: self.success,
+            response_code: self.response_code(),
+            response_message: self.response_message(),
+            failure_message: self.failure_message.as_deref().unwrap_or(""),
+            active_threads: self.active_threads,
+            url: &self.url,
+        }
+    }
+}
