@@ -7,9 +7,10 @@ use std::sync::Arc;
 pub enum Outcome {
     /// A response with this status code was received.
     Http(u16),
-    /// No response: `kind` is a short stable name (`ConnectionRefused`, `Timeout`, …) written as
-    /// `Non HTTP response code: <kind>`; `message` is the human-readable cause.
-    Transport { kind: &'static str, message: Box<str> },
+    /// No response. `code` is the full JTL response code, a constant such as
+    /// `Non HTTP response code: ConnectionRefused`; `message` is the cause, written as
+    /// `Non HTTP response message: <cause>`.
+    Transport { code: &'static str, message: Box<str> },
 }
 
 /// One request's measurements. Times are microseconds; the JTL writer rounds them to ms.
@@ -88,7 +89,7 @@ impl Sample {
     pub fn response_code(&self) -> ResponseCode<'_> {
         match &self.outcome {
             Outcome::Http(status) => ResponseCode::Status(*status),
-            Outcome::Transport { kind, .. } => ResponseCode::Text(kind),
+            Outcome::Transport { code, .. } => ResponseCode::Text(code),
         }
     }
 
