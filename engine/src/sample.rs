@@ -8,8 +8,9 @@ pub enum Outcome {
     /// A response with this status code was received.
     Http(u16),
     /// No response. `code` is the full JTL response code, a constant such as
-    /// `Non HTTP response code: ConnectionRefused`; `message` is the cause, written as
-    /// `Non HTTP response message: <cause>`.
+    /// `Non HTTP response code: ConnectionRefused`; `message` is the full JTL response message,
+    /// `Non HTTP response message: <cause>`. Both are stored exactly as the JTL carries them, so
+    /// a sample and its JTL row read back give the same [`Observation`].
     Transport { code: &'static str, message: Box<str> },
 }
 
