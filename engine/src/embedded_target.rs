@@ -1,1 +1,163 @@
-//! (in progress)
+//! A small HTTP server on 127.0.0.1 that vajra can start itself (`target: embedded`), so the
+//! quickstart plan shows a real run with no server of the user's own.
+//!
+//! Endpoints, chosen to show the things a load test should reveal:
+//! - `/fast`: answers `ok` at once;
+//! - `/slow`: answers after 20 ms (or `?ms=N`, at most 10 s);
+//! - `/flaky`: every 10th request gets a 500, the rest `ok`;
+//! - `/echo`: answers with the request body;
+//! - anything else: 404.
+
+use std::convert::Infallible;
+use std::net::SocketAddr;
+use std::sync::atomic::{AtomicU64, Ordering};
+use std::sync::Arc;
+use std::time::Duration;
+
+use bytes::Bytes;
+use http::{Request, Response, StatusCode};
+use http_body_util::{BodyExt, Full};
+use hyper::body::Incoming;
+use hyper::server::conn::http1;
+use hyper::service::service_fn;
+use hyper_util::rt::TokioIo;
+use tokio::net::TcpListener;
+use tokio::task::JoinHandle;
+
+/// A running embedded target. The server stops when this is dropped.
+pub struct EmbeddedTarget {
+    addr: SocketAddr,
+    accept_loop: JoinHandle<()>,
+}
+
+impl EmbeddedTarget {
+    /// Starts the server on 127.0.0.1 with an OS-chosen port, on the current tokio runtime.
+    pub async fn start() -> std::io::Result<Self> {
+        let listener = TcpListener::bind(("127.0.0.1", 0)).await?;
+        let addr = listener.local_addr()?;
+        let flaky_counter = Arc::new(AtomicU64::new(0));
+        let accept_loop = tokio::spawn(async move {
+            loop {
+                let Ok((stream, _)) = listener.accept().await else {
+                    continue;
+                };
+                let _ = stream.set_nodelay(true);
+                let counter = flaky_counter.clone();
+                tokio::spawn(async move {
+                    let service = service_fn(move |req| handle(req, counter.clone()));
+                    let _ = http1::Builder::new()
+                        .serve_connection(TokioIo::new(stream), service)
+                        .await;
+                });
+            }
+        });
+        Ok(EmbeddedTarget { addr, accept_loop })
+    }
+
+    pub fn addr(&self) -> SocketAddr {
+        self.addr
+    }
+
+    /// `http://127.0.0.1:PORT`, the base URL plans with `target: embedded` are joined to.
+    pub fn base_url(&self) -> String {
+        format!("http://{}", self.addr)
+    }
+}
+
+impl Drop for EmbeddedTarget {
+    fn drop(&mut self) {
+        self.accept_loop.abort();
+    }
+}
+
+async fn handle(
+    req: Request<Incoming>,
+    flaky_counter: Arc<AtomicU64>,
+) -> Result<Response<Full<Bytes>>, Infallible> {
+    let response = match req.uri().path() {
+        "/fast" => text(StatusCode::OK, "ok"),
+        "/slow" => {
+            let ms = query_param(req.uri().query(), "ms")
+                .and_then(|v| v.parse::<u64>().ok())
+                .unwrap_or(20)
+                .min(10_000);
+            tokio::time::sleep(Duration::from_millis(ms)).await;
+            text(StatusCode::OK, "ok")
+        }
+        "/flaky" => {
+            let n = flaky_counter.fetch_add(1, Ordering::Relaxed) + 1;
+            if n % 10 == 0 {
+                text(StatusCode::INTERNAL_SERVER_ERROR, "flaky failure")
+            } else {
+                text(StatusCode::OK, "ok")
+            }
+        }
+        "/echo" => {
+            let body = req
+                .into_body()
+                .collect()
+                .await
+                .map(|b| b.to_bytes())
+                .unwrap_or_default();
+            Response::new(Full::new(body))
+        }
+        _ => text(StatusCode::NOT_FOUND, "not found"),
+    };
+    Ok(response)
+}
+
+fn text(status: StatusCode, body: &'static str) -> Response<Full<Bytes>> {
+    let mut response = Response::new(Full::new(Bytes::from_static(body.as_bytes())));
+    *response.status_mut() = status;
+    response
+}
+
+fn query_param<'a>(query: Option<&'a str>, name: &str) -> Option<&'a str> {
+    query?
+        .split('&')
+        .filter_map(|pair| pair.split_once('='))
+        .find_map(|(k, v)| (k == name).then_some(v))
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use crate::http::{Connection, PreparedRequest};
+    use http::{HeaderMap, Method};
+
+    async fn get(conn: &mut Connection, url: &str) -> (u16, Bytes) {
+        let request = PreparedRequest {
+            method: Method::GET,
+            uri: url.parse().unwrap(),
+            headers: HeaderMap::new(),
+            body: Bytes::new(),
+            timeout: Duration::from_secs(5),
+            keep_body: true,
+        };
+        let exchange = conn.exchange(&request).await.unwrap();
+        (exchange.status, exchange.body.unwrap())
+    }
+
+    #[tokio::test]
+    async fn endpoints_answer_as_documented_over_one_kept_alive_connection() {
+        let target = EmbeddedTarget::start().await.unwrap();
+        let base = target.base_url();
+        let mut conn = Connection::default();
+        assert_eq!(
+            get(&mut conn, &format!("{base}/fast")).await,
+            (200, "ok".into())
+        );
+        assert_eq!(get(&mut conn, &format!("{base}/nope")).await.0, 404);
+        let started = std::time::Instant::now();
+        assert_eq!(get(&mut conn, &format!("{base}/slow?ms=30")).await.0, 200);
+        assert!(started.elapsed() >= Duration::from_millis(30));
+        let flaky: Vec<u16> = {
+            let mut codes = Vec::new();
+            for _ in 0..20 {
+                codes.push(get(&mut conn, &format!("{base}/flaky")).await.0);
+            }
+            codes
+        };
+        assert_eq!(flaky.iter().filter(|&&c| c == 500).count(), 2);
+    }
+}

@@ -11,7 +11,10 @@ pub enum Outcome {
     /// `Non HTTP response code: ConnectionRefused`; `message` is the full JTL response message,
     /// `Non HTTP response message: <cause>`. Both are stored exactly as the JTL carries them, so
     /// a sample and its JTL row read back give the same [`Observation`].
-    Transport { code: &'static str, message: Box<str> },
+    Transport {
+        code: &'static str,
+        message: Box<str>,
+    },
 }
 
 /// One request's measurements. Times are microseconds; the JTL writer rounds them to ms.
