@@ -86,7 +86,7 @@ async fn handle(
         }
         "/flaky" => {
             let n = flaky_counter.fetch_add(1, Ordering::Relaxed) + 1;
-            if n % 10 == 0 {
+            if n.is_multiple_of(10) {
                 text(StatusCode::INTERNAL_SERVER_ERROR, "flaky failure")
             } else {
                 text(StatusCode::OK, "ok")
