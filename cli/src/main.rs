@@ -1,1 +1,38 @@
-fn main() {}
+//! The `vajra` command: `run` a plan locally (more subcommands join as they are built).
+//!
+//! Exit codes follow Taurus: 0 ok, 1 error, 2 interrupted, 3 failure criteria met.
+
+mod exit;
+mod load_flags;
+mod progress;
+mod run;
+mod signals;
+
+use std::process::ExitCode;
+
+use clap::{Parser, Subcommand};
+
+#[derive(Parser)]
+#[command(
+    name = "vajra",
+    version,
+    about = "Open-model load testing with exact numbers, locally, in CI or on BlazeMeter"
+)]
+struct Cli {
+    #[command(subcommand)]
+    command: Command,
+}
+
+#[derive(Subcommand)]
+enum Command {
+    /// Run a test plan and write results.jtl, summary.json and a console summary.
+    Run(run::RunArgs),
+}
+
+fn main() -> ExitCode {
+    let cli = Cli::parse();
+    let code = match cli.command {
+        Command::Run(args) => run::execute(args),
+    };
+    code.into()
+}

@@ -1,0 +1,26 @@
+//! Exit codes, as Taurus defines them, and how errors reach the user.
+
+use std::process::ExitCode;
+
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum Exit {
+    Ok = 0,
+    Error = 1,
+    Interrupted = 2,
+    FailureCriteria = 3,
+}
+
+impl From<Exit> for ExitCode {
+    fn from(exit: Exit) -> Self {
+        ExitCode::from(exit as u8)
+    }
+}
+
+/// Prints an error the way every subcommand does: one `error:` line, the cause chain after it.
+pub fn report_error(error: &anyhow::Error) -> Exit {
+    eprintln!("error: {error}");
+    for cause in error.chain().skip(1) {
+        eprintln!("  caused by: {cause}");
+    }
+    Exit::Error
+}

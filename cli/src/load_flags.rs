@@ -1,0 +1,100 @@
+//! Load flags: every key of a plan's `load:` section as a command-line flag. Flags given
+//! override the plan key by key, so a plan needs no `load:` section at all.
+
+use clap::Args;
+use vajra_engine::plan::LoadSpec;
+
+#[derive(Args, Debug, Default, Clone)]
+#[command(next_help_heading = "Load (overrides the plan's load section)")]
+pub struct LoadFlags {
+    /// Load pattern: static, ramp, ramp-sustain, step, sine, spike.
+    #[arg(long, value_name = "NAME")]
+    pub pattern: Option<String>,
+    /// Target rate (static), or peak rate (ramp, ramp-sustain), in requests per second.
+    #[arg(long)]
+    pub tps: Option<f64>,
+    /// Test duration, e.g. 30s, 5m, 1m30s (sustain time for ramp-sustain is duration − ramp).
+    #[arg(long, value_name = "DURATION")]
+    pub duration: Option<String>,
+    /// Ramp time for ramp and ramp-sustain.
+    #[arg(long, value_name = "DURATION")]
+    pub ramp_duration: Option<String>,
+    /// Steps for the step pattern: "rate:duration,rate:duration", e.g. "50:10s,100:20s".
+    #[arg(long, value_name = "STEPS")]
+    pub steps: Option<String>,
+    /// Mean rate of the sine pattern.
+    #[arg(long)]
+    pub mean_rate: Option<f64>,
+    /// Amplitude of the sine pattern.
+    #[arg(long)]
+    pub amplitude: Option<f64>,
+    /// Period of the sine pattern.
+    #[arg(long, value_name = "DURATION")]
+    pub period: Option<String>,
+    /// Base rate of the spike pattern.
+    #[arg(long)]
+    pub base_rate: Option<f64>,
+    /// Rate during a spike.
+    #[arg(long)]
+    pub spike_rate: Option<f64>,
+    /// Time from one spike's start to the next.
+    #[arg(long, value_name = "DURATION")]
+    pub spike_interval: Option<String>,
+    /// Length of each spike.
+    #[arg(long, value_name = "DURATION")]
+    pub spike_duration: Option<String>,
+    /// Linear warm-up from 0 to the pattern's first rate.
+    #[arg(long, value_name = "DURATION")]
+    pub warmup: Option<String>,
+    /// Linear cool-down from the pattern's last rate to 0.
+    #[arg(long, value_name = "DURATION")]
+    pub cooldown: Option<String>,
+    /// Record results only between warm-up and cool-down.
+    #[arg(long)]
+    pub steady_state_only: bool,
+    /// Bound on requests in flight; arrivals past it are counted as dropped.
+    #[arg(long, value_name = "N")]
+    pub max_in_flight: Option<usize>,
+}
+
+impl LoadFlags {
+    /// The flags as a load section, to overlay on the plan's. The flags go through the same
+    /// deserializer as the plan's `load:` section, so they are checked the same way.
+    pub fn to_spec(&self) -> anyhow::Result<LoadSpec> {
+        use serde_yaml::{Mapping, Value};
+        let mut map = Mapping::new();
+        let mut put = |key: &str, value: Value| {
+            map.insert(Value::String(key.to_string()), value);
+        };
+        let text = |v: &Option<String>| v.clone().map(Value::String);
+        let number = |v: Option<f64>| v.map(|n| Value::Number(n.into()));
+        let entries = [
+            ("pattern", text(&self.pattern)),
+            ("tps", number(self.tps)),
+            ("duration", text(&self.duration)),
+            ("ramp-duration", text(&self.ramp_duration)),
+            ("steps", text(&self.steps)),
+            ("mean-rate", number(self.mean_rate)),
+            ("amplitude", number(self.amplitude)),
+            ("period", text(&self.period)),
+            ("base-rate", number(self.base_rate)),
+            ("spike-rate", number(self.spike_rate)),
+            ("spike-interval", text(&self.spike_interval)),
+            ("spike-duration", text(&self.spike_duration)),
+            ("warmup", text(&self.warmup)),
+            ("cooldown", text(&self.cooldown)),
+            ("steady-state-only", self.steady_state_only.then_some(Value::Bool(true))),
+            (
+                "max-in-flight",
+                self.max_in_flight.map(|n| Value::Number((n as u64).into())),
+            ),
+        ];
+        for (key, value) in entries {
+            if let Some(value) = value {
+                put(key, value);
+            }
+        }
+        serde_yaml::from_value(Value::Mapping(map))
+            .map_err(|e| anyhow::anyhow!("invalid load flag: {e} (see `vajra run --help`)"))
+    }
+}

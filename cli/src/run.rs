@@ -1,0 +1,172 @@
+//! `vajra run`: load the plan, overlay the flags, start the embedded target if asked, run, and
+//! write `results.jtl`, `summary.json` and the console summary into the output directory.
+
+use std::path::{Path, PathBuf};
+use std::time::Duration;
+
+use anyhow::{bail, Context};
+use clap::Args;
+use vajra_engine::embedded_target::EmbeddedTarget;
+use vajra_engine::plan::Plan;
+use vajra_engine::runner::{self, RunReport, RunSettings, StopReason, StopSignal};
+use vajra_engine::stats::RunFacts;
+
+use crate::exit::{report_error, Exit};
+use crate::load_flags::LoadFlags;
+use crate::{progress, signals};
+
+#[derive(Args, Debug)]
+pub struct RunArgs {
+    /// The test plan (YAML).
+    pub plan: PathBuf,
+    /// Output directory [default: ./vajra-results/<timestamp>].
+    #[arg(short, long, value_name = "DIR")]
+    pub out: Option<PathBuf>,
+    /// Start the embedded loopback target and send relative URLs to it.
+    #[arg(long)]
+    pub embedded_target: bool,
+    /// This worker's number, from 0, when a test is split across workers.
+    #[arg(long, default_value_t = 0, value_name = "I")]
+    pub worker_index: u32,
+    /// Number of workers the test (its rate and its data) is split across.
+    #[arg(long, default_value_t = 1, value_name = "N")]
+    pub worker_count: u32,
+    /// Time requests in flight get to finish after a stop request.
+    #[arg(long, default_value = "10s", value_name = "DURATION")]
+    pub drain_timeout: String,
+    /// No live progress display.
+    #[arg(short, long)]
+    pub quiet: bool,
+    /// When stdout is not a terminal, print a plain progress line this often.
+    #[arg(long, default_value = "10s", value_name = "DURATION")]
+    pub progress_every: String,
+    /// Worker threads for the HTTP lanes [default: one per CPU].
+    #[arg(long, value_name = "N")]
+    pub threads: Option<usize>,
+    #[command(flatten)]
+    pub load: LoadFlags,
+}
+
+pub fn execute(args: RunArgs) -> Exit {
+    match run(args) {
+        Ok(exit) => exit,
+        Err(error) => report_error(&error),
+    }
+}
+
+fn run(args: RunArgs) -> anyhow::Result<Exit> {
+    if args.worker_count == 0 || args.worker_index >= args.worker_count {
+        bail!(
+            "--worker-index {} is out of range for --worker-count {}: use 0 ≤ index < count",
+            args.worker_index,
+            args.worker_count
+        );
+    }
+    let plan = Plan::load(&args.plan)?;
+    let load = plan.load.clone().overlay(&args.load.to_spec()?);
+    let profile = load.build()?;
+    let drain_timeout = duration_flag("--drain-timeout", &args.drain_timeout)?;
+    let progress_every = duration_flag("--progress-every", &args.progress_every)?;
+    let out_dir = args.out.clone().unwrap_or_else(default_out_dir);
+    std::fs::create_dir_all(&out_dir)
+        .with_context(|| format!("cannot create the output directory {}", out_dir.display()))?;
+
+    let mut builder = tokio::runtime::Builder::new_multi_thread();
+    if let Some(threads) = args.threads {
+        builder.worker_threads(threads.max(1));
+    }
+    let runtime = builder.enable_all().build().context("cannot start the async runtime")?;
+    let report = runtime.block_on(async {
+        let embedded = if plan.embedded_target || args.embedded_target {
+            Some(
+                EmbeddedTarget::start()
+                    .await
+                    .context("cannot start the embedded target")?,
+            )
+        } else {
+            None
+        };
+        let base_url = embedded
+            .as_ref()
+            .map(EmbeddedTarget::base_url)
+            .or_else(|| plan.base_url.clone());
+        let settings = RunSettings {
+            profile: profile.clone(),
+            worker_index: args.worker_index,
+            worker_count: args.worker_count,
+            max_in_flight: load.max_in_flight.unwrap_or(runner::DEFAULT_MAX_IN_FLIGHT),
+            drain_timeout,
+            jtl_path: out_dir.join("results.jtl"),
+            base_url,
+        };
+        println!(
+            "vajra run {}: {} for {}, worker {}/{}, results in {}",
+            plan.name,
+            profile.describe(),
+            vajra_engine::duration::format_duration(profile.duration()),
+            args.worker_index + 1,
+            args.worker_count,
+            out_dir.display()
+        );
+        let stop = StopSignal::default();
+        signals::watch(&stop);
+        let reporter = progress::reporter(args.quiet, progress_every);
+        anyhow::Ok(runner::run(&plan, settings, stop, reporter).await?)
+    })?;
+    // Lanes may still hold idle keep-alive connections; don't wait for them.
+    runtime.shutdown_timeout(Duration::from_millis(100));
+
+    write_outputs(&out_dir, &report, &profile.describe())?;
+    Ok(match report.stop_reason {
+        Some(StopReason::Interrupted) => Exit::Interrupted,
+        Some(StopReason::Failed) => Exit::Error,
+        _ => Exit::Ok,
+    })
+}
+
+fn write_outputs(out_dir: &Path, report: &RunReport, pattern: &str) -> anyhow::Result<()> {
+    let facts = RunFacts {
+        target_tps: report.target_tps,
+        duration_s: report.duration.as_secs_f64(),
+        dropped: report.dropped,
+        late: report.late,
+        unsent: report.unsent,
+        started_at_ms: report.started_at_ms,
+        pattern: pattern.to_string(),
+        transactions_excluded: true,
+    };
+    let summary = report.stats.summary(&facts);
+    let summary_path = out_dir.join("summary.json");
+    let json = serde_json::to_string_pretty(&summary).context("cannot encode the summary")?;
+    std::fs::write(&summary_path, json + "\n")
+        .with_context(|| format!("cannot write {}", summary_path.display()))?;
+    println!();
+    println!("{}", vajra_engine::stats::render_table(&report.stats.aggregate()));
+    println!(
+        "target {:.1}/s over {:.1}s; dropped {} (in-flight bound), late {} (>{} ms), unsent at stop {}",
+        report.target_tps,
+        report.duration.as_secs_f64(),
+        report.dropped,
+        report.late,
+        runner::LATE_AFTER.as_millis(),
+        report.unsent
+    );
+    if let Some(reason) = report.stop_reason {
+        println!("stopped early: {reason:?}");
+    }
+    println!(
+        "results: {}, {}",
+        report.jtl_path.display(),
+        summary_path.display()
+    );
+    Ok(())
+}
+
+fn duration_flag(flag: &str, value: &str) -> anyhow::Result<Duration> {
+    vajra_engine::duration::parse_duration(value).with_context(|| format!("invalid {flag}"))
+}
+
+fn default_out_dir() -> PathBuf {
+    let stamp = chrono::Local::now().format("%Y%m%d-%H%M%S");
+    PathBuf::from("vajra-results").join(stamp.to_string())
+}

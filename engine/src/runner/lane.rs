@@ -1,0 +1,213 @@
+//! Lanes: the tasks that send requests. In the open model a lane is one connection slot that
+//! takes arrivals from the dispatcher's queue; a lane runs one scenario iteration at a time.
+
+use std::sync::atomic::Ordering;
+use std::sync::Arc;
+use std::time::{Duration, Instant};
+
+use tokio::sync::mpsc;
+
+use super::workload::CompiledRequest;
+use super::{Job, Shared};
+use crate::http::{Connection, Exchange, TransportError};
+use crate::plan::Row;
+use crate::sample::{Outcome, Sample};
+
+/// Arrivals that start this much later than intended are counted as late.
+pub const LATE_AFTER: Duration = Duration::from_millis(10);
+
+/// Takes jobs until the dispatcher is done (the queue closes) or a stop was requested.
+pub async fn open_lane(
+    id: u32,
+    jobs: flume::Receiver<Job>,
+    shared: Arc<Shared>,
+    samples: mpsc::Sender<Sample>,
+) {
+    let mut connection = Connection::default();
+    loop {
+        shared.idle_lanes.fetch_add(1, Ordering::AcqRel);
+        let job = jobs.recv_async().await;
+        shared.idle_lanes.fetch_sub(1, Ordering::AcqRel);
+        let Ok(job) = job else { break };
+        if shared.stopping() {
+            // Queued but never started: it was not issued, so it is counted, not sent.
+            shared.unsent.fetch_add(1, Ordering::Relaxed);
+        } else {
+            run_iteration(id, &job, &mut connection, &shared, &samples).await;
+        }
+        shared.outstanding.fetch_sub(1, Ordering::AcqRel);
+    }
+}
+
+/// Runs the requests of one scenario iteration in order. The first request is measured from
+/// the arrival's intended start; each later one from the end of the previous one plus its
+/// think time, which is when it was meant to start.
+async fn run_iteration(
+    lane: u32,
+    job: &Job,
+    connection: &mut Connection,
+    shared: &Shared,
+    samples: &mpsc::Sender<Sample>,
+) {
+    let scenario = &shared.scenarios[job.scenario];
+    let row = if shared.data.is_some() {
+        match shared.next_row() {
+            Some(row) => row,
+            None => return, // data ran out with on-eof: stop; the stop is already requested
+        }
+    } else {
+        Row::default()
+    };
+    let mut intended = job.intended;
+    for request in &scenario.requests {
+        if intended.saturating_duration_since(Instant::now()) > Duration::ZERO {
+            tokio::time::sleep_until(intended.into()).await;
+        }
+        let sample = execute(lane, job, request, &row, intended, connection, shared).await;
+        let think = request.spec().think_time;
+        intended = Instant::now() + think.unwrap_or_default();
+        if job.record && samples.send(sample).await.is_err() {
+            return;
+        }
+        // A stop ends the iteration after the current request: no new requests are issued.
+        if shared.stopping() || shared.aborting() {
+            return;
+        }
+    }
+}
+
+async fn execute(
+    lane: u32,
+    job: &Job,
+    request: &CompiledRequest,
+    row: &Row,
+    intended: Instant,
+    connection: &mut Connection,
+    shared: &Shared,
+) -> Sample {
+    let timestamp_ms = shared.epoch_ms(intended);
+    let mut sample = Sample {
+        timestamp_ms,
+        elapsed_us: 0,
+        service_us: 0,
+        latency_us: 0,
+        connect_us: 0,
+        label: request.label.clone(),
+        url: request.url_as_written().clone(),
+        outcome: Outcome::Http(0),
+        success: false,
+        failure_message: None,
+        bytes_received: 0,
+        bytes_sent: 0,
+        active_threads: job.active,
+        thread: lane,
+    };
+    let rendered = match request.render(row) {
+        Ok(rendered) => rendered,
+        Err(message) => {
+            sample.outcome = Outcome::Transport {
+                code: "Non HTTP response code: InvalidRequest",
+                message: format!("Non HTTP response message: {message}").into(),
+            };
+            return sample;
+        }
+    };
+    sample.url = rendered.url;
+    sample.bytes_sent = rendered.request.wire_size();
+    let started = Instant::now();
+    if started.duration_since(intended) > LATE_AFTER {
+        shared.late.fetch_add(1, Ordering::Relaxed);
+    }
+    let timeout = rendered.request.timeout;
+    let result = tokio::select! {
+        biased;
+        result = tokio::time::timeout(timeout, connection.exchange(&rendered.request)) => {
+            result.unwrap_or_else(|_| Err(TransportError::timeout(timeout)))
+        }
+        _ = shared.stop.abort.cancelled() => Err(TransportError::cancelled()),
+    };
+    match result {
+        Ok(exchange) => fill_from_exchange(&mut sample, &exchange, intended, request),
+        Err(error) => {
+            let done = Instant::now();
+            sample.elapsed_us = micros(done - intended);
+            sample.service_us = micros(done - started);
+            connection.reset();
+            sample.connect_us = micros(error.connect);
+            sample.outcome = Outcome::Transport {
+                code: error.code,
+                message: error.message.into(),
+            };
+        }
+    }
+    sample
+}
+
+fn fill_from_exchange(
+    sample: &mut Sample,
+    exchange: &Exchange,
+    intended: Instant,
+    request: &CompiledRequest,
+) {
+    sample.elapsed_us = micros(exchange.done_at - intended);
+    sample.service_us = micros(exchange.done_at - exchange.sent_at);
+    sample.latency_us = micros(exchange.first_byte_at - intended);
+    sample.connect_us = micros(exchange.connect);
+    sample.bytes_received = exchange.bytes_received;
+    sample.outcome = Outcome::Http(exchange.status);
+    let assertions = &request.spec().assertions;
+    sample.success = if assertions.status.is_empty() {
+        exchange.status < 400
+    } else {
+        assertions.status.contains(&exchange.status)
+    };
+    if !assertions.status.is_empty() && !sample.success {
+        sample.failure_message = Some(
+            format!(
+                "status {} is not one of the expected {:?}",
+                exchange.status, assertions.status
+            )
+            .into(),
+        );
+        return;
+    }
+    if sample.success {
+        if let Some(missing) = first_missing_text(exchange.body.as_deref(), &assertions.body_contains)
+        {
+            sample.success = false;
+            sample.failure_message =
+                Some(format!("response body does not contain {missing:?}").into());
+        }
+    }
+}
+
+/// The first expected text that the body does not contain.
+fn first_missing_text<'a>(body: Option<&[u8]>, expected: &'a [String]) -> Option<&'a str> {
+    let body = body.unwrap_or_default();
+    expected
+        .iter()
+        .find(|text| !contains(body, text.as_bytes()))
+        .map(String::as_str)
+}
+
+fn contains(haystack: &[u8], needle: &[u8]) -> bool {
+    needle.is_empty() || haystack.windows(needle.len()).any(|w| w == needle)
+}
+
+fn micros(d: Duration) -> u64 {
+    d.as_micros().min(u64::MAX as u128) as u64
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn body_assertions_report_the_first_missing_text() {
+        let expected = vec!["ok".to_string(), "id".to_string()];
+        assert_eq!(first_missing_text(Some(b"ok, id=3"), &expected), None);
+        assert_eq!(first_missing_text(Some(b"ok"), &expected), Some("id"));
+        assert_eq!(first_missing_text(None, &expected), Some("ok"));
+        assert_eq!(first_missing_text(None, &[]), None);
+    }
+}

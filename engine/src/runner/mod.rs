@@ -1,0 +1,358 @@
+//! Runs a plan: the open-model load loop and everything around it.
+//!
+//! Three kinds of workers, joined by two channels:
+//!
+//! ```text
+//! dispatch (thread) ──jobs──► lanes (tokio tasks, one connection each) ──samples──► sink (thread)
+//! ```
+//!
+//! - [`dispatch`] releases arrivals at their intended times and enforces the in-flight bound;
+//! - [`lane`] sends the requests and measures them from the intended start;
+//! - [`sink`] writes the JTL, aggregates statistics and reports progress once a second.
+//!
+//! A [`StopSignal`] ends a run early (Ctrl-C, SIGTERM, the `$GRACEFUL` file): the dispatcher
+//! stops, queued arrivals are counted as unsent, in-flight requests get `drain_timeout` to finish
+//! and are then cancelled (and still recorded), and the sink flushes every row.
+
+mod dispatch;
+mod lane;
+mod sink;
+pub mod workload;
+
+use std::fs::File;
+use std::io::BufWriter;
+use std::path::{Path, PathBuf};
+use std::sync::atomic::{AtomicU64, AtomicU8, AtomicUsize, Ordering};
+use std::sync::Arc;
+use std::time::{Duration, Instant, SystemTime, UNIX_EPOCH};
+
+use tokio_util::sync::CancellationToken;
+
+use crate::jtl::JtlWriter;
+use crate::pattern::LoadProfile;
+use crate::plan::{DataFeed, Plan, Row};
+use crate::schedule::Arrivals;
+use crate::stats::{IntervalSnapshot, Stats};
+pub use dispatch::pick_weighted;
+pub use lane::LATE_AFTER;
+pub use sink::ProgressFn;
+use workload::CompiledScenario;
+
+/// Bound on requests in flight when the plan and flags set none.
+pub const DEFAULT_MAX_IN_FLIGHT: usize = 1000;
+/// How long in-flight requests may finish after a stop request.
+pub const DEFAULT_DRAIN_TIMEOUT: Duration = Duration::from_secs(10);
+/// Samples buffered between lanes and the sink before lanes wait (never dropped).
+const SAMPLE_CHANNEL: usize = 16 * 1024;
+
+/// Why a run ended before its pattern did.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+#[repr(u8)]
+pub enum StopReason {
+    /// Ctrl-C: the user interrupted (exit code 2).
+    Interrupted = 1,
+    /// SIGTERM or the `$GRACEFUL` file: how Taurus asks an engine to stop (exit code 0).
+    Terminated = 2,
+    /// A data set with `on-eof: stop` ran out of rows.
+    DataExhausted = 3,
+    /// The run could not go on (for example the JTL could not be written).
+    Failed = 4,
+}
+
+impl StopReason {
+    fn from_u8(value: u8) -> Option<Self> {
+        [
+            Self::Interrupted,
+            Self::Terminated,
+            Self::DataExhausted,
+            Self::Failed,
+        ]
+        .into_iter()
+        .find(|r| *r as u8 == value)
+    }
+}
+
+/// Asks a running test to stop; cheap to clone and safe to call from signal handlers' tasks.
+#[derive(Clone, Default)]
+pub struct StopSignal {
+    reason: Arc<AtomicU8>,
+    token: CancellationToken,
+    /// Cancels requests in flight instead of waiting for them (a second Ctrl-C, or the drain
+    /// timeout). They are still recorded, as cancelled.
+    abort: CancellationToken,
+}
+
+impl StopSignal {
+    /// Requests a stop; the first reason given wins.
+    pub fn stop(&self, reason: StopReason) {
+        let _ = self
+            .reason
+            .compare_exchange(0, reason as u8, Ordering::AcqRel, Ordering::Acquire);
+        self.token.cancel();
+    }
+
+    pub fn reason(&self) -> Option<StopReason> {
+        StopReason::from_u8(self.reason.load(Ordering::Acquire))
+    }
+
+    pub fn is_stopped(&self) -> bool {
+        self.token.is_cancelled()
+    }
+
+    pub async fn stopped(&self) {
+        self.token.cancelled().await
+    }
+
+    /// Stops (as interrupted, unless a reason was given already) and cancels requests in flight.
+    pub fn abort(&self) {
+        self.stop(StopReason::Interrupted);
+        self.abort.cancel();
+    }
+
+    pub fn is_aborted(&self) -> bool {
+        self.abort.is_cancelled()
+    }
+}
+
+/// How to run: the load and the limits, after the CLI has overlaid its flags on the plan.
+#[derive(Clone)]
+pub struct RunSettings {
+    pub profile: LoadProfile,
+    pub worker_index: u32,
+    pub worker_count: u32,
+    pub max_in_flight: usize,
+    pub drain_timeout: Duration,
+    pub jtl_path: PathBuf,
+    /// Base URL for relative request URLs (the plan's, or the embedded target's).
+    pub base_url: Option<String>,
+}
+
+/// What the live display shows once a second.
+#[derive(Debug, Clone)]
+pub struct Progress {
+    pub elapsed: Duration,
+    pub total: Duration,
+    /// This worker's target rate now.
+    pub target_tps: f64,
+    /// Samples per second over the last interval.
+    pub achieved_tps: f64,
+    /// Response-time p95 over the last interval, ms.
+    pub p95_ms: Option<f64>,
+    /// Errors over the last interval, percent of its samples.
+    pub error_pct: f64,
+    pub in_flight: usize,
+    pub samples: u64,
+    pub dropped: u64,
+}
+
+/// The outcome of a run: totals plus the run-level facts the summary needs.
+pub struct RunReport {
+    pub stats: Stats,
+    pub stop_reason: Option<StopReason>,
+    pub started_at_ms: u64,
+    pub duration: Duration,
+    /// Mean target rate of this worker over the whole profile.
+    pub target_tps: f64,
+    /// Arrivals not sent because `max_in_flight` requests were already outstanding.
+    pub dropped: u64,
+    /// Arrivals queued but not started when a stop came.
+    pub unsent: u64,
+    /// Requests that started more than [`LATE_AFTER`] after their intended time.
+    pub late: u64,
+    pub jtl_path: PathBuf,
+}
+
+/// Errors that prevent a run or make its results unusable.
+#[derive(Debug, thiserror::Error)]
+pub enum RunError {
+    #[error("{0}")]
+    Plan(String),
+    #[error("cannot write results to {path}: {source}")]
+    Output {
+        path: PathBuf,
+        source: std::io::Error,
+    },
+}
+
+/// One queued arrival.
+struct Job {
+    intended: Instant,
+    scenario: usize,
+    record: bool,
+    active: u32,
+}
+
+/// State shared by the dispatcher, the lanes and the sink.
+struct Shared {
+    scenarios: Vec<CompiledScenario>,
+    data: Option<DataFeed>,
+    start: Instant,
+    start_epoch_ms: u64,
+    profile: LoadProfile,
+    worker_count: u32,
+    max_in_flight: usize,
+    idle_lanes: AtomicUsize,
+    outstanding: AtomicUsize,
+    dropped: AtomicU64,
+    unsent: AtomicU64,
+    late: AtomicU64,
+    stop: StopSignal,
+}
+
+impl Shared {
+    fn stopping(&self) -> bool {
+        self.stop.is_stopped()
+    }
+
+    fn aborting(&self) -> bool {
+        self.stop.is_aborted()
+    }
+
+    fn request_stop(&self, reason: StopReason) {
+        self.stop.stop(reason);
+    }
+
+    fn next_row(&self) -> Option<Row> {
+        let row = self.data.as_ref()?.next_row();
+        if row.is_none() {
+            self.request_stop(StopReason::DataExhausted);
+        }
+        row
+    }
+
+    fn scenario_weights(&self) -> Vec<u32> {
+        self.scenarios.iter().map(|s| s.weight).collect()
+    }
+
+    fn epoch_ms(&self, at: Instant) -> u64 {
+        self.start_epoch_ms + at.saturating_duration_since(self.start).as_millis() as u64
+    }
+
+    fn progress(&self, stats: &Stats, interval: &IntervalSnapshot, window: Duration) -> Progress {
+        let elapsed = self.start.elapsed();
+        let window_s = window.as_secs_f64().max(1e-3);
+        Progress {
+            elapsed,
+            total: self.profile.duration(),
+            target_tps: self.profile.rate_at(elapsed.as_secs_f64()) / self.worker_count as f64,
+            achieved_tps: interval.samples as f64 / window_s,
+            p95_ms: interval.p95_ms,
+            error_pct: if interval.samples == 0 {
+                0.0
+            } else {
+                100.0 * interval.errors as f64 / interval.samples as f64
+            },
+            in_flight: self.outstanding.load(Ordering::Relaxed),
+            samples: stats.total_samples(),
+            dropped: self.dropped.load(Ordering::Relaxed),
+        }
+    }
+}
+
+/// Runs `plan` with `settings` until the profile ends or `stop` is signalled.
+pub async fn run(
+    plan: &Plan,
+    settings: RunSettings,
+    stop: StopSignal,
+    progress: ProgressFn,
+) -> Result<RunReport, RunError> {
+    let scenarios =
+        workload::compile(plan, settings.base_url.as_deref()).map_err(RunError::Plan)?;
+    let data = if plan.data.is_empty() {
+        None
+    } else {
+        Some(
+            DataFeed::open(&plan.data, settings.worker_index, settings.worker_count)
+                .map_err(|e| RunError::Plan(e.to_string()))?,
+        )
+    };
+    let jtl = open_jtl(&settings.jtl_path)?;
+
+    let started_at = SystemTime::now();
+    let start = Instant::now();
+    let shared = Arc::new(Shared {
+        scenarios,
+        data,
+        start,
+        start_epoch_ms: started_at
+            .duration_since(UNIX_EPOCH)
+            .unwrap_or_default()
+            .as_millis() as u64,
+        profile: settings.profile.clone(),
+        worker_count: settings.worker_count.max(1),
+        max_in_flight: settings.max_in_flight.max(1),
+        idle_lanes: AtomicUsize::new(0),
+        outstanding: AtomicUsize::new(0),
+        dropped: AtomicU64::new(0),
+        unsent: AtomicU64::new(0),
+        late: AtomicU64::new(0),
+        stop: stop.clone(),
+    });
+
+    let (samples_tx, samples_rx) = tokio::sync::mpsc::channel(SAMPLE_CHANNEL);
+    let mut sink = {
+        let shared = shared.clone();
+        tokio::task::spawn_blocking(move || sink::drain(samples_rx, jtl, shared, progress))
+    };
+    let arrivals = Arrivals::new(
+        settings.profile.clone(),
+        settings.worker_index,
+        settings.worker_count.max(1),
+    );
+    let dispatcher = {
+        let shared = shared.clone();
+        let runtime = tokio::runtime::Handle::current();
+        let steady_only = settings.profile.steady_state_only;
+        tokio::task::spawn_blocking(move || {
+            dispatch::dispatch(arrivals, shared, runtime, samples_tx, steady_only)
+        })
+    };
+    let _ = dispatcher.await;
+
+    // Every lane holds a sample sender, so the sink finishes exactly when the last lane does.
+    let sink_result = tokio::select! {
+        biased;
+        result = &mut sink => result,
+        _ = stop.stopped() => {
+            match tokio::time::timeout(settings.drain_timeout, &mut sink).await {
+                Ok(result) => result,
+                Err(_) => {
+                    stop.abort();
+                    sink.await
+                }
+            }
+        }
+    }
+    .expect("the sink thread does not panic");
+    let duration = start.elapsed();
+
+    if let Some(source) = sink_result.write_error {
+        return Err(RunError::Output {
+            path: settings.jtl_path.clone(),
+            source,
+        });
+    }
+    Ok(RunReport {
+        stats: sink_result.stats,
+        stop_reason: stop.reason(),
+        started_at_ms: shared.start_epoch_ms,
+        duration,
+        target_tps: settings.profile.mean_rate() / settings.worker_count.max(1) as f64,
+        dropped: shared.dropped.load(Ordering::Relaxed),
+        unsent: shared.unsent.load(Ordering::Relaxed),
+        late: shared.late.load(Ordering::Relaxed),
+        jtl_path: settings.jtl_path,
+    })
+}
+
+fn open_jtl(path: &Path) -> Result<JtlWriter<BufWriter<File>>, RunError> {
+    let output_error = |source| RunError::Output {
+        path: path.to_path_buf(),
+        source,
+    };
+    if let Some(dir) = path.parent() {
+        std::fs::create_dir_all(dir).map_err(output_error)?;
+    }
+    let file = File::create(path).map_err(output_error)?;
+    JtlWriter::new(BufWriter::with_capacity(256 * 1024, file)).map_err(output_error)
+}

@@ -1,0 +1,81 @@
+//! The sink: one thread that takes every sample off the hot path, writes its JTL row, adds it
+//! to the statistics, and once a second flushes the JTL and reports progress.
+//!
+//! Lanes only push into a bounded channel; the sink drains it in batches and sleeps briefly
+//! when it is empty, so lanes never pay for waking it.
+
+use std::fs::File;
+use std::io::{BufWriter, Write};
+use std::sync::Arc;
+use std::time::{Duration, Instant};
+
+use tokio::sync::mpsc::{self, error::TryRecvError};
+
+use super::{Progress, Shared};
+use crate::jtl::JtlWriter;
+use crate::sample::Sample;
+use crate::stats::{IntervalStats, Stats};
+
+const IDLE_SLEEP: Duration = Duration::from_millis(2);
+const TICK: Duration = Duration::from_secs(1);
+
+pub type ProgressFn = Box<dyn FnMut(&Progress) + Send>;
+
+/// What the sink hands back when every lane is done.
+pub struct SinkResult {
+    pub stats: Stats,
+    /// The first JTL write error, if any: the run is then stopped and reported as failed.
+    pub write_error: Option<std::io::Error>,
+}
+
+pub fn drain(
+    mut samples: mpsc::Receiver<Sample>,
+    mut jtl: JtlWriter<BufWriter<File>>,
+    shared: Arc<Shared>,
+    mut progress: ProgressFn,
+) -> SinkResult {
+    let mut stats = Stats::default();
+    let mut interval = IntervalStats::default();
+    let mut write_error = None;
+    let mut last_tick = Instant::now();
+    loop {
+        let closed = loop {
+            match samples.try_recv() {
+                Ok(sample) => {
+                    if write_error.is_none() {
+                        if let Err(e) = jtl.write(&sample) {
+                            shared.request_stop(super::StopReason::Failed);
+                            write_error = Some(e);
+                        }
+                    }
+                    let observation = sample.observation();
+                    stats.record(&observation);
+                    interval.record(&observation);
+                }
+                Err(TryRecvError::Empty) => break false,
+                Err(TryRecvError::Disconnected) => break true,
+            }
+        };
+        let now = Instant::now();
+        if closed || now - last_tick >= TICK {
+            if write_error.is_none() {
+                if let Err(e) = jtl.flush() {
+                    write_error = Some(e);
+                }
+            }
+            let window = now - last_tick;
+            last_tick = now;
+            progress(&shared.progress(&stats, &interval.take(), window));
+        }
+        if closed {
+            break;
+        }
+        std::thread::sleep(IDLE_SLEEP);
+    }
+    if write_error.is_none() {
+        if let Err(e) = jtl.into_inner().and_then(|mut w| w.flush()) {
+            write_error = Some(e);
+        }
+    }
+    SinkResult { stats, write_error }
+}

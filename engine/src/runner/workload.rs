@@ -1,0 +1,167 @@
+//! The plan's requests compiled for sending: static requests are prepared once; requests with
+//! `${var}` templates are rendered per iteration from a data row.
+
+use std::sync::Arc;
+use std::time::Duration;
+
+use bytes::Bytes;
+use http::{HeaderMap, HeaderValue, Uri};
+
+use crate::http::PreparedRequest;
+use crate::plan::{Plan, RequestSpec, Row};
+
+/// Request timeout when neither the request nor the plan's defaults set one.
+pub const DEFAULT_TIMEOUT: Duration = Duration::from_secs(30);
+
+/// One request of a scenario, ready to send or to render.
+pub struct CompiledRequest {
+    pub label: Arc<str>,
+    spec: RequestSpec,
+    base_url: Arc<str>,
+    /// Set when no template uses a variable: the request is built once and cloned.
+    prepared: Option<PreparedRequest>,
+    /// The URL as written, for JTL rows of requests that could not even be built.
+    static_url: Arc<str>,
+}
+
+pub struct CompiledScenario {
+    pub name: String,
+    pub weight: u32,
+    pub requests: Vec<CompiledRequest>,
+}
+
+/// A compiled request together with the JTL `URL` text it was sent to.
+pub struct Rendered {
+    pub request: PreparedRequest,
+    pub url: Arc<str>,
+}
+
+impl CompiledRequest {
+    fn new(spec: &RequestSpec, base_url: &Arc<str>) -> Result<Self, String> {
+        let static_url: Arc<str> = Arc::from(spec.url.to_string());
+        let mut compiled = CompiledRequest {
+            label: Arc::from(spec.label.as_str()),
+            spec: spec.clone(),
+            base_url: base_url.clone(),
+            prepared: None,
+            static_url,
+        };
+        let is_static = spec.url.is_static()
+            && spec.headers.iter().all(|(_, t)| t.is_static())
+            && spec.body.as_ref().is_none_or(|b| b.is_static());
+        if is_static {
+            let rendered = compiled.render_from(&Row::default())?;
+            compiled.static_url = rendered.url.clone();
+            compiled.prepared = Some(rendered.request);
+        }
+        Ok(compiled)
+    }
+
+    /// The request for one iteration, rendered with `row` when the request uses variables.
+    pub fn render(&self, row: &Row) -> Result<Rendered, String> {
+        match &self.prepared {
+            Some(request) => Ok(Rendered {
+                request: request.clone(),
+                url: self.static_url.clone(),
+            }),
+            None => self.render_from(row),
+        }
+    }
+
+    /// The URL to report when rendering failed.
+    pub fn url_as_written(&self) -> &Arc<str> {
+        &self.static_url
+    }
+
+    fn render_from(&self, row: &Row) -> Result<Rendered, String> {
+        let mut text = String::new();
+        self.spec.url.render_into(row, &mut text);
+        let url = join_url(&self.base_url, &text);
+        let uri: Uri = url
+            .parse()
+            .map_err(|e| format!("request {:?}: invalid URL {url:?}: {e}", self.spec.label))?;
+        PreparedRequest::check_uri(&uri)
+            .map_err(|e| format!("request {:?}: {e}", self.spec.label))?;
+        let mut headers = HeaderMap::with_capacity(self.spec.headers.len());
+        for (name, template) in &self.spec.headers {
+            text.clear();
+            template.render_into(row, &mut text);
+            let value = HeaderValue::from_str(&text).map_err(|_| {
+                format!(
+                    "request {:?}: header {name} has a value that is not valid in HTTP: {text:?}",
+                    self.spec.label
+                )
+            })?;
+            headers.append(name.clone(), value);
+        }
+        let body = match &self.spec.body {
+            Some(template) => {
+                text.clear();
+                template.render_into(row, &mut text);
+                Bytes::from(text.clone().into_bytes())
+            }
+            None => Bytes::new(),
+        };
+        Ok(Rendered {
+            request: PreparedRequest {
+                method: self.spec.method.clone(),
+                uri,
+                headers,
+                body,
+                timeout: self.spec.timeout.unwrap_or(DEFAULT_TIMEOUT),
+                keep_body: !self.spec.assertions.body_contains.is_empty(),
+            },
+            url: Arc::from(url),
+        })
+    }
+
+    pub fn spec(&self) -> &RequestSpec {
+        &self.spec
+    }
+}
+
+/// Joins a relative request URL to the base URL; absolute URLs are kept as they are.
+pub fn join_url(base: &str, url: &str) -> String {
+    if url.starts_with("http://") || url.starts_with("https://") || base.is_empty() {
+        return url.to_string();
+    }
+    let base = base.trim_end_matches('/');
+    if url.starts_with('/') {
+        format!("{base}{url}")
+    } else {
+        format!("{base}/{url}")
+    }
+}
+
+/// Compiles every scenario of `plan`; `base_url` is the plan's or the embedded target's.
+pub fn compile(plan: &Plan, base_url: Option<&str>) -> Result<Vec<CompiledScenario>, String> {
+    let base: Arc<str> = Arc::from(base_url.unwrap_or(""));
+    plan.scenarios
+        .iter()
+        .map(|scenario| {
+            Ok(CompiledScenario {
+                name: scenario.name.clone(),
+                weight: scenario.weight,
+                requests: scenario
+                    .requests
+                    .iter()
+                    .map(|r| CompiledRequest::new(r, &base))
+                    .collect::<Result<_, _>>()?,
+            })
+        })
+        .collect()
+}
+
+#[cfg(test)]
+mod tests {
+    use super::join_url;
+
+    #[test]
+    fn joins_relative_urls_and_keeps_absolute_ones() {
+        assert_eq!(join_url("http://h:1", "/a"), "http://h:1/a");
+        assert_eq!(join_url("http://h:1/", "/a"), "http://h:1/a");
+        assert_eq!(join_url("http://h:1/api/", "a?b"), "http://h:1/api/a?b");
+        assert_eq!(join_url("http://h:1", "http://o/x"), "http://o/x");
+        assert_eq!(join_url("", "http://o/x"), "http://o/x");
+    }
+}
