@@ -1,0 +1,33 @@
+#!/usr/bin/env bash
+# Runs every test of vajra on a fresh machine: formatting, lints, the Rust test suites, and the
+# Python suites that drive the real Taurus (bzt) against our plugin and our mock BlazeMeter.
+# Installs what the tests need (a Python venv with bzt from PyPI) on first use.
+set -euo pipefail
+cd "$(dirname "$0")/.."
+
+echo "== cargo fmt"
+cargo fmt --all -- --check
+
+echo "== cargo clippy"
+cargo clippy --workspace --all-targets --locked -- -D warnings
+
+echo "== cargo test"
+cargo test --workspace --locked
+
+# Python suites (Taurus plugin, mock BlazeMeter with real bzt): only if present.
+py_suites=()
+for dir in taurus/tests fixtures/tests; do
+  [ -d "$dir" ] && ls "$dir"/test_*.py >/dev/null 2>&1 && py_suites+=("$dir")
+done
+if [ ${#py_suites[@]} -gt 0 ]; then
+  venv="${VAJRA_TEST_VENV:-$PWD/target/venv-bzt}"
+  if [ ! -x "$venv/bin/bzt" ]; then
+    echo "== creating $venv with bzt from PyPI"
+    python3 -m venv "$venv"
+    "$venv/bin/pip" install --quiet --disable-pip-version-check bzt pytest hdrh
+  fi
+  cargo build --workspace --bins --locked
+  echo "== pytest ${py_suites[*]}"
+  VAJRA_BIN="$PWD/target/debug/vajra" BZM_MOCK_BIN="$PWD/target/debug/bzm-mock" \
+    "$venv/bin/python" -m pytest -q "${py_suites[@]}"
+fi
