@@ -1,0 +1,313 @@
+//! `vajra run` end to end: the real binary, real HTTP over loopback, real files and signals.
+
+use std::path::{Path, PathBuf};
+use std::process::{Child, Command, Output, Stdio};
+use std::time::{Duration, Instant};
+
+use serde_json::Value;
+
+fn vajra() -> Command {
+    let mut cmd = Command::new(env!("CARGO_BIN_EXE_vajra"));
+    cmd.stdin(Stdio::null());
+    cmd
+}
+
+fn write_plan(dir: &Path, yaml: &str) -> PathBuf {
+    let path = dir.join("plan.yaml");
+    std::fs::write(&path, yaml).unwrap();
+    path
+}
+
+fn run_to_end(args: &[&str]) -> Output {
+    vajra().args(args).output().expect("vajra runs")
+}
+
+/// JTL rows read the way Taurus's JTLReader reads them (taurus-and-jtl.md §3.4): a header,
+/// columns looked up by name, integer numeric fields, `success` exactly `true`/`false`.
+struct JtlRows {
+    rows: Vec<csv::StringRecord>,
+    header: csv::StringRecord,
+}
+
+impl JtlRows {
+    fn read(path: &Path) -> JtlRows {
+        let bytes = std::fs::read(path).unwrap();
+        assert!(!bytes.starts_with(&[0xEF, 0xBB, 0xBF]), "no BOM");
+        let mut reader = csv::ReaderBuilder::new().from_reader(bytes.as_slice());
+        let header = reader.headers().unwrap().clone();
+        assert_eq!(
+            header.iter().collect::<Vec<_>>().join(","),
+            "timeStamp,elapsed,label,responseCode,responseMessage,threadName,dataType,success,failureMessage,bytes,sentBytes,grpThreads,allThreads,URL,Latency,IdleTime,Connect"
+        );
+        let rows: Vec<_> = reader.records().map(|r| r.unwrap()).collect();
+        let jtl = JtlRows { rows, header };
+        for row in &jtl.rows {
+            assert_eq!(row.len(), 17, "short row {row:?}");
+            for column in ["timeStamp", "elapsed", "allThreads", "Latency", "Connect", "bytes"] {
+                jtl.get(row, column)
+                    .parse::<u64>()
+                    .unwrap_or_else(|_| panic!("{column} is not an integer in {row:?}"));
+            }
+            assert!(matches!(jtl.get(row, "success"), "true" | "false"));
+        }
+        jtl
+    }
+
+    fn get<'a>(&self, row: &'a csv::StringRecord, column: &str) -> &'a str {
+        let index = self.header.iter().position(|h| h == column).unwrap();
+        &row[index]
+    }
+
+    fn count(&self, column: &str, value: &str) -> usize {
+        self.rows.iter().filter(|r| self.get(r, column) == value).count()
+    }
+}
+
+fn summary(out: &Path) -> Value {
+    serde_json::from_str(&std::fs::read_to_string(out.join("summary.json")).unwrap()).unwrap()
+}
+
+fn overall_samples(summary: &Value) -> u64 {
+    summary["overall"]["samples"].as_u64().expect("overall.samples")
+}
+
+#[test]
+fn static_run_against_the_embedded_target_writes_every_row_and_the_summary() {
+    let dir = tempfile::tempdir().unwrap();
+    let plan = write_plan(
+        dir.path(),
+        r#"
+target: embedded
+scenarios:
+  - name: mixed
+    requests:
+      - label: fast, "quoted"
+        url: /fast
+        assert: { body-contains: ["ok"] }
+      - label: flaky
+        url: /flaky
+load: { pattern: static, tps: 40, duration: 2s }
+"#,
+    );
+    let out = dir.path().join("out");
+    let output = run_to_end(&[
+        "run",
+        plan.to_str().unwrap(),
+        "--out",
+        out.to_str().unwrap(),
+    ]);
+    assert!(output.status.success(), "{output:?}");
+    let jtl = JtlRows::read(&out.join("results.jtl"));
+    // 40/s for 2 s = 80 arrivals, each one iteration of two requests.
+    assert_eq!(jtl.rows.len(), 160);
+    assert_eq!(jtl.count("label", "fast, \"quoted\""), 80);
+    assert_eq!(jtl.count("label", "flaky"), 80);
+    // The embedded /flaky fails every 10th request.
+    assert_eq!(jtl.count("success", "false"), 8);
+    for row in &jtl.rows {
+        let elapsed: u64 = jtl.get(row, "elapsed").parse().unwrap();
+        let latency: u64 = jtl.get(row, "Latency").parse().unwrap();
+        assert!(latency <= elapsed, "latency {latency} > elapsed {elapsed}");
+        assert!(jtl.get(row, "URL").starts_with("http://127.0.0.1:"));
+    }
+    let summary = summary(&out);
+    assert_eq!(overall_samples(&summary), 160);
+    assert_eq!(summary["overall"]["errors"].as_u64(), Some(8));
+    let stdout = String::from_utf8_lossy(&output.stdout);
+    assert!(stdout.contains("flaky"), "console table: {stdout}");
+}
+
+#[test]
+fn flags_override_the_plan_and_a_plan_needs_no_load_section() {
+    let dir = tempfile::tempdir().unwrap();
+    let plan = write_plan(
+        dir.path(),
+        "target: embedded\nrequests:\n  - url: /fast\n",
+    );
+    let out = dir.path().join("out");
+    let output = run_to_end(&[
+        "run",
+        plan.to_str().unwrap(),
+        "--out",
+        out.to_str().unwrap(),
+        "--pattern",
+        "step",
+        "--steps",
+        "20:1s,0:500ms,10:1s",
+    ]);
+    assert!(output.status.success(), "{output:?}");
+    assert_eq!(JtlRows::read(&out.join("results.jtl")).rows.len(), 30);
+}
+
+#[test]
+fn workers_split_the_arrivals_exactly() {
+    let dir = tempfile::tempdir().unwrap();
+    let plan = write_plan(
+        dir.path(),
+        "target: embedded\nrequests:\n  - url: /fast\nload: { pattern: static, tps: 35, duration: 1s }\n",
+    );
+    let mut total = 0;
+    for index in 0..3 {
+        let out = dir.path().join(format!("w{index}"));
+        let output = run_to_end(&[
+            "run",
+            plan.to_str().unwrap(),
+            "--out",
+            out.to_str().unwrap(),
+            "--worker-index",
+            &index.to_string(),
+            "--worker-count",
+            "3",
+        ]);
+        assert!(output.status.success(), "{output:?}");
+        let rows = JtlRows::read(&out.join("results.jtl")).rows.len();
+        assert!((11..=12).contains(&rows), "worker {index} got {rows}");
+        total += rows;
+    }
+    assert_eq!(total, 35);
+}
+
+#[test]
+fn arrivals_past_the_in_flight_bound_are_dropped_and_counted() {
+    let dir = tempfile::tempdir().unwrap();
+    let plan = write_plan(
+        dir.path(),
+        "target: embedded\nrequests:\n  - url: /slow?ms=300\nload: { pattern: static, tps: 50, duration: 1s, max-in-flight: 5 }\n",
+    );
+    let out = dir.path().join("out");
+    let output = run_to_end(&["run", plan.to_str().unwrap(), "--out", out.to_str().unwrap()]);
+    assert!(output.status.success(), "{output:?}");
+    let rows = JtlRows::read(&out.join("results.jtl")).rows.len() as u64;
+    let summary = summary(&out);
+    let dropped = summary["dropped"].as_u64().expect("dropped");
+    assert!(dropped > 0, "{summary}");
+    assert_eq!(rows + dropped, 50, "every arrival is either sent or counted as dropped");
+}
+
+#[test]
+fn response_time_includes_waiting_for_the_generator_but_service_time_does_not() {
+    // One lane and a 100 ms endpoint at 20/s: arrivals queue behind each other, so the
+    // response time (from the intended start) grows while the service time stays ~100 ms.
+    let dir = tempfile::tempdir().unwrap();
+    let plan = write_plan(
+        dir.path(),
+        "target: embedded\nrequests:\n  - url: /slow?ms=100\nload: { pattern: static, tps: 20, duration: 1s, max-in-flight: 100 }\n",
+    );
+    let out = dir.path().join("out");
+    let output = run_to_end(&[
+        "run",
+        plan.to_str().unwrap(),
+        "--out",
+        out.to_str().unwrap(),
+    ]);
+    assert!(output.status.success(), "{output:?}");
+    let summary = summary(&out);
+    let overall = &summary["overall"];
+    let p50 = overall["median_ms"].as_f64().unwrap();
+    let service_p50 = overall["service_p50_ms"].as_f64().unwrap();
+    assert!(p50 >= 100.0 && service_p50 >= 100.0, "{overall}");
+    assert!(p50 >= service_p50, "{overall}");
+}
+
+#[test]
+fn a_bad_plan_is_an_error_naming_the_file_field_and_line() {
+    let dir = tempfile::tempdir().unwrap();
+    let plan = write_plan(
+        dir.path(),
+        "target: embedded\nrequests:\n  - url: /fast\n    methd: GET\n",
+    );
+    let output = run_to_end(&["run", plan.to_str().unwrap(), "--tps", "1", "--duration", "1s"]);
+    assert_eq!(output.status.code(), Some(1));
+    let stderr = String::from_utf8_lossy(&output.stderr);
+    assert!(stderr.contains("plan.yaml:4"), "{stderr}");
+    assert!(stderr.contains("methd"), "{stderr}");
+    assert!(stderr.contains("method"), "{stderr}");
+    assert!(!stderr.contains("panicked"), "{stderr}");
+}
+
+#[test]
+fn missing_load_is_an_error_saying_what_to_add() {
+    let dir = tempfile::tempdir().unwrap();
+    let plan = write_plan(dir.path(), "target: embedded\nrequests:\n  - url: /fast\n");
+    let output = run_to_end(&["run", plan.to_str().unwrap()]);
+    assert_eq!(output.status.code(), Some(1));
+    let stderr = String::from_utf8_lossy(&output.stderr);
+    assert!(stderr.contains("--tps"), "{stderr}");
+}
+
+/// Starts a long run in the background and waits until it has written some rows.
+fn start_long_run(dir: &Path, extra_env: Option<(&str, &Path)>) -> (Child, PathBuf) {
+    let plan = write_plan(
+        dir,
+        "target: embedded\nrequests:\n  - url: /slow?ms=50\nload: { pattern: static, tps: 100, duration: 60s }\n",
+    );
+    let out = dir.join("out");
+    let mut cmd = vajra();
+    cmd.args(["run", plan.to_str().unwrap(), "--out", out.to_str().unwrap()])
+        .stdout(Stdio::piped())
+        .stderr(Stdio::piped());
+    if let Some((key, value)) = extra_env {
+        cmd.env(key, value);
+    }
+    let child = cmd.spawn().unwrap();
+    let jtl = out.join("results.jtl");
+    let deadline = Instant::now() + Duration::from_secs(20);
+    while std::fs::metadata(&jtl).map(|m| m.len()).unwrap_or(0) < 2000 {
+        assert!(Instant::now() < deadline, "the run wrote no rows");
+        std::thread::sleep(Duration::from_millis(100));
+    }
+    (child, out)
+}
+
+fn wait_bounded(mut child: Child) -> Output {
+    let deadline = Instant::now() + Duration::from_secs(30);
+    loop {
+        if child.try_wait().unwrap().is_some() {
+            return child.wait_with_output().unwrap();
+        }
+        if Instant::now() > deadline {
+            child.kill().unwrap();
+            panic!("vajra did not stop");
+        }
+        std::thread::sleep(Duration::from_millis(50));
+    }
+}
+
+fn assert_nothing_lost(out: &Path) {
+    let rows = JtlRows::read(&out.join("results.jtl")).rows.len() as u64;
+    assert!(rows > 0);
+    assert_eq!(overall_samples(&summary(out)), rows, "every sample has its JTL row");
+}
+
+#[test]
+fn sigterm_stops_gracefully_with_exit_0_and_every_row_flushed() {
+    let dir = tempfile::tempdir().unwrap();
+    let (child, out) = start_long_run(dir.path(), None);
+    unsafe { libc::kill(child.id() as i32, libc::SIGTERM) };
+    let output = wait_bounded(child);
+    assert_eq!(output.status.code(), Some(0), "{output:?}");
+    assert_nothing_lost(&out);
+}
+
+#[test]
+fn ctrl_c_stops_with_exit_2_and_every_row_flushed() {
+    let dir = tempfile::tempdir().unwrap();
+    let (child, out) = start_long_run(dir.path(), None);
+    unsafe { libc::kill(child.id() as i32, libc::SIGINT) };
+    let output = wait_bounded(child);
+    assert_eq!(output.status.code(), Some(2), "{output:?}");
+    assert_nothing_lost(&out);
+}
+
+#[test]
+fn the_graceful_file_stops_the_run_like_taurus_asks() {
+    let dir = tempfile::tempdir().unwrap();
+    let graceful = dir.path().join("graceful-stop");
+    let (child, out) = start_long_run(dir.path(), Some(("GRACEFUL", &graceful)));
+    std::fs::write(&graceful, "").unwrap();
+    let started = Instant::now();
+    let output = wait_bounded(child);
+    assert_eq!(output.status.code(), Some(0), "{output:?}");
+    assert!(started.elapsed() < Duration::from_secs(5));
+    assert_nothing_lost(&out);
+}
