@@ -8,7 +8,7 @@ use std::time::{Duration, Instant};
 use tokio::sync::mpsc;
 
 use super::workload::CompiledRequest;
-use super::{Job, Shared};
+use super::{ClosedModel, Job, Shared};
 use crate::http::{Connection, Exchange, TransportError};
 use crate::plan::Row;
 use crate::sample::{Outcome, Sample};
@@ -37,6 +37,38 @@ pub async fn open_lane(
         }
         shared.outstanding.fetch_sub(1, Ordering::AcqRel);
     }
+}
+
+/// One virtual user of the closed model: iterations back to back until the duration ends,
+/// its iterations are done, or a stop comes. `active_threads` counts the users running.
+pub async fn closed_user(
+    id: u32,
+    model: ClosedModel,
+    start_delay: Duration,
+    shared: Arc<Shared>,
+    samples: mpsc::Sender<Sample>,
+) {
+    let end = shared.start + model.duration;
+    tokio::time::sleep(start_delay).await;
+    let mut connection = Connection::default();
+    let active = shared.outstanding.fetch_add(1, Ordering::AcqRel) + 1;
+    let mut done = 0u64;
+    let weights = shared.scenario_weights();
+    while !shared.stopping()
+        && Instant::now() < end
+        && model.iterations.is_none_or(|limit| done < limit)
+    {
+        let index = shared.iterations_started.fetch_add(1, Ordering::Relaxed) + 1;
+        let job = Job {
+            intended: Instant::now(),
+            scenario: super::pick_weighted(index, &weights),
+            record: true,
+            active: active.max(shared.outstanding.load(Ordering::Relaxed)) as u32,
+        };
+        run_iteration(id, &job, &mut connection, &shared, &samples).await;
+        done += 1;
+    }
+    shared.outstanding.fetch_sub(1, Ordering::AcqRel);
 }
 
 /// Runs the requests of one scenario iteration in order. The first request is measured from

@@ -114,10 +114,57 @@ impl StopSignal {
     }
 }
 
+/// The two load models a run can use.
+#[derive(Clone, Debug)]
+pub enum LoadModel {
+    /// Arrivals at the profile's rate, whatever the responses do (the default).
+    Open(LoadProfile),
+    /// `users` virtual users, each running iterations back to back (Taurus's concurrency
+    /// model, and the way to measure maximum throughput). Users start evenly over `ramp_up`.
+    Closed(ClosedModel),
+}
+
+#[derive(Clone, Debug, PartialEq)]
+pub struct ClosedModel {
+    pub users: u32,
+    pub duration: Duration,
+    pub ramp_up: Duration,
+    /// Iterations per user; the run ends when every user has done them (or at `duration`).
+    pub iterations: Option<u64>,
+}
+
+impl LoadModel {
+    pub fn duration(&self) -> Duration {
+        match self {
+            LoadModel::Open(profile) => profile.duration(),
+            LoadModel::Closed(closed) => closed.duration,
+        }
+    }
+
+    pub fn describe(&self) -> String {
+        match self {
+            LoadModel::Open(profile) => profile.describe(),
+            LoadModel::Closed(c) => {
+                let mut text = format!("closed model, {} users", c.users);
+                if !c.ramp_up.is_zero() {
+                    text.push_str(&format!(
+                        " started over {}",
+                        crate::duration::format_duration(c.ramp_up)
+                    ));
+                }
+                if let Some(n) = c.iterations {
+                    text.push_str(&format!(", {n} iterations each"));
+                }
+                text
+            }
+        }
+    }
+}
+
 /// How to run: the load and the limits, after the CLI has overlaid its flags on the plan.
 #[derive(Clone)]
 pub struct RunSettings {
-    pub profile: LoadProfile,
+    pub model: LoadModel,
     pub worker_index: u32,
     pub worker_count: u32,
     pub max_in_flight: usize,
@@ -151,7 +198,7 @@ pub struct RunReport {
     pub stop_reason: Option<StopReason>,
     pub started_at_ms: u64,
     pub duration: Duration,
-    /// Mean target rate of this worker over the whole profile.
+    /// Mean target rate of this worker over the whole profile (0 in the closed model).
     pub target_tps: f64,
     /// Arrivals not sent because `max_in_flight` requests were already outstanding.
     pub dropped: u64,
@@ -188,7 +235,9 @@ struct Shared {
     data: Option<DataFeed>,
     start: Instant,
     start_epoch_ms: u64,
-    profile: LoadProfile,
+    model: LoadModel,
+    /// Iterations started in the closed model, to share them between scenarios by weight.
+    iterations_started: AtomicU64,
     worker_count: u32,
     max_in_flight: usize,
     idle_lanes: AtomicUsize,
@@ -231,10 +280,16 @@ impl Shared {
     fn progress(&self, stats: &Stats, interval: &IntervalSnapshot, window: Duration) -> Progress {
         let elapsed = self.start.elapsed();
         let window_s = window.as_secs_f64().max(1e-3);
+        let target_tps = match &self.model {
+            LoadModel::Open(profile) => {
+                profile.rate_at(elapsed.as_secs_f64()) / self.worker_count as f64
+            }
+            LoadModel::Closed(_) => 0.0,
+        };
         Progress {
             elapsed,
-            total: self.profile.duration(),
-            target_tps: self.profile.rate_at(elapsed.as_secs_f64()) / self.worker_count as f64,
+            total: self.model.duration(),
+            target_tps,
             achieved_tps: interval.samples as f64 / window_s,
             p95_ms: interval.p95_ms,
             error_pct: if interval.samples == 0 {
@@ -278,7 +333,8 @@ pub async fn run(
             .duration_since(UNIX_EPOCH)
             .unwrap_or_default()
             .as_millis() as u64,
-        profile: settings.profile.clone(),
+        model: settings.model.clone(),
+        iterations_started: AtomicU64::new(0),
         worker_count: settings.worker_count.max(1),
         max_in_flight: settings.max_in_flight.max(1),
         idle_lanes: AtomicUsize::new(0),
@@ -294,20 +350,35 @@ pub async fn run(
         let shared = shared.clone();
         tokio::task::spawn_blocking(move || sink::drain(samples_rx, jtl, shared, progress))
     };
-    let arrivals = Arrivals::new(
-        settings.profile.clone(),
-        settings.worker_index,
-        settings.worker_count.max(1),
-    );
-    let dispatcher = {
-        let shared = shared.clone();
-        let runtime = tokio::runtime::Handle::current();
-        let steady_only = settings.profile.steady_state_only;
-        tokio::task::spawn_blocking(move || {
-            dispatch::dispatch(arrivals, shared, runtime, samples_tx, steady_only)
-        })
-    };
-    let _ = dispatcher.await;
+    match &settings.model {
+        LoadModel::Open(profile) => {
+            let arrivals = Arrivals::new(
+                profile.clone(),
+                settings.worker_index,
+                settings.worker_count.max(1),
+            );
+            let shared = shared.clone();
+            let runtime = tokio::runtime::Handle::current();
+            let steady_only = profile.steady_state_only;
+            let dispatcher = tokio::task::spawn_blocking(move || {
+                dispatch::dispatch(arrivals, shared, runtime, samples_tx, steady_only)
+            });
+            let _ = dispatcher.await;
+        }
+        LoadModel::Closed(closed) => {
+            for user in 0..closed.users {
+                let delay = closed.ramp_up.mul_f64(user as f64 / closed.users as f64);
+                tokio::spawn(lane::closed_user(
+                    user + 1,
+                    closed.clone(),
+                    delay,
+                    shared.clone(),
+                    samples_tx.clone(),
+                ));
+            }
+            drop(samples_tx);
+        }
+    }
 
     // Every lane holds a sample sender, so the sink finishes exactly when the last lane does.
     let sink_result = tokio::select! {
@@ -337,7 +408,10 @@ pub async fn run(
         stop_reason: stop.reason(),
         started_at_ms: shared.start_epoch_ms,
         duration,
-        target_tps: settings.profile.mean_rate() / settings.worker_count.max(1) as f64,
+        target_tps: match &settings.model {
+            LoadModel::Open(profile) => profile.mean_rate() / settings.worker_count.max(1) as f64,
+            LoadModel::Closed(_) => 0.0,
+        },
         dropped: shared.dropped.load(Ordering::Relaxed),
         unsent: shared.unsent.load(Ordering::Relaxed),
         late: shared.late.load(Ordering::Relaxed),
