@@ -560,8 +560,105 @@ impl LoadProfile {
     }
 }
 
+/// Generators of valid patterns and profiles, shared with the schedule tests.
+#[cfg(test)]
+pub(crate) mod strategies {
+    use super::*;
+    use proptest::prelude::*;
+
+    /// Whole seconds half of the time, so that plateaus sit exactly on whole arrivals.
+    fn duration_strategy(max_millis: u64) -> impl Strategy<Value = Duration> {
+        prop_oneof![
+            (1..=max_millis.div_ceil(1000)).prop_map(Duration::from_secs),
+            (1..=max_millis).prop_map(Duration::from_millis),
+        ]
+    }
+
+    /// Valid patterns with rates up to `max_rate`, phases up to `max_millis`, and few enough
+    /// discontinuities or periods for a fine trapezoid to be accurate.
+    fn pattern_strategy(max_rate: f64, max_millis: u64) -> impl Strategy<Value = LoadPattern> {
+        // Some rates exactly 0 or whole, the rest fractional.
+        let rate = prop_oneof![
+            1 => Just(0.0),
+            1 => (0..max_rate as u32).prop_map(f64::from),
+            3 => 0.0..max_rate,
+        ];
+        let positive = 0.01..max_rate;
+        prop_oneof![
+            (positive.clone(), duration_strategy(max_millis))
+                .prop_map(|(tps, duration)| LoadPattern::Static { tps, duration }),
+            (positive.clone(), duration_strategy(max_millis))
+                .prop_map(|(max_tps, ramp)| LoadPattern::Ramp { max_tps, ramp }),
+            (
+                positive,
+                duration_strategy(max_millis),
+                duration_strategy(max_millis)
+            )
+                .prop_map(|(max_tps, ramp, sustain)| LoadPattern::RampSustain {
+                    max_tps,
+                    ramp,
+                    sustain
+                }),
+            prop::collection::vec(
+                (rate.clone(), duration_strategy(max_millis / 4 + 1))
+                    .prop_map(|(tps, duration)| Step { tps, duration }),
+                1..6
+            )
+            .prop_map(|steps| LoadPattern::Step { steps }),
+            (
+                rate.clone(),
+                rate.clone(),
+                1u32..20,
+                duration_strategy(max_millis)
+            )
+                .prop_map(|(mean, amplitude, periods, duration)| {
+                    LoadPattern::Sine {
+                        mean,
+                        amplitude,
+                        period: duration / periods,
+                        duration,
+                    }
+                }),
+            (
+                rate.clone(),
+                rate,
+                1u32..20,
+                0.01..0.99,
+                duration_strategy(max_millis)
+            )
+                .prop_map(|(base, spike, intervals, fraction, duration)| {
+                    let interval = (duration / intervals).max(Duration::from_millis(2));
+                    LoadPattern::Spike {
+                        base,
+                        spike,
+                        interval,
+                        spike_duration: interval.mul_f64(fraction).max(Duration::from_micros(1)),
+                        duration,
+                    }
+                }),
+        ]
+        .prop_filter("valid", |pattern| pattern.validate().is_ok())
+    }
+
+    pub(crate) fn profile_strategy(
+        max_rate: f64,
+        max_millis: u64,
+    ) -> impl Strategy<Value = LoadProfile> {
+        let phase = prop_oneof![Just(Duration::ZERO), duration_strategy(max_millis)];
+        (pattern_strategy(max_rate, max_millis), phase.clone(), phase).prop_map(
+            |(pattern, warmup, cooldown)| LoadProfile {
+                pattern,
+                warmup,
+                cooldown,
+                steady_state_only: false,
+            },
+        )
+    }
+}
+
 #[cfg(test)]
 mod tests {
+    use super::strategies::profile_strategy;
     use super::*;
     use proptest::prelude::*;
 
@@ -1015,90 +1112,6 @@ mod tests {
             profile.describe(),
             "static 1/s for 1s, 10s warm-up, 5s cool-down"
         );
-    }
-
-    fn duration_strategy(max_millis: u64) -> impl Strategy<Value = Duration> {
-        (1..=max_millis).prop_map(Duration::from_millis)
-    }
-
-    /// Valid patterns with rates up to `max_rate`, phases up to `max_millis`, and few enough
-    /// discontinuities or periods for a fine trapezoid to be accurate.
-    pub(crate) fn pattern_strategy(
-        max_rate: f64,
-        max_millis: u64,
-    ) -> impl Strategy<Value = LoadPattern> {
-        // Some rates exactly 0, the rest fractional.
-        let rate = prop_oneof![1 => Just(0.0), 4 => 0.0..max_rate];
-        let positive = 0.01..max_rate;
-        prop_oneof![
-            (positive.clone(), duration_strategy(max_millis))
-                .prop_map(|(tps, duration)| LoadPattern::Static { tps, duration }),
-            (positive.clone(), duration_strategy(max_millis))
-                .prop_map(|(max_tps, ramp)| LoadPattern::Ramp { max_tps, ramp }),
-            (
-                positive,
-                duration_strategy(max_millis),
-                duration_strategy(max_millis)
-            )
-                .prop_map(|(max_tps, ramp, sustain)| LoadPattern::RampSustain {
-                    max_tps,
-                    ramp,
-                    sustain
-                }),
-            prop::collection::vec(
-                (rate.clone(), duration_strategy(max_millis / 4 + 1))
-                    .prop_map(|(tps, duration)| Step { tps, duration }),
-                1..6
-            )
-            .prop_map(|steps| LoadPattern::Step { steps }),
-            (
-                rate.clone(),
-                rate.clone(),
-                1u32..20,
-                duration_strategy(max_millis)
-            )
-                .prop_map(|(mean, amplitude, periods, duration)| {
-                    LoadPattern::Sine {
-                        mean,
-                        amplitude,
-                        period: duration / periods,
-                        duration,
-                    }
-                }),
-            (
-                rate.clone(),
-                rate,
-                1u32..20,
-                0.01..0.99,
-                duration_strategy(max_millis)
-            )
-                .prop_map(|(base, spike, intervals, fraction, duration)| {
-                    let interval = (duration / intervals).max(Duration::from_millis(2));
-                    LoadPattern::Spike {
-                        base,
-                        spike,
-                        interval,
-                        spike_duration: interval.mul_f64(fraction).max(Duration::from_micros(1)),
-                        duration,
-                    }
-                }),
-        ]
-        .prop_filter("valid", |pattern| pattern.validate().is_ok())
-    }
-
-    pub(crate) fn profile_strategy(
-        max_rate: f64,
-        max_millis: u64,
-    ) -> impl Strategy<Value = LoadProfile> {
-        let phase = prop_oneof![Just(Duration::ZERO), duration_strategy(max_millis)];
-        (pattern_strategy(max_rate, max_millis), phase.clone(), phase).prop_map(
-            |(pattern, warmup, cooldown)| LoadProfile {
-                pattern,
-                warmup,
-                cooldown,
-                steady_state_only: false,
-            },
-        )
     }
 
     proptest! {
