@@ -189,7 +189,7 @@ impl Variables {
         if self.0.is_empty() {
             return Err(format!(
                 "unknown variable `${{{unknown}}}`: no data set provides it; add a CSV file \
-                 with a `{unknown}` column under `data:`, or write `$${{{unknown}}}` for a \
+                 with a column named `{unknown}` under `data:`, or write `$${{{unknown}}}` for a \
                  literal `${{{unknown}}}`"
             ));
         }

@@ -95,7 +95,10 @@ impl Source<'_> {
 
     /// Turns a deserialization error into a [`PlanError`], with a "did you mean" hint for
     /// misspelt keys and values.
-    pub fn deserialize_error(&self, err: serde_path_to_error::Error<serde_yaml::Error>) -> PlanError {
+    pub fn deserialize_error(
+        &self,
+        err: serde_path_to_error::Error<serde_yaml::Error>,
+    ) -> PlanError {
         let mut field = err.path().to_string();
         if field == "." {
             field.clear();
@@ -107,11 +110,8 @@ impl Source<'_> {
         });
         let mut message = inner.to_string();
         if let Some(l) = location {
-            if let Some(stripped) =
-                message.strip_suffix(&format!(" at line {} column {}", l.line, l.column))
-            {
-                message = stripped.to_string();
-            }
+            // The location is printed in front; drop its repeat from the message.
+            message = message.replacen(&format!(" at line {} column {}", l.line, l.column), "", 1);
         }
         let message = strip_yaml_path(&message).to_string();
         let (field, message) = explain_unknown(field, message);

@@ -100,7 +100,11 @@ impl<'de> Deserialize<'de> for PatternKind {
 
 /// The `load:` section, one optional field per key (see `docs/plan-format.md`).
 #[derive(Debug, Clone, Default, PartialEq, Deserialize)]
-#[serde(deny_unknown_fields, rename_all = "kebab-case")]
+#[serde(
+    deny_unknown_fields,
+    rename_all = "kebab-case",
+    expecting = "the load section: a mapping like { pattern: static, tps: 10, duration: 30s }"
+)]
 pub struct LoadSpec {
     pub pattern: Option<PatternKind>,
     #[serde(default, deserialize_with = "rate")]
@@ -347,7 +351,7 @@ fn max_in_flight<'de, D: Deserializer<'de>>(deserializer: D) -> Result<Option<us
 /// `steps:` as a string `"50:10s,100:20s"` or a list of `{tps: 50, duration: 10s}`.
 fn steps<'de, D: Deserializer<'de>>(deserializer: D) -> Result<Option<Vec<Step>>, D::Error> {
     #[derive(Deserialize)]
-    #[serde(deny_unknown_fields)]
+    #[serde(deny_unknown_fields, expecting = "a step: { tps: 50, duration: 10s }")]
     struct RawStep {
         #[serde(deserialize_with = "rate_value")]
         tps: f64,

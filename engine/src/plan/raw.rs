@@ -17,7 +17,11 @@ use super::template::Template;
 use crate::duration::parse_duration;
 
 #[derive(Debug, Deserialize)]
-#[serde(deny_unknown_fields, rename_all = "kebab-case")]
+#[serde(
+    deny_unknown_fields,
+    rename_all = "kebab-case",
+    expecting = "a plan: a mapping with keys like `name`, `base-url` and `requests`"
+)]
 pub(crate) struct RawPlan {
     pub name: Option<String>,
     pub target: Option<Target>,
@@ -41,7 +45,11 @@ pub(crate) enum Target {
 }
 
 #[derive(Debug, Default, Deserialize)]
-#[serde(deny_unknown_fields, rename_all = "kebab-case")]
+#[serde(
+    deny_unknown_fields,
+    rename_all = "kebab-case",
+    expecting = "request defaults: a mapping with `headers` and `timeout`"
+)]
 pub(crate) struct RawDefaults {
     #[serde(default)]
     pub headers: Entries<Template>,
@@ -50,7 +58,11 @@ pub(crate) struct RawDefaults {
 }
 
 #[derive(Debug, Deserialize)]
-#[serde(deny_unknown_fields, rename_all = "kebab-case")]
+#[serde(
+    deny_unknown_fields,
+    rename_all = "kebab-case",
+    expecting = "a scenario: a mapping with `name` and `requests`"
+)]
 pub(crate) struct RawScenario {
     pub name: String,
     pub weight: Option<u32>,
@@ -58,7 +70,11 @@ pub(crate) struct RawScenario {
 }
 
 #[derive(Debug, Deserialize)]
-#[serde(deny_unknown_fields, rename_all = "kebab-case")]
+#[serde(
+    deny_unknown_fields,
+    rename_all = "kebab-case",
+    expecting = "a request: a mapping with at least `url`"
+)]
 pub(crate) struct RawRequest {
     pub label: Option<String>,
     #[serde(default, deserialize_with = "method")]
@@ -77,7 +93,11 @@ pub(crate) struct RawRequest {
 }
 
 #[derive(Debug, Default, Deserialize)]
-#[serde(deny_unknown_fields, rename_all = "kebab-case")]
+#[serde(
+    deny_unknown_fields,
+    rename_all = "kebab-case",
+    expecting = "assertions: a mapping with `status` and `body-contains`"
+)]
 pub(crate) struct RawAssert {
     #[serde(default, deserialize_with = "status_codes")]
     pub status: Vec<u16>,
@@ -86,7 +106,11 @@ pub(crate) struct RawAssert {
 }
 
 #[derive(Debug, Deserialize)]
-#[serde(deny_unknown_fields, rename_all = "kebab-case")]
+#[serde(
+    deny_unknown_fields,
+    rename_all = "kebab-case",
+    expecting = "a data set: a mapping with at least `file`"
+)]
 pub(crate) struct RawDataSet {
     pub file: PathBuf,
     #[serde(default, deserialize_with = "delimiter")]
