@@ -136,3 +136,18 @@ fn escaped_placeholders_need_no_data() {
     assert!(body.is_static());
     assert_eq!(body.render(&Row::empty()), "literal ${user}");
 }
+
+#[test]
+fn smallest_plan_from_the_docs() {
+    let yaml = "target: embedded\nrequests:\n  - url: /fast\nload:\n  tps: 50\n  duration: 10s\n";
+    let plan = Plan::from_str(yaml, Path::new("smallest.yaml")).unwrap();
+    let profile = plan.load.build().unwrap();
+    assert_eq!(
+        profile.pattern,
+        vajra_engine::pattern::LoadPattern::Static {
+            tps: 50.0,
+            duration: Duration::from_secs(10)
+        }
+    );
+    assert_eq!(plan.scenarios[0].requests[0].label, "GET /fast");
+}

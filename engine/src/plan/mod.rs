@@ -103,7 +103,6 @@ impl Plan {
 
     /// Checks plan `yaml` as if read from `source_path` (relative files resolve against its
     /// directory).
-    #[allow(clippy::should_implement_trait)]
     pub fn from_str(yaml: &str, source_path: &Path) -> Result<Plan, PlanError> {
         build::build(yaml, source_path)
     }
