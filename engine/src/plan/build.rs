@@ -1,4 +1,4 @@
-//! From the plan as written ([`super::raw`]) to a checked [`Plan`]: cross-field checks, defaults
+//! From the plan as written (`raw`) to a checked [`Plan`]: cross-field checks, defaults
 //! merged into requests, URLs joined to the base, variables matched to data columns.
 
 use std::path::{Path, PathBuf};

@@ -2,14 +2,14 @@
 //!
 //! How the parts fit:
 //!
-//! - [`raw`] mirrors the YAML keys with serde types; unknown keys, bad durations, methods and
+//! - `raw` mirrors the YAML keys with serde types; unknown keys, bad durations, methods and
 //!   templates fail there, stamped by serde_yaml with a line and column.
 //! - `build` turns that into a [`Plan`]: merges `defaults` into each request, joins relative
 //!   URLs to `base-url`, checks header names, URLs and that every `${variable}` has a data
-//!   column. Its errors are located by [`locate`], which finds a field path in the YAML text.
-//! - [`error`] holds [`PlanError`]: file, field path, line:column and what to do.
-//! - [`template`] parses `${name}` placeholders once; [`data`] reads the CSV data sets and hands
-//!   out rows ([`DataFeed`]); [`load`] holds the `load:` section ([`LoadSpec`]), which command
+//!   column. Its errors are located by `locate`, which finds a field path in the YAML text.
+//! - `error` holds [`PlanError`]: file, field path, line:column and what to do.
+//! - `template` parses `${name}` placeholders once; `data` reads the CSV data sets and hands
+//!   out rows ([`DataFeed`]); `load` holds the `load:` section ([`LoadSpec`]), which command
 //!   line flags can override before it becomes a load profile.
 //!
 //! The format is described for users in `docs/plan-format.md`.

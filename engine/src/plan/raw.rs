@@ -2,7 +2,7 @@
 //!
 //! Unknown keys are errors everywhere (`deny_unknown_fields`), and field types that need a
 //! check (durations, methods, templates) check themselves while parsing, so serde_yaml stamps
-//! their errors with a line and column. Cross-field checks live in [`super::build`].
+//! their errors with a line and column. Cross-field checks live in `build`.
 
 use std::fmt;
 use std::path::PathBuf;
