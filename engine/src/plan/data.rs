@@ -1,0 +1,241 @@
+//! CSV data sets: the rows that fill `${name}` placeholders.
+//!
+//! [`DataSetSpec`] is what the plan says about a file; the loader reads only its header row, to
+//! check variable names early. [`DataFeed::open`] reads the rows, keeps this worker's slice
+//! (rows `r` with `r % worker_count == worker_index` when `split`), and hands rows out
+//! round-robin to any number of tasks through one atomic cursor per data set.
+
+use std::path::{Path, PathBuf};
+use std::sync::atomic::{AtomicUsize, Ordering};
+use std::sync::Arc;
+
+use serde::Deserialize;
+
+use super::error::PlanError;
+
+/// What happens when a worker has used every row of its slice.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Default, Deserialize)]
+#[serde(rename_all = "kebab-case")]
+pub enum OnEof {
+    /// Start again from the first row.
+    #[default]
+    Recycle,
+    /// End the test.
+    Stop,
+}
+
+/// A CSV data set as described in the plan.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct DataSetSpec {
+    /// The CSV file, resolved against the plan file's directory.
+    pub file: PathBuf,
+    pub delimiter: u8,
+    pub on_eof: OnEof,
+    /// Whether each worker gets its own slice of the rows (otherwise every worker reads all).
+    pub split: bool,
+    /// The column names from the header row: the variables this set provides.
+    pub columns: Vec<String>,
+}
+
+/// The rows of one data set kept by this worker.
+#[derive(Debug)]
+struct Table {
+    columns: Vec<String>,
+    rows: Vec<csv::StringRecord>,
+}
+
+impl Table {
+    fn value(&self, row: usize, name: &str) -> Option<&str> {
+        let column = self.columns.iter().position(|c| c == name)?;
+        self.rows.get(row)?.get(column)
+    }
+}
+
+/// One row of every data set: the variables for one request sequence.
+#[derive(Debug, Clone)]
+pub struct Row {
+    cells: Vec<(Arc<Table>, usize)>,
+}
+
+impl Row {
+    /// A row with no variables, for plans without data sets.
+    pub fn empty() -> Self {
+        Self { cells: Vec::new() }
+    }
+
+    /// A single row made of `(name, value)` pairs.
+    pub fn from_pairs<'a>(pairs: impl IntoIterator<Item = (&'a str, &'a str)>) -> Self {
+        let (columns, values): (Vec<String>, Vec<&str>) = pairs
+            .into_iter()
+            .map(|(name, value)| (name.to_string(), value))
+            .unzip();
+        let table = Table {
+            columns,
+            rows: vec![csv::StringRecord::from(values)],
+        };
+        Self {
+            cells: vec![(Arc::new(table), 0)],
+        }
+    }
+
+    /// The value of variable `name` in this row.
+    pub fn get(&self, name: &str) -> Option<&str> {
+        self.cells
+            .iter()
+            .find_map(|(table, row)| table.value(*row, name))
+    }
+}
+
+struct Cursor {
+    table: Arc<Table>,
+    next: AtomicUsize,
+    on_eof: OnEof,
+}
+
+/// Hands out this worker's rows, shared by all tasks of the worker.
+pub struct DataFeed {
+    cursors: Vec<Cursor>,
+}
+
+impl DataFeed {
+    /// Reads every data set and keeps worker `worker_index`'s slice of `worker_count`.
+    pub fn open(
+        specs: &[DataSetSpec],
+        worker_index: usize,
+        worker_count: usize,
+    ) -> Result<Self, PlanError> {
+        if worker_index >= worker_count {
+            return Err(PlanError::Load {
+                message: format!(
+                    "worker index {worker_index} is out of range for {worker_count} worker(s): \
+                     indexes run from 0 to worker-count − 1"
+                ),
+            });
+        }
+        let cursors = specs
+            .iter()
+            .map(|spec| {
+                let table = read_table(spec, worker_index, worker_count)?;
+                Ok(Cursor {
+                    table: Arc::new(table),
+                    next: AtomicUsize::new(0),
+                    on_eof: spec.on_eof,
+                })
+            })
+            .collect::<Result<_, PlanError>>()?;
+        Ok(Self { cursors })
+    }
+
+    /// The next row: each data set advances its own cursor. `None` once a set with
+    /// `on-eof: stop` has handed out its last row.
+    pub fn next_row(&self) -> Option<Row> {
+        let cells = self
+            .cursors
+            .iter()
+            .map(|cursor| {
+                let len = cursor.table.rows.len();
+                let n = cursor.next.fetch_add(1, Ordering::Relaxed);
+                match cursor.on_eof {
+                    OnEof::Stop if n >= len => None,
+                    _ => Some((Arc::clone(&cursor.table), n % len)),
+                }
+            })
+            .collect::<Option<Vec<_>>>()?;
+        Some(Row { cells })
+    }
+
+    /// Rows this worker holds, per data set, in plan order.
+    pub fn row_counts(&self) -> Vec<usize> {
+        self.cursors.iter().map(|c| c.table.rows.len()).collect()
+    }
+}
+
+fn csv_reader(spec: &DataSetSpec) -> Result<csv::Reader<std::fs::File>, PlanError> {
+    csv::ReaderBuilder::new()
+        .delimiter(spec.delimiter)
+        .from_path(&spec.file)
+        .map_err(|err| csv_error(&spec.file, err))
+}
+
+/// The header row of a data set: its variable names, checked for blanks and repeats.
+pub(crate) fn read_columns(spec: &DataSetSpec) -> Result<Vec<String>, PlanError> {
+    let mut reader = csv_reader(spec)?;
+    let headers = reader.headers().map_err(|err| csv_error(&spec.file, err))?;
+    let columns: Vec<String> = headers.iter().map(|h| h.trim().to_string()).collect();
+    let data_error = |message: String| PlanError::Data {
+        file: spec.file.clone(),
+        line: Some(1),
+        message,
+    };
+    if columns.iter().all(|c| c.is_empty()) {
+        return Err(data_error(
+            "the file has no header row: the first line must name the columns, like `user,id`"
+                .into(),
+        ));
+    }
+    for (i, column) in columns.iter().enumerate() {
+        if column.is_empty() {
+            return Err(data_error(format!(
+                "column {} has an empty name in the header row",
+                i + 1
+            )));
+        }
+        if columns[..i].contains(column) {
+            return Err(data_error(format!(
+                "column `{column}` appears twice in the header row"
+            )));
+        }
+    }
+    Ok(columns)
+}
+
+fn read_table(
+    spec: &DataSetSpec,
+    worker_index: usize,
+    worker_count: usize,
+) -> Result<Table, PlanError> {
+    let columns = read_columns(spec)?;
+    let mut reader = csv_reader(spec)?;
+    let mut rows = Vec::new();
+    let mut total = 0;
+    for (r, record) in reader.records().enumerate() {
+        let record = record.map_err(|err| csv_error(&spec.file, err))?;
+        total += 1;
+        if !spec.split || r % worker_count == worker_index {
+            rows.push(record);
+        }
+    }
+    if rows.is_empty() {
+        let message = if total == 0 {
+            "the data set has a header row but no data rows".to_string()
+        } else {
+            format!(
+                "worker {worker_index} of {worker_count} gets no rows: the data set has only \
+                 {total} row(s) to split; add rows or set `split: false`"
+            )
+        };
+        return Err(PlanError::Data {
+            file: spec.file.clone(),
+            line: None,
+            message,
+        });
+    }
+    Ok(Table { columns, rows })
+}
+
+fn csv_error(file: &Path, err: csv::Error) -> PlanError {
+    let line = err.position().map(|p| p.line());
+    let message = match err.kind() {
+        csv::ErrorKind::Io(io) => format!("cannot read the data file: {io}"),
+        csv::ErrorKind::UnequalLengths {
+            expected_len, len, ..
+        } => format!("this row has {len} field(s), but the header row has {expected_len}"),
+        csv::ErrorKind::Utf8 { .. } => "the row is not valid UTF-8".to_string(),
+        _ => err.to_string(),
+    };
+    PlanError::Data {
+        file: file.to_path_buf(),
+        line,
+        message,
+    }
+}

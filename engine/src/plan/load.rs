@@ -1,0 +1,379 @@
+//! The `load:` section: which load pattern, at what rates, for how long.
+//!
+//! [`LoadSpec`] is flat and every key is optional, because each key can come from the plan or
+//! from a command-line flag: [`LoadSpec::overlay`] lays the flags over the plan key by key, and
+//! only then does [`LoadSpec::build`] check that the chosen pattern has what it needs and turn
+//! it into the pattern module's [`LoadProfile`].
+
+use std::fmt;
+use std::str::FromStr;
+use std::time::Duration;
+
+use serde::de::{self, Deserializer, SeqAccess, Visitor};
+use serde::Deserialize;
+
+use super::error::{closest, PlanError};
+use super::raw::{duration, duration_value, parse_duration_field, scalar};
+use crate::pattern::{LoadPattern, LoadProfile, Step};
+
+/// The load pattern names of the plan and of `--pattern`.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum PatternKind {
+    Static,
+    Ramp,
+    RampSustain,
+    Step,
+    Sine,
+    Spike,
+}
+
+impl PatternKind {
+    pub const ALL: [PatternKind; 6] = [
+        PatternKind::Static,
+        PatternKind::Ramp,
+        PatternKind::RampSustain,
+        PatternKind::Step,
+        PatternKind::Sine,
+        PatternKind::Spike,
+    ];
+
+    /// The name as written in a plan.
+    pub fn name(self) -> &'static str {
+        match self {
+            PatternKind::Static => "static",
+            PatternKind::Ramp => "ramp",
+            PatternKind::RampSustain => "ramp-sustain",
+            PatternKind::Step => "step",
+            PatternKind::Sine => "sine",
+            PatternKind::Spike => "spike",
+        }
+    }
+
+    /// The `load:` keys this pattern needs (all of them, and no other pattern keys).
+    pub fn keys(self) -> &'static [&'static str] {
+        match self {
+            PatternKind::Static => &["tps", "duration"],
+            PatternKind::Ramp => &["tps", "ramp-duration"],
+            PatternKind::RampSustain => &["tps", "ramp-duration", "duration"],
+            PatternKind::Step => &["steps"],
+            PatternKind::Sine => &["mean-rate", "amplitude", "period", "duration"],
+            PatternKind::Spike => &[
+                "base-rate",
+                "spike-rate",
+                "spike-interval",
+                "spike-duration",
+                "duration",
+            ],
+        }
+    }
+}
+
+impl fmt::Display for PatternKind {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        f.write_str(self.name())
+    }
+}
+
+impl FromStr for PatternKind {
+    type Err = String;
+
+    fn from_str(text: &str) -> Result<Self, String> {
+        let names = Self::ALL.map(PatternKind::name);
+        if let Some(kind) = Self::ALL.into_iter().find(|k| k.name() == text.trim()) {
+            return Ok(kind);
+        }
+        Err(match closest(text, names) {
+            Some(hint) => format!("unknown load pattern `{text}`, did you mean `{hint}`?"),
+            None => format!(
+                "unknown load pattern `{text}`: expected one of {}",
+                names.join(", ")
+            ),
+        })
+    }
+}
+
+impl<'de> Deserialize<'de> for PatternKind {
+    fn deserialize<D: Deserializer<'de>>(deserializer: D) -> Result<Self, D::Error> {
+        scalar(deserializer, "a load pattern name", str::parse)
+    }
+}
+
+/// The `load:` section, one optional field per key (see `docs/plan-format.md`).
+#[derive(Debug, Clone, Default, PartialEq, Deserialize)]
+#[serde(
+    deny_unknown_fields,
+    rename_all = "kebab-case",
+    expecting = "the load section: a mapping like { pattern: static, tps: 10, duration: 30s }"
+)]
+pub struct LoadSpec {
+    pub pattern: Option<PatternKind>,
+    #[serde(default, deserialize_with = "rate")]
+    pub tps: Option<f64>,
+    #[serde(default, deserialize_with = "duration")]
+    pub duration: Option<Duration>,
+    #[serde(default, deserialize_with = "duration")]
+    pub ramp_duration: Option<Duration>,
+    #[serde(default, deserialize_with = "steps")]
+    pub steps: Option<Vec<Step>>,
+    #[serde(default, deserialize_with = "rate")]
+    pub mean_rate: Option<f64>,
+    #[serde(default, deserialize_with = "rate")]
+    pub amplitude: Option<f64>,
+    #[serde(default, deserialize_with = "duration")]
+    pub period: Option<Duration>,
+    #[serde(default, deserialize_with = "rate")]
+    pub base_rate: Option<f64>,
+    #[serde(default, deserialize_with = "rate")]
+    pub spike_rate: Option<f64>,
+    #[serde(default, deserialize_with = "duration")]
+    pub spike_interval: Option<Duration>,
+    #[serde(default, deserialize_with = "duration")]
+    pub spike_duration: Option<Duration>,
+    #[serde(default, deserialize_with = "duration")]
+    pub warmup: Option<Duration>,
+    #[serde(default, deserialize_with = "duration")]
+    pub cooldown: Option<Duration>,
+    pub steady_state_only: Option<bool>,
+    #[serde(default, deserialize_with = "max_in_flight")]
+    pub max_in_flight: Option<usize>,
+}
+
+impl LoadSpec {
+    /// `overrides` (command-line flags) laid over `self` (the plan), key by key. When the
+    /// override names a different pattern, the plan's pattern keys are dropped, since they
+    /// belong to the plan's pattern; warm-up, cool-down and the in-flight bound are kept.
+    pub fn overlay(self, overrides: &LoadSpec) -> LoadSpec {
+        let base = match overrides.pattern {
+            Some(kind) if self.pattern != Some(kind) => LoadSpec {
+                warmup: self.warmup,
+                cooldown: self.cooldown,
+                steady_state_only: self.steady_state_only,
+                max_in_flight: self.max_in_flight,
+                ..LoadSpec::default()
+            },
+            _ => self,
+        };
+        let o = overrides.clone();
+        LoadSpec {
+            pattern: o.pattern.or(base.pattern),
+            tps: o.tps.or(base.tps),
+            duration: o.duration.or(base.duration),
+            ramp_duration: o.ramp_duration.or(base.ramp_duration),
+            steps: o.steps.or(base.steps),
+            mean_rate: o.mean_rate.or(base.mean_rate),
+            amplitude: o.amplitude.or(base.amplitude),
+            period: o.period.or(base.period),
+            base_rate: o.base_rate.or(base.base_rate),
+            spike_rate: o.spike_rate.or(base.spike_rate),
+            spike_interval: o.spike_interval.or(base.spike_interval),
+            spike_duration: o.spike_duration.or(base.spike_duration),
+            warmup: o.warmup.or(base.warmup),
+            cooldown: o.cooldown.or(base.cooldown),
+            steady_state_only: o.steady_state_only.or(base.steady_state_only),
+            max_in_flight: o.max_in_flight.or(base.max_in_flight),
+        }
+    }
+
+    /// The bound on requests in flight, if one was given.
+    pub fn max_in_flight(&self) -> Option<usize> {
+        self.max_in_flight
+    }
+
+    /// Which pattern keys are set, by name.
+    fn pattern_keys_set(&self) -> [(&'static str, bool); 11] {
+        [
+            ("tps", self.tps.is_some()),
+            ("duration", self.duration.is_some()),
+            ("ramp-duration", self.ramp_duration.is_some()),
+            ("steps", self.steps.is_some()),
+            ("mean-rate", self.mean_rate.is_some()),
+            ("amplitude", self.amplitude.is_some()),
+            ("period", self.period.is_some()),
+            ("base-rate", self.base_rate.is_some()),
+            ("spike-rate", self.spike_rate.is_some()),
+            ("spike-interval", self.spike_interval.is_some()),
+            ("spike-duration", self.spike_duration.is_some()),
+        ]
+    }
+
+    /// The load profile this spec describes. Errors name the missing or misplaced key.
+    pub fn build(&self) -> Result<LoadProfile, PlanError> {
+        let keys_set = self.pattern_keys_set();
+        let kind =
+            match self.pattern {
+                Some(kind) => kind,
+                None if keys_set.iter().all(|(_, set)| !set) => return Err(load_error(
+                    "no load given: add a `load:` section to the plan or pass --tps and --duration"
+                        .into(),
+                )),
+                None => PatternKind::Static,
+            };
+        let pattern = self.pattern(kind)?;
+        if let Some((key, _)) = keys_set
+            .iter()
+            .find(|(key, set)| *set && !kind.keys().contains(key))
+        {
+            return Err(load_error(format!(
+                "load.{key} does not apply to pattern {kind}, which uses {}",
+                kind.keys().join(", ")
+            )));
+        }
+        pattern
+            .validate()
+            .map_err(|err| load_error(format!("load: {err}")))?;
+        Ok(LoadProfile {
+            pattern,
+            warmup: self.warmup.unwrap_or(Duration::ZERO),
+            cooldown: self.cooldown.unwrap_or(Duration::ZERO),
+            steady_state_only: self.steady_state_only.unwrap_or(false),
+        })
+    }
+
+    /// The pattern of `kind`, or an error naming the first key it needs that is missing.
+    fn pattern(&self, kind: PatternKind) -> Result<LoadPattern, PlanError> {
+        fn need<T>(value: Option<T>, key: &str, kind: PatternKind) -> Result<T, PlanError> {
+            value.ok_or_else(|| {
+                load_error(format!(
+                    "load.{key} is required for pattern {kind}: add `{key}:` under `load:` or pass --{key}"
+                ))
+            })
+        }
+        Ok(match kind {
+            PatternKind::Static => LoadPattern::Static {
+                tps: need(self.tps, "tps", kind)?,
+                duration: need(self.duration, "duration", kind)?,
+            },
+            PatternKind::Ramp => LoadPattern::Ramp {
+                max_tps: need(self.tps, "tps", kind)?,
+                ramp: need(self.ramp_duration, "ramp-duration", kind)?,
+            },
+            PatternKind::RampSustain => {
+                let max_tps = need(self.tps, "tps", kind)?;
+                let ramp = need(self.ramp_duration, "ramp-duration", kind)?;
+                let total = need(self.duration, "duration", kind)?;
+                let sustain = total
+                    .checked_sub(ramp)
+                    .filter(|s| !s.is_zero())
+                    .ok_or_else(|| {
+                        load_error(format!(
+                            "load.duration ({}) must be longer than load.ramp-duration ({}) for \
+                         pattern ramp-sustain: it is the total, ramp plus sustain",
+                            crate::duration::format_duration(total),
+                            crate::duration::format_duration(ramp)
+                        ))
+                    })?;
+                LoadPattern::RampSustain {
+                    max_tps,
+                    ramp,
+                    sustain,
+                }
+            }
+            PatternKind::Step => {
+                let steps = need(self.steps.clone(), "steps", kind)?;
+                if steps.is_empty() {
+                    return Err(load_error(
+                        "load.steps is empty: give at least one step, like \"50:10s,100:20s\""
+                            .into(),
+                    ));
+                }
+                LoadPattern::Step { steps }
+            }
+            PatternKind::Sine => LoadPattern::Sine {
+                mean: need(self.mean_rate, "mean-rate", kind)?,
+                amplitude: need(self.amplitude, "amplitude", kind)?,
+                period: need(self.period, "period", kind)?,
+                duration: need(self.duration, "duration", kind)?,
+            },
+            PatternKind::Spike => LoadPattern::Spike {
+                base: need(self.base_rate, "base-rate", kind)?,
+                spike: need(self.spike_rate, "spike-rate", kind)?,
+                interval: need(self.spike_interval, "spike-interval", kind)?,
+                spike_duration: need(self.spike_duration, "spike-duration", kind)?,
+                duration: need(self.duration, "duration", kind)?,
+            },
+        })
+    }
+}
+
+fn load_error(message: String) -> PlanError {
+    PlanError::Load { message }
+}
+
+/// Parses `"50:10s,100:20s"`: comma-separated `rate:duration` steps (also for `--steps`).
+pub fn parse_steps(text: &str) -> Result<Vec<Step>, String> {
+    text.split(',')
+        .map(str::trim)
+        .filter(|item| !item.is_empty())
+        .enumerate()
+        .map(|(i, item)| {
+            let (rate, duration) = item.split_once(':').ok_or_else(|| {
+                format!(
+                    "step {} `{item}`: expected rate:duration, like \"50:10s,100:20s\"",
+                    i + 1
+                )
+            })?;
+            Ok(Step {
+                tps: parse_rate(rate.trim()).map_err(|e| format!("step {}: {e}", i + 1))?,
+                duration: parse_duration_field(duration.trim())
+                    .map_err(|e| format!("step {}: {e}", i + 1))?,
+            })
+        })
+        .collect()
+}
+
+fn parse_rate(text: &str) -> Result<f64, String> {
+    text.parse::<f64>()
+        .ok()
+        .filter(|r| r.is_finite() && *r >= 0.0)
+        .ok_or_else(|| {
+            format!("expected a rate in requests per second (a number ≥ 0), found `{text}`")
+        })
+}
+
+fn rate_value<'de, D: Deserializer<'de>>(deserializer: D) -> Result<f64, D::Error> {
+    scalar(deserializer, "a rate in requests per second", parse_rate)
+}
+
+fn rate<'de, D: Deserializer<'de>>(deserializer: D) -> Result<Option<f64>, D::Error> {
+    rate_value(deserializer).map(Some)
+}
+
+fn max_in_flight<'de, D: Deserializer<'de>>(deserializer: D) -> Result<Option<usize>, D::Error> {
+    scalar(deserializer, "a positive whole number", |text| {
+        text.parse::<usize>()
+            .ok()
+            .filter(|n| *n > 0)
+            .ok_or_else(|| format!("expected a positive whole number, found `{text}`"))
+    })
+    .map(Some)
+}
+
+/// `steps:` as a string `"50:10s,100:20s"` or a list of `{tps: 50, duration: 10s}`.
+fn steps<'de, D: Deserializer<'de>>(deserializer: D) -> Result<Option<Vec<Step>>, D::Error> {
+    #[derive(Deserialize)]
+    #[serde(deny_unknown_fields, expecting = "a step: { tps: 50, duration: 10s }")]
+    struct RawStep {
+        #[serde(deserialize_with = "rate_value")]
+        tps: f64,
+        #[serde(deserialize_with = "duration_value")]
+        duration: Duration,
+    }
+    struct StepsVisitor;
+    impl<'de> Visitor<'de> for StepsVisitor {
+        type Value = Vec<Step>;
+        fn expecting(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+            f.write_str("steps like \"50:10s,100:20s\" or a list of {tps, duration}")
+        }
+        fn visit_str<E: de::Error>(self, text: &str) -> Result<Vec<Step>, E> {
+            parse_steps(text).map_err(E::custom)
+        }
+        fn visit_seq<A: SeqAccess<'de>>(self, mut seq: A) -> Result<Vec<Step>, A::Error> {
+            let mut steps = Vec::new();
+            while let Some(RawStep { tps, duration }) = seq.next_element()? {
+                steps.push(Step { tps, duration });
+            }
+            Ok(steps)
+        }
+    }
+    deserializer.deserialize_any(StepsVisitor).map(Some)
+}
