@@ -4,6 +4,7 @@
 //!
 //! - [`plan`] reads a YAML test plan into a typed [`plan::Plan`] (requests, load, data sets,
 //!   thresholds). Errors name the file, the field path and the line.
+//! - [`load_model`] says whether a run is open (arrivals at a rate) or closed (virtual users).
 //! - [`pattern`] holds the load patterns: pure functions of time to a target rate, with their
 //!   exact integrals. [`schedule`] turns a pattern into *intended* arrival times and splits the
 //!   arrivals between workers.
@@ -19,6 +20,7 @@ pub mod duration;
 pub mod embedded_target;
 pub mod http;
 pub mod jtl;
+pub mod load_model;
 pub mod pattern;
 pub mod plan;
 pub mod runner;

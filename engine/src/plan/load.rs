@@ -14,7 +14,11 @@ use serde::Deserialize;
 
 use super::error::{closest, PlanError};
 use super::raw::{duration, duration_value, parse_duration_field, scalar};
+use crate::load_model::{ClosedModel, LoadModel};
 use crate::pattern::{LoadPattern, LoadProfile, Step};
+
+/// How long a closed-model run given only `iterations` may last at most.
+const CLOSED_MODEL_CAP: Duration = Duration::from_secs(24 * 3600);
 
 /// The load pattern names of the plan and of `--pattern`.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
@@ -134,8 +138,15 @@ pub struct LoadSpec {
     #[serde(default, deserialize_with = "duration")]
     pub cooldown: Option<Duration>,
     pub steady_state_only: Option<bool>,
-    #[serde(default, deserialize_with = "max_in_flight")]
+    #[serde(default, deserialize_with = "positive_count")]
     pub max_in_flight: Option<usize>,
+    /// Virtual users. Alone (no rate), it selects the closed model; with a rate, it bounds the
+    /// requests in flight, as Taurus's concurrency with throughput does.
+    #[serde(default, deserialize_with = "positive_count")]
+    pub concurrency: Option<usize>,
+    /// Iterations per virtual user in the closed model.
+    #[serde(default, deserialize_with = "positive_count")]
+    pub iterations: Option<usize>,
 }
 
 impl LoadSpec {
@@ -149,6 +160,8 @@ impl LoadSpec {
                 cooldown: self.cooldown,
                 steady_state_only: self.steady_state_only,
                 max_in_flight: self.max_in_flight,
+                concurrency: self.concurrency,
+                iterations: self.iterations,
                 ..LoadSpec::default()
             },
             _ => self,
@@ -171,12 +184,58 @@ impl LoadSpec {
             cooldown: o.cooldown.or(base.cooldown),
             steady_state_only: o.steady_state_only.or(base.steady_state_only),
             max_in_flight: o.max_in_flight.or(base.max_in_flight),
+            concurrency: o.concurrency.or(base.concurrency),
+            iterations: o.iterations.or(base.iterations),
         }
     }
 
-    /// The bound on requests in flight, if one was given.
+    /// The bound on requests in flight: `max-in-flight`, else `concurrency`, if either is given.
     pub fn max_in_flight(&self) -> Option<usize> {
-        self.max_in_flight
+        self.max_in_flight.or(self.concurrency)
+    }
+
+    /// The load model: closed when only `concurrency` (with `duration` and optionally
+    /// `ramp-duration` and `iterations`) is given, open otherwise.
+    pub fn build_model(&self) -> Result<LoadModel, PlanError> {
+        let rate_given = self.pattern.is_some()
+            || [
+                self.tps.is_some(),
+                self.steps.is_some(),
+                self.mean_rate.is_some(),
+                self.base_rate.is_some(),
+            ]
+            .contains(&true);
+        let Some(users) = self.concurrency.filter(|_| !rate_given) else {
+            if self.iterations.is_some() {
+                return Err(load_error(
+                    "load.iterations applies only to the closed model: give `concurrency` without a rate".into(),
+                ));
+            }
+            return self.build().map(LoadModel::Open);
+        };
+        let duration = match (self.duration, self.iterations) {
+            (Some(duration), _) => duration,
+            (None, Some(_)) => CLOSED_MODEL_CAP,
+            (None, None) => {
+                return Err(load_error(
+                    "load.duration (or iterations) is required with concurrency: add `duration:` under `load:` or pass --duration".into(),
+                ))
+            }
+        };
+        let ramp_up = self.ramp_duration.unwrap_or(Duration::ZERO);
+        if ramp_up > duration {
+            return Err(load_error(format!(
+                "load.ramp-duration ({}) is longer than load.duration ({})",
+                crate::duration::format_duration(ramp_up),
+                crate::duration::format_duration(duration)
+            )));
+        }
+        Ok(LoadModel::Closed(ClosedModel {
+            users: u32::try_from(users).unwrap_or(u32::MAX),
+            duration,
+            ramp_up,
+            iterations: self.iterations.map(|n| n as u64),
+        }))
     }
 
     /// Which pattern keys are set, by name.
@@ -338,7 +397,7 @@ fn rate<'de, D: Deserializer<'de>>(deserializer: D) -> Result<Option<f64>, D::Er
     rate_value(deserializer).map(Some)
 }
 
-fn max_in_flight<'de, D: Deserializer<'de>>(deserializer: D) -> Result<Option<usize>, D::Error> {
+fn positive_count<'de, D: Deserializer<'de>>(deserializer: D) -> Result<Option<usize>, D::Error> {
     scalar(deserializer, "a positive whole number", |text| {
         text.parse::<usize>()
             .ok()

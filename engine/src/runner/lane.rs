@@ -88,7 +88,7 @@ async fn run_iteration(
             None => return, // data ran out with on-eof: stop; the stop is already requested
         }
     } else {
-        Row::default()
+        Row::empty()
     };
     let mut intended = job.intended;
     for request in &scenario.requests {

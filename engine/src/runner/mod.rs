@@ -29,7 +29,7 @@ use std::time::{Duration, Instant, SystemTime, UNIX_EPOCH};
 use tokio_util::sync::CancellationToken;
 
 use crate::jtl::JtlWriter;
-use crate::pattern::LoadProfile;
+pub use crate::load_model::{ClosedModel, LoadModel};
 use crate::plan::{DataFeed, Plan, Row};
 use crate::schedule::Arrivals;
 use crate::stats::{IntervalSnapshot, Stats};
@@ -114,53 +114,6 @@ impl StopSignal {
     }
 }
 
-/// The two load models a run can use.
-#[derive(Clone, Debug)]
-pub enum LoadModel {
-    /// Arrivals at the profile's rate, whatever the responses do (the default).
-    Open(LoadProfile),
-    /// `users` virtual users, each running iterations back to back (Taurus's concurrency
-    /// model, and the way to measure maximum throughput). Users start evenly over `ramp_up`.
-    Closed(ClosedModel),
-}
-
-#[derive(Clone, Debug, PartialEq)]
-pub struct ClosedModel {
-    pub users: u32,
-    pub duration: Duration,
-    pub ramp_up: Duration,
-    /// Iterations per user; the run ends when every user has done them (or at `duration`).
-    pub iterations: Option<u64>,
-}
-
-impl LoadModel {
-    pub fn duration(&self) -> Duration {
-        match self {
-            LoadModel::Open(profile) => profile.duration(),
-            LoadModel::Closed(closed) => closed.duration,
-        }
-    }
-
-    pub fn describe(&self) -> String {
-        match self {
-            LoadModel::Open(profile) => profile.describe(),
-            LoadModel::Closed(c) => {
-                let mut text = format!("closed model, {} users", c.users);
-                if !c.ramp_up.is_zero() {
-                    text.push_str(&format!(
-                        " started over {}",
-                        crate::duration::format_duration(c.ramp_up)
-                    ));
-                }
-                if let Some(n) = c.iterations {
-                    text.push_str(&format!(", {n} iterations each"));
-                }
-                text
-            }
-        }
-    }
-}
-
 /// How to run: the load and the limits, after the CLI has overlaid its flags on the plan.
 #[derive(Clone)]
 pub struct RunSettings {
@@ -170,8 +123,6 @@ pub struct RunSettings {
     pub max_in_flight: usize,
     pub drain_timeout: Duration,
     pub jtl_path: PathBuf,
-    /// Base URL for relative request URLs (the plan's, or the embedded target's).
-    pub base_url: Option<String>,
 }
 
 /// What the live display shows once a second.
@@ -312,7 +263,7 @@ pub async fn run(
     progress: ProgressFn,
 ) -> Result<RunReport, RunError> {
     let scenarios =
-        workload::compile(plan, settings.base_url.as_deref()).map_err(RunError::Plan)?;
+        workload::compile(plan).map_err(RunError::Plan)?;
     let data = if plan.data.is_empty() {
         None
     } else {

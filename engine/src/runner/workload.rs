@@ -17,7 +17,6 @@ pub const DEFAULT_TIMEOUT: Duration = Duration::from_secs(30);
 pub struct CompiledRequest {
     pub label: Arc<str>,
     spec: RequestSpec,
-    base_url: Arc<str>,
     /// Set when no template uses a variable: the request is built once and cloned.
     prepared: Option<PreparedRequest>,
     /// The URL as written, for JTL rows of requests that could not even be built.
@@ -37,12 +36,11 @@ pub struct Rendered {
 }
 
 impl CompiledRequest {
-    fn new(spec: &RequestSpec, base_url: &Arc<str>) -> Result<Self, String> {
+    fn new(spec: &RequestSpec) -> Result<Self, String> {
         let static_url: Arc<str> = Arc::from(spec.url.to_string());
         let mut compiled = CompiledRequest {
             label: Arc::from(spec.label.as_str()),
             spec: spec.clone(),
-            base_url: base_url.clone(),
             prepared: None,
             static_url,
         };
@@ -50,7 +48,7 @@ impl CompiledRequest {
             && spec.headers.iter().all(|(_, t)| t.is_static())
             && spec.body.as_ref().is_none_or(|b| b.is_static());
         if is_static {
-            let rendered = compiled.render_from(&Row::default())?;
+            let rendered = compiled.render_from(&Row::empty())?;
             compiled.static_url = rendered.url.clone();
             compiled.prepared = Some(rendered.request);
         }
@@ -74,9 +72,9 @@ impl CompiledRequest {
     }
 
     fn render_from(&self, row: &Row) -> Result<Rendered, String> {
+        let mut url = String::new();
+        self.spec.url.render_into(row, &mut url);
         let mut text = String::new();
-        self.spec.url.render_into(row, &mut text);
-        let url = join_url(&self.base_url, &text);
         let uri: Uri = url
             .parse()
             .map_err(|e| format!("request {:?}: invalid URL {url:?}: {e}", self.spec.label))?;
@@ -120,22 +118,8 @@ impl CompiledRequest {
     }
 }
 
-/// Joins a relative request URL to the base URL; absolute URLs are kept as they are.
-pub fn join_url(base: &str, url: &str) -> String {
-    if url.starts_with("http://") || url.starts_with("https://") || base.is_empty() {
-        return url.to_string();
-    }
-    let base = base.trim_end_matches('/');
-    if url.starts_with('/') {
-        format!("{base}{url}")
-    } else {
-        format!("{base}/{url}")
-    }
-}
-
-/// Compiles every scenario of `plan`; `base_url` is the plan's or the embedded target's.
-pub fn compile(plan: &Plan, base_url: Option<&str>) -> Result<Vec<CompiledScenario>, String> {
-    let base: Arc<str> = Arc::from(base_url.unwrap_or(""));
+/// Compiles every scenario of `plan` (whose URLs are already joined to its base URL).
+pub fn compile(plan: &Plan) -> Result<Vec<CompiledScenario>, String> {
     plan.scenarios
         .iter()
         .map(|scenario| {
@@ -145,23 +129,9 @@ pub fn compile(plan: &Plan, base_url: Option<&str>) -> Result<Vec<CompiledScenar
                 requests: scenario
                     .requests
                     .iter()
-                    .map(|r| CompiledRequest::new(r, &base))
+                    .map(CompiledRequest::new)
                     .collect::<Result<_, _>>()?,
             })
         })
         .collect()
-}
-
-#[cfg(test)]
-mod tests {
-    use super::join_url;
-
-    #[test]
-    fn joins_relative_urls_and_keeps_absolute_ones() {
-        assert_eq!(join_url("http://h:1", "/a"), "http://h:1/a");
-        assert_eq!(join_url("http://h:1/", "/a"), "http://h:1/a");
-        assert_eq!(join_url("http://h:1/api/", "a?b"), "http://h:1/api/a?b");
-        assert_eq!(join_url("http://h:1", "http://o/x"), "http://o/x");
-        assert_eq!(join_url("", "http://o/x"), "http://o/x");
-    }
 }
