@@ -199,7 +199,7 @@ fn parse_header(line: &str) -> Result<(u8, Columns), String> {
 pub struct JtlRecord {
     fields: StringRecord,
     columns: Columns,
-    line: u64,
+    lines: LineSpan,
     timestamp_ms: u64,
     elapsed_ms: u64,
     latency_ms: u64,
@@ -242,7 +242,7 @@ impl JtlRecord {
 
     /// The line of the file this row starts on (1-based; the header is line 1).
     pub fn line(&self) -> u64 {
-        self.line
+        self.lines.first_line(&self.fields)
     }
 
     pub fn label(&self) -> &str {
@@ -361,7 +361,7 @@ fn shorten(text: &str, max: usize) -> Cow<'_, str> {
 /// Streams the rows of one JTL file. See the module docs for what is accepted.
 pub struct JtlReader {
     file: String,
-    csv: csv::Reader<BufReader<Box<dyn Read + Send>>>,
+    csv: csv::Reader<Terminated<BufReader<Box<dyn Read + Send>>>>,
     delimiter: u8,
     strict: bool,
     record: JtlRecord,
@@ -414,12 +414,17 @@ impl JtlReader {
         })?;
         let (delimiter, columns) =
             parse_header(text.trim_end_matches(['\r', '\n'])).map_err(not_jtl)?;
+        let line_end: &[u8] = if text.ends_with("\r\n") {
+            b"\r\n"
+        } else {
+            b"\n"
+        };
         let csv = csv::ReaderBuilder::new()
             .has_headers(false)
             .flexible(true)
             .delimiter(delimiter)
             .buffer_capacity(READ_BUFFER_BYTES)
-            .from_reader(input);
+            .from_reader(Terminated::new(input, line_end));
         Ok(JtlReader {
             file,
             csv,
@@ -427,6 +432,10 @@ impl JtlReader {
             strict,
             record: JtlRecord {
                 columns,
+                lines: LineSpan {
+                    after: 0,
+                    lf_terminated: line_end == b"\n",
+                },
                 ..JtlRecord::default()
             },
             rows_read: 0,
@@ -448,10 +457,8 @@ impl JtlReader {
             if !more {
                 return Ok(None);
             }
-            // csv counts from the first line after the header.
-            let line = bytes.position().map_or(0, |p| p.line()) + 1;
+            self.record.lines.after = self.csv.position().line();
             self.record.fields = into_string_record(bytes);
-            self.record.line = line;
             match self.record.parse() {
                 Ok(()) => {
                     self.rows_read += 1;
@@ -460,11 +467,11 @@ impl JtlReader {
                 Err(reason) if self.strict => {
                     return Err(JtlError::BadRow {
                         file: self.file.clone(),
-                        line,
+                        line: self.record.line(),
                         reason,
                     })
                 }
-                Err(reason) => self.bad_rows.add(line, reason),
+                Err(reason) => self.bad_rows.add(self.record.line(), reason),
             }
         }
     }
@@ -495,6 +502,83 @@ impl JtlReader {
     /// The file name used in errors.
     pub fn file(&self) -> &str {
         &self.file
+    }
+}
+
+/// What csv's line counter said after one record: enough to find the line the record starts
+/// on when it is asked for (rarely: bad rows and diagnostics), so reading costs nothing extra.
+///
+/// csv's own record position is taken *before* skipping blank lines and the `\n` left over from
+/// a CRLF, so it lags. Counting back from the end is exact: the counter (consumed `\n`s + 1)
+/// less the newlines inside quoted fields, less the `\n` terminator when it was consumed (LF
+/// files; CRLF records end at the `\r`). [`Terminated`] makes sure the last record has a
+/// terminator too. Only files mixing LF and CRLF line ends get lines off by one.
+#[derive(Debug, Clone, Copy, Default)]
+struct LineSpan {
+    /// csv's line counter once the record was read (1 = the first line after the header).
+    after: u64,
+    /// The header line ended in a bare LF, so records end by consuming a `\n`.
+    lf_terminated: bool,
+}
+
+impl LineSpan {
+    /// The line of the file the record starts on (the header is line 1).
+    fn first_line(&self, fields: &StringRecord) -> u64 {
+        let bytes = fields.as_byte_record().as_slice();
+        let inner_newlines = bytes.iter().filter(|&&b| b == b'\n').count() as u64;
+        let start = self
+            .after
+            .saturating_sub(inner_newlines + u64::from(self.lf_terminated));
+        start + 1
+    }
+}
+
+/// The input with `line_end` added when it does not end in a newline, so the last record ends
+/// like every other one (see [`LineSpan`]).
+struct Terminated<R> {
+    inner: R,
+    line_end: &'static [u8],
+    last_byte: Option<u8>,
+    /// What is left to emit after the inner reader ended; `None` while it has not.
+    tail: Option<&'static [u8]>,
+}
+
+impl<R: Read> Terminated<R> {
+    fn new(inner: R, line_end: &'static [u8]) -> Self {
+        Terminated {
+            inner,
+            line_end,
+            last_byte: None,
+            tail: None,
+        }
+    }
+}
+
+impl<R: Read> Read for Terminated<R> {
+    fn read(&mut self, buf: &mut [u8]) -> io::Result<usize> {
+        if buf.is_empty() {
+            return Ok(0);
+        }
+        let tail = match self.tail {
+            Some(tail) => tail,
+            None => {
+                let n = self.inner.read(buf)?;
+                if n > 0 {
+                    self.last_byte = Some(buf[n - 1]);
+                    return Ok(n);
+                }
+                let unterminated = !matches!(self.last_byte, None | Some(b'\n'));
+                if unterminated {
+                    self.line_end
+                } else {
+                    b""
+                }
+            }
+        };
+        let n = tail.len().min(buf.len());
+        buf[..n].copy_from_slice(&tail[..n]);
+        self.tail = Some(&tail[n..]);
+        Ok(n)
     }
 }
 
