@@ -78,12 +78,15 @@ impl<W: Write> JtlWriter<W> {
             .expect("the inner writer is only taken here"))
     }
 
+    /// Hands the buffer over. It is emptied even on error: retrying a partial write would put
+    /// half a row in the file twice.
     fn write_buffer(&mut self) -> io::Result<()> {
-        if let Some(out) = &mut self.out {
-            out.write_all(&self.buf)?;
-        }
+        let result = match &mut self.out {
+            Some(out) => out.write_all(&self.buf),
+            None => Ok(()),
+        };
         self.buf.clear();
-        Ok(())
+        result
     }
 }
 
