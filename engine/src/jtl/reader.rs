@@ -283,11 +283,10 @@ impl JtlRecord {
         }
         let f = &self.fields;
         let get = |i: Option<usize>| i.and_then(|i| f.get(i));
-        self.timestamp_ms = f
-            .get(c.timestamp)
-            .unwrap_or("")
+        let timestamp = f.get(c.timestamp).unwrap_or("");
+        self.timestamp_ms = timestamp
             .parse()
-            .map_err(|_| bad_value("timeStamp", f.get(c.timestamp).unwrap_or(""), TIMESTAMP))?;
+            .map_err(|_| bad_value("timeStamp", timestamp, "an integer (ms since the epoch)"))?;
         self.elapsed_ms = duration_ms(f.get(c.elapsed).unwrap_or(""), "elapsed")?;
         self.latency_ms = optional(get(c.latency), |v| duration_ms(v, "Latency"))?;
         self.connect_ms = optional(get(c.connect), |v| duration_ms(v, "Connect"))?;
@@ -308,8 +307,6 @@ impl JtlRecord {
         Ok(())
     }
 }
-
-const TIMESTAMP: &str = "an integer (ms since the epoch)";
 
 /// A duration in ms; negative values (broken clocks) read as 0, as in Taurus.
 fn duration_ms(value: &str, column: &str) -> Result<u64, String> {
@@ -591,5 +588,77 @@ fn into_string_record(bytes: ByteRecord) -> StringRecord {
             .iter()
             .map(String::from_utf8_lossy)
             .collect(),
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn header_delimiter_is_the_one_that_finds_the_columns() {
+        let (delimiter, columns) = parse_header("timeStamp,elapsed,label,success").unwrap();
+        assert_eq!(delimiter, b',');
+        assert_eq!((columns.timestamp, columns.label, columns.count), (0, 2, 4));
+        assert_eq!(columns.success, Some(3));
+        assert_eq!(columns.latency, None);
+        // Commas inside a `;` header's names do not fool it.
+        let (delimiter, columns) = parse_header("label;elapsed;timeStamp;success;\"a,b\"").unwrap();
+        assert_eq!((delimiter, columns.timestamp, columns.count), (b';', 2, 5));
+        let (delimiter, _) = parse_header("timeStamp\telapsed\tlabel\tresponseCode").unwrap();
+        assert_eq!(delimiter, b'\t');
+    }
+
+    #[test]
+    fn header_errors_name_the_missing_columns() {
+        let err = parse_header("time,elapsed,label,success").unwrap_err();
+        assert!(
+            err.starts_with("the first line has no timeStamp column"),
+            "{err}"
+        );
+        let err = parse_header("a;b").unwrap_err();
+        assert!(err.contains("no timeStamp, elapsed, label, success (or responseCode) column"));
+        assert!(err.ends_with("(it reads \"a;b\")"), "{err}");
+    }
+
+    #[test]
+    fn success_is_true_or_false_in_any_case() {
+        assert_eq!(parse_success("true"), Ok(true));
+        assert_eq!(parse_success("FALSE"), Ok(false));
+        assert_eq!(
+            parse_success("1"),
+            Err("success \"1\" is not true or false".into())
+        );
+    }
+
+    #[test]
+    fn durations_are_integer_ms_and_never_negative() {
+        assert_eq!(duration_ms("42", "elapsed"), Ok(42));
+        assert_eq!(duration_ms("-3", "elapsed"), Ok(0));
+        assert!(duration_ms("4.2", "elapsed").is_err());
+        assert!(duration_ms("", "elapsed").is_err());
+        assert_eq!(optional(None, |v| duration_ms(v, "Latency")), Ok(0));
+        assert_eq!(optional(Some(""), |v| duration_ms(v, "Latency")), Ok(0));
+        assert!(optional(Some("x"), |v| duration_ms(v, "Latency")).is_err());
+    }
+
+    #[test]
+    fn long_values_are_shortened_in_messages() {
+        assert_eq!(shorten("short", 10), "short");
+        assert_eq!(shorten("ééééé", 3), "ééé…");
+    }
+
+    #[test]
+    fn terminated_adds_a_line_end_only_when_missing() {
+        let read = |input: &[u8]| {
+            let mut out = Vec::new();
+            Terminated::new(input, b"\r\n")
+                .read_to_end(&mut out)
+                .unwrap();
+            out
+        };
+        assert_eq!(read(b"a,b"), b"a,b\r\n");
+        assert_eq!(read(b"a,b\n"), b"a,b\n");
+        assert_eq!(read(b""), b"");
     }
 }

@@ -5,7 +5,7 @@
 //! whole rows, so a row costs no allocation and no system call. The rules, from JMeter's
 //! `CSVSaveService` and what Taurus tolerates:
 //!
-//! - the header is exactly [`JMETER_DEFAULT_HEADER`](super::JMETER_DEFAULT_HEADER), no BOM, LF;
+//! - the header is exactly [`JMETER_DEFAULT_HEADER`], no BOM, LF;
 //! - times are whole milliseconds, microseconds rounded to the nearest ms; numbers are never
 //!   empty; `IdleTime` is 0;
 //! - `success` is lower-case; `threadName` is `vajra 1-<thread>`; `dataType` is `text` for an
