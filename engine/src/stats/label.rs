@@ -155,6 +155,11 @@ impl LabelStats {
         (self.samples > 0).then_some(self.first_start_us / 1000)
     }
 
+    /// Latest sample end (start + elapsed), ms since the Unix epoch; `None` when empty.
+    pub fn last_end_ms(&self) -> Option<u64> {
+        (self.samples > 0).then_some(self.last_end_us / 1000)
+    }
+
     /// Earliest start → latest end in seconds, 0 when empty.
     pub fn duration_s(&self) -> f64 {
         if self.samples == 0 {

@@ -184,7 +184,8 @@ impl Stats {
     }
 
     /// BlazeMeter's errors report: "ALL" first, then every label, each cause list most
-    /// frequent first.
+    /// frequent first. "ALL" is bounded like a label: past [`MAX_DISTINCT_MESSAGES`] causes it
+    /// keeps those of the labels first in name order.
     pub fn errors_report(&self) -> Vec<ErrorsReportEntry> {
         std::iter::once(self.total().causes.report(TOTAL_LABEL, TOTAL_LABEL))
             .chain(
