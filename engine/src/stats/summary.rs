@@ -1,0 +1,128 @@
+//! The run summary `vajra run` writes as `summary.json`: the facts of the run plus one
+//! [`LabelSummary`] for the total and for each label. See the module doc of [`super`] for the
+//! JSON field names.
+
+use serde::{Deserialize, Serialize};
+
+use super::label::LabelStats;
+
+/// What the runner knows about a run that samples alone cannot tell.
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+pub struct RunFacts {
+    pub target_tps: f64,
+    pub duration_s: f64,
+    /// Arrivals never sent because the generator could not keep up.
+    pub dropped: u64,
+    /// Arrivals sent later than intended.
+    pub late: u64,
+    pub started_at_ms: u64,
+    /// Human description of the load pattern.
+    pub pattern: String,
+}
+
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+pub struct Summary {
+    pub started_at_ms: u64,
+    pub duration_s: f64,
+    pub pattern: String,
+    pub target_tps: f64,
+    pub dropped: u64,
+    pub late: u64,
+    /// Whether transaction-controller rows were left out of `total` (they always have their
+    /// own label entries).
+    pub transactions_excluded: bool,
+    /// All labels together, label "ALL".
+    pub total: LabelSummary,
+    pub labels: Vec<LabelSummary>,
+}
+
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+pub struct LabelSummary {
+    pub label: String,
+    /// A transaction-controller row, whose time spans its child samples.
+    pub transaction: bool,
+    pub samples: u64,
+    pub errors: u64,
+    /// Failed samples, percent (0–100).
+    pub error_pct: f64,
+    /// Samples per second over the run's duration (or the label's own span when the run's
+    /// duration is unknown, i.e. 0).
+    pub achieved_tps: f64,
+    /// Intended start → last byte: includes any wait for the generator.
+    pub response_time_ms: ResponseTimes,
+    /// Actual send → last byte; `null` when unknown (JTL files from other tools).
+    pub service_time_ms: Option<Percentiles>,
+    pub latency_avg_ms: f64,
+    pub bytes_received: u64,
+    pub bytes_sent: u64,
+}
+
+/// Response time statistics, ms. Percentiles by nearest rank to 3 significant digits; min, max,
+/// avg and the population stddev are exact.
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+pub struct ResponseTimes {
+    pub min: f64,
+    pub avg: f64,
+    pub median: f64,
+    pub p90: f64,
+    pub p95: f64,
+    pub p99: f64,
+    pub max: f64,
+    pub stddev: f64,
+}
+
+/// Percentiles, ms.
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+pub struct Percentiles {
+    pub p50: f64,
+    pub p90: f64,
+    pub p95: f64,
+    pub p99: f64,
+}
+
+fn ms(us: f64) -> f64 {
+    us / 1000.0
+}
+
+impl LabelSummary {
+    pub(crate) fn new(
+        label: &str,
+        transaction: bool,
+        stats: &LabelStats,
+        run_duration_s: f64,
+    ) -> Self {
+        let elapsed = stats.elapsed();
+        let q = |d: &super::Distribution, quantile| ms(d.quantile_us(quantile) as f64);
+        LabelSummary {
+            label: label.to_owned(),
+            transaction,
+            samples: stats.samples(),
+            errors: stats.errors(),
+            error_pct: stats.error_pct(),
+            achieved_tps: if run_duration_s > 0.0 {
+                stats.samples() as f64 / run_duration_s
+            } else {
+                stats.throughput()
+            },
+            response_time_ms: ResponseTimes {
+                min: ms(elapsed.min_us() as f64),
+                avg: ms(elapsed.mean_us()),
+                median: q(elapsed, 0.5),
+                p90: q(elapsed, 0.9),
+                p95: q(elapsed, 0.95),
+                p99: q(elapsed, 0.99),
+                max: ms(elapsed.max_us() as f64),
+                stddev: ms(elapsed.stddev_us()),
+            },
+            service_time_ms: stats.service().map(|service| Percentiles {
+                p50: q(service, 0.5),
+                p90: q(service, 0.9),
+                p95: q(service, 0.95),
+                p99: q(service, 0.99),
+            }),
+            latency_avg_ms: ms(stats.latency().mean_us()),
+            bytes_received: stats.bytes_received(),
+            bytes_sent: stats.bytes_sent(),
+        }
+    }
+}
