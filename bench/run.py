@@ -59,10 +59,11 @@ def run_vajra(plan, args, seconds, out):
     _, cpu, rss = timed([str(VAJRA), "run", str(plan), "--quiet", "--threads", "1",
                          "--out", str(out), *args], seconds)
     summary = json.loads((Path(out) / "summary.json").read_text())
-    overall = summary["overall"]
-    ok = overall["samples"] - overall["errors"]
+    total = summary["total"]
+    ok = total["samples"] - total["errors"]
+    service = total.get("service_time_ms") or {}
     return {"rps": ok / summary["duration_s"], "ok": ok, "cpu": cpu, "rss": rss,
-            "p99": overall["p99_ms"], "service_p99": overall.get("service_p99_ms")}
+            "p99": total["response_time_ms"]["p99"], "service_p99": service.get("p99")}
 
 
 def run_wrk(seconds):

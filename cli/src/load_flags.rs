@@ -55,6 +55,13 @@ pub struct LoadFlags {
     /// Bound on requests in flight; arrivals past it are counted as dropped.
     #[arg(long, value_name = "N")]
     pub max_in_flight: Option<usize>,
+    /// Virtual users. Without a rate: the closed model (users loop as fast as responses
+    /// allow). With a rate: a bound on requests in flight, as in Taurus.
+    #[arg(long, value_name = "N")]
+    pub concurrency: Option<usize>,
+    /// Iterations per virtual user (closed model).
+    #[arg(long, value_name = "N")]
+    pub iterations: Option<usize>,
 }
 
 impl LoadFlags {
@@ -83,10 +90,21 @@ impl LoadFlags {
             ("spike-duration", text(&self.spike_duration)),
             ("warmup", text(&self.warmup)),
             ("cooldown", text(&self.cooldown)),
-            ("steady-state-only", self.steady_state_only.then_some(Value::Bool(true))),
+            (
+                "steady-state-only",
+                self.steady_state_only.then_some(Value::Bool(true)),
+            ),
             (
                 "max-in-flight",
                 self.max_in_flight.map(|n| Value::Number((n as u64).into())),
+            ),
+            (
+                "concurrency",
+                self.concurrency.map(|n| Value::Number((n as u64).into())),
+            ),
+            (
+                "iterations",
+                self.iterations.map(|n| Value::Number((n as u64).into())),
             ),
         ];
         for (key, value) in entries {

@@ -38,7 +38,7 @@ pub fn reporter(quiet: bool, plain_every: Duration) -> ProgressFn {
     }
 }
 
-/// `12s/30s  target 100.0/s  achieved 99.8/s  p95 3.1 ms  errors 0.00%  in-flight 2 …`
+/// `12s/30s  target 100.0/s  achieved 99.8/s  p95 3.0 ms  errors 0.00%  in-flight 2 …`
 pub fn line(p: &Progress) -> String {
     let p95 = p
         .p95_ms
@@ -74,7 +74,7 @@ mod tests {
             total: Duration::from_secs(30),
             target_tps: 100.0,
             achieved_tps: 99.84,
-            p95_ms: Some(3.14),
+            p95_ms: Some(3.04),
             error_pct: 0.5,
             in_flight: 2,
             samples: 1234,
@@ -82,7 +82,7 @@ mod tests {
         };
         assert_eq!(
             line(&p),
-            "12s/30s  target 100.0/s  achieved 99.8/s  p95 3.1 ms  errors 0.50%  in-flight 2  samples 1234  dropped 3"
+            "12s/30s  target 100.0/s  achieved 99.8/s  p95 3.0 ms  errors 0.50%  in-flight 2  samples 1234  dropped 3"
         );
     }
 }

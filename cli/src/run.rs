@@ -62,9 +62,9 @@ fn run(args: RunArgs) -> anyhow::Result<Exit> {
             args.worker_count
         );
     }
-    let plan = Plan::load(&args.plan)?;
+    let mut plan = Plan::load(&args.plan)?;
     let load = plan.load.clone().overlay(&args.load.to_spec()?);
-    let profile = load.build()?;
+    let model = load.build_model()?;
     let drain_timeout = duration_flag("--drain-timeout", &args.drain_timeout)?;
     let progress_every = duration_flag("--progress-every", &args.progress_every)?;
     let out_dir = args.out.clone().unwrap_or_else(default_out_dir);
@@ -75,35 +75,36 @@ fn run(args: RunArgs) -> anyhow::Result<Exit> {
     if let Some(threads) = args.threads {
         builder.worker_threads(threads.max(1));
     }
-    let runtime = builder.enable_all().build().context("cannot start the async runtime")?;
+    let runtime = builder
+        .enable_all()
+        .build()
+        .context("cannot start the async runtime")?;
     let report = runtime.block_on(async {
-        let embedded = if plan.embedded_target || args.embedded_target {
-            Some(
-                EmbeddedTarget::start()
-                    .await
-                    .context("cannot start the embedded target")?,
-            )
+        // Kept alive until the run ends: dropping it stops the server.
+        let _embedded = if plan.embedded_target || args.embedded_target {
+            let target = EmbeddedTarget::start()
+                .await
+                .context("cannot start the embedded target")?;
+            plan.set_base_url(&target.base_url())?;
+            Some(target)
         } else {
             None
         };
-        let base_url = embedded
-            .as_ref()
-            .map(EmbeddedTarget::base_url)
-            .or_else(|| plan.base_url.clone());
         let settings = RunSettings {
-            profile: profile.clone(),
+            model: model.clone(),
             worker_index: args.worker_index,
             worker_count: args.worker_count,
-            max_in_flight: load.max_in_flight.unwrap_or(runner::DEFAULT_MAX_IN_FLIGHT),
+            max_in_flight: load
+                .max_in_flight()
+                .unwrap_or(runner::DEFAULT_MAX_IN_FLIGHT),
             drain_timeout,
             jtl_path: out_dir.join("results.jtl"),
-            base_url,
         };
         println!(
             "vajra run {}: {} for {}, worker {}/{}, results in {}",
             plan.name,
-            profile.describe(),
-            vajra_engine::duration::format_duration(profile.duration()),
+            model.describe(),
+            vajra_engine::duration::format_duration(model.duration()),
             args.worker_index + 1,
             args.worker_count,
             out_dir.display()
@@ -116,7 +117,7 @@ fn run(args: RunArgs) -> anyhow::Result<Exit> {
     // Lanes may still hold idle keep-alive connections; don't wait for them.
     runtime.shutdown_timeout(Duration::from_millis(100));
 
-    write_outputs(&out_dir, &report, &profile.describe())?;
+    write_outputs(&out_dir, &report, &model.describe())?;
     Ok(match report.stop_reason {
         Some(StopReason::Interrupted) => Exit::Interrupted,
         Some(StopReason::Failed) => Exit::Error,
@@ -133,7 +134,6 @@ fn write_outputs(out_dir: &Path, report: &RunReport, pattern: &str) -> anyhow::R
         unsent: report.unsent,
         started_at_ms: report.started_at_ms,
         pattern: pattern.to_string(),
-        transactions_excluded: true,
     };
     let summary = report.stats.summary(&facts);
     let summary_path = out_dir.join("summary.json");
@@ -141,7 +141,10 @@ fn write_outputs(out_dir: &Path, report: &RunReport, pattern: &str) -> anyhow::R
     std::fs::write(&summary_path, json + "\n")
         .with_context(|| format!("cannot write {}", summary_path.display()))?;
     println!();
-    println!("{}", vajra_engine::stats::render_table(&report.stats.aggregate()));
+    println!(
+        "{}",
+        vajra_engine::stats::render_table(&report.stats.aggregate())
+    );
     println!(
         "target {:.1}/s over {:.1}s; dropped {} (in-flight bound), late {} (>{} ms), unsent at stop {}",
         report.target_tps,

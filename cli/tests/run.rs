@@ -43,7 +43,14 @@ impl JtlRows {
         let jtl = JtlRows { rows, header };
         for row in &jtl.rows {
             assert_eq!(row.len(), 17, "short row {row:?}");
-            for column in ["timeStamp", "elapsed", "allThreads", "Latency", "Connect", "bytes"] {
+            for column in [
+                "timeStamp",
+                "elapsed",
+                "allThreads",
+                "Latency",
+                "Connect",
+                "bytes",
+            ] {
                 jtl.get(row, column)
                     .parse::<u64>()
                     .unwrap_or_else(|_| panic!("{column} is not an integer in {row:?}"));
@@ -59,7 +66,10 @@ impl JtlRows {
     }
 
     fn count(&self, column: &str, value: &str) -> usize {
-        self.rows.iter().filter(|r| self.get(r, column) == value).count()
+        self.rows
+            .iter()
+            .filter(|r| self.get(r, column) == value)
+            .count()
     }
 }
 
@@ -68,7 +78,7 @@ fn summary(out: &Path) -> Value {
 }
 
 fn overall_samples(summary: &Value) -> u64 {
-    summary["overall"]["samples"].as_u64().expect("overall.samples")
+    summary["total"]["samples"].as_u64().expect("total.samples")
 }
 
 #[test]
@@ -112,7 +122,7 @@ load: { pattern: static, tps: 40, duration: 2s }
     }
     let summary = summary(&out);
     assert_eq!(overall_samples(&summary), 160);
-    assert_eq!(summary["overall"]["errors"].as_u64(), Some(8));
+    assert_eq!(summary["total"]["errors"].as_u64(), Some(8));
     let stdout = String::from_utf8_lossy(&output.stdout);
     assert!(stdout.contains("flaky"), "console table: {stdout}");
 }
@@ -120,10 +130,7 @@ load: { pattern: static, tps: 40, duration: 2s }
 #[test]
 fn flags_override_the_plan_and_a_plan_needs_no_load_section() {
     let dir = tempfile::tempdir().unwrap();
-    let plan = write_plan(
-        dir.path(),
-        "target: embedded\nrequests:\n  - url: /fast\n",
-    );
+    let plan = write_plan(dir.path(), "target: embedded\nrequests:\n  - url: /fast\n");
     let out = dir.path().join("out");
     let output = run_to_end(&[
         "run",
@@ -175,13 +182,22 @@ fn arrivals_past_the_in_flight_bound_are_dropped_and_counted() {
         "target: embedded\nrequests:\n  - url: /slow?ms=300\nload: { pattern: static, tps: 50, duration: 1s, max-in-flight: 5 }\n",
     );
     let out = dir.path().join("out");
-    let output = run_to_end(&["run", plan.to_str().unwrap(), "--out", out.to_str().unwrap()]);
+    let output = run_to_end(&[
+        "run",
+        plan.to_str().unwrap(),
+        "--out",
+        out.to_str().unwrap(),
+    ]);
     assert!(output.status.success(), "{output:?}");
     let rows = JtlRows::read(&out.join("results.jtl")).rows.len() as u64;
     let summary = summary(&out);
     let dropped = summary["dropped"].as_u64().expect("dropped");
     assert!(dropped > 0, "{summary}");
-    assert_eq!(rows + dropped, 50, "every arrival is either sent or counted as dropped");
+    assert_eq!(
+        rows + dropped,
+        50,
+        "every arrival is either sent or counted as dropped"
+    );
 }
 
 #[test]
@@ -202,9 +218,9 @@ fn response_time_includes_waiting_for_the_generator_but_service_time_does_not() 
     ]);
     assert!(output.status.success(), "{output:?}");
     let summary = summary(&out);
-    let overall = &summary["overall"];
-    let p50 = overall["median_ms"].as_f64().unwrap();
-    let service_p50 = overall["service_p50_ms"].as_f64().unwrap();
+    let overall = &summary["total"];
+    let p50 = overall["response_time_ms"]["median"].as_f64().unwrap();
+    let service_p50 = overall["service_time_ms"]["p50"].as_f64().unwrap();
     assert!(p50 >= 100.0 && service_p50 >= 100.0, "{overall}");
     assert!(p50 >= service_p50, "{overall}");
 }
@@ -216,7 +232,14 @@ fn a_bad_plan_is_an_error_naming_the_file_field_and_line() {
         dir.path(),
         "target: embedded\nrequests:\n  - url: /fast\n    methd: GET\n",
     );
-    let output = run_to_end(&["run", plan.to_str().unwrap(), "--tps", "1", "--duration", "1s"]);
+    let output = run_to_end(&[
+        "run",
+        plan.to_str().unwrap(),
+        "--tps",
+        "1",
+        "--duration",
+        "1s",
+    ]);
     assert_eq!(output.status.code(), Some(1));
     let stderr = String::from_utf8_lossy(&output.stderr);
     assert!(stderr.contains("plan.yaml:4"), "{stderr}");
@@ -243,9 +266,14 @@ fn start_long_run(dir: &Path, extra_env: Option<(&str, &Path)>) -> (Child, PathB
     );
     let out = dir.join("out");
     let mut cmd = vajra();
-    cmd.args(["run", plan.to_str().unwrap(), "--out", out.to_str().unwrap()])
-        .stdout(Stdio::piped())
-        .stderr(Stdio::piped());
+    cmd.args([
+        "run",
+        plan.to_str().unwrap(),
+        "--out",
+        out.to_str().unwrap(),
+    ])
+    .stdout(Stdio::piped())
+    .stderr(Stdio::piped());
     if let Some((key, value)) = extra_env {
         cmd.env(key, value);
     }
@@ -276,7 +304,11 @@ fn wait_bounded(mut child: Child) -> Output {
 fn assert_nothing_lost(out: &Path) {
     let rows = JtlRows::read(&out.join("results.jtl")).rows.len() as u64;
     assert!(rows > 0);
-    assert_eq!(overall_samples(&summary(out)), rows, "every sample has its JTL row");
+    assert_eq!(
+        overall_samples(&summary(out)),
+        rows,
+        "every sample has its JTL row"
+    );
 }
 
 #[test]

@@ -112,6 +112,7 @@ fn tranctl_is_all_transactions() {
         duration_s: 0.0,
         dropped: 0,
         late: 0,
+        unsent: 0,
         started_at_ms: 0,
         pattern: String::new(),
     });

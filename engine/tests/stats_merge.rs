@@ -122,6 +122,7 @@ fn fingerprint(stats: &Stats) -> (String, Vec<Histogram<u64>>, Vec<Vec<u64>>) {
         duration_s: 30.0,
         dropped: 1,
         late: 2,
+        unsent: 0,
         started_at_ms: 1_700_000_000_000,
         pattern: "constant 100/s".into(),
     };

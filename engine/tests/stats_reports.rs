@@ -337,6 +337,7 @@ fn facts() -> RunFacts {
         duration_s: 2.0,
         dropped: 3,
         late: 4,
+        unsent: 1,
         started_at_ms: T0,
         pattern: "constant 50/s for 2s".into(),
     }

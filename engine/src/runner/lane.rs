@@ -204,7 +204,8 @@ fn fill_from_exchange(
         return;
     }
     if sample.success {
-        if let Some(missing) = first_missing_text(exchange.body.as_deref(), &assertions.body_contains)
+        if let Some(missing) =
+            first_missing_text(exchange.body.as_deref(), &assertions.body_contains)
         {
             sample.success = false;
             sample.failure_message =

@@ -32,7 +32,7 @@ use crate::jtl::JtlWriter;
 pub use crate::load_model::{ClosedModel, LoadModel};
 use crate::plan::{DataFeed, Plan, Row};
 use crate::schedule::Arrivals;
-use crate::stats::{IntervalSnapshot, Stats};
+use crate::stats::{IntervalSummary, Stats};
 pub use dispatch::pick_weighted;
 pub use lane::LATE_AFTER;
 pub use sink::ProgressFn;
@@ -228,9 +228,8 @@ impl Shared {
         self.start_epoch_ms + at.saturating_duration_since(self.start).as_millis() as u64
     }
 
-    fn progress(&self, stats: &Stats, interval: &IntervalSnapshot, window: Duration) -> Progress {
+    fn progress(&self, samples: u64, interval: &IntervalSummary) -> Progress {
         let elapsed = self.start.elapsed();
-        let window_s = window.as_secs_f64().max(1e-3);
         let target_tps = match &self.model {
             LoadModel::Open(profile) => {
                 profile.rate_at(elapsed.as_secs_f64()) / self.worker_count as f64
@@ -241,15 +240,15 @@ impl Shared {
             elapsed,
             total: self.model.duration(),
             target_tps,
-            achieved_tps: interval.samples as f64 / window_s,
-            p95_ms: interval.p95_ms,
+            achieved_tps: interval.tps,
+            p95_ms: (interval.samples > 0).then_some(interval.p95_ms),
             error_pct: if interval.samples == 0 {
                 0.0
             } else {
                 100.0 * interval.errors as f64 / interval.samples as f64
             },
             in_flight: self.outstanding.load(Ordering::Relaxed),
-            samples: stats.total_samples(),
+            samples,
             dropped: self.dropped.load(Ordering::Relaxed),
         }
     }
@@ -262,28 +261,27 @@ pub async fn run(
     stop: StopSignal,
     progress: ProgressFn,
 ) -> Result<RunReport, RunError> {
-    let scenarios =
-        workload::compile(plan).map_err(RunError::Plan)?;
+    let scenarios = workload::compile(plan).map_err(RunError::Plan)?;
     let data = if plan.data.is_empty() {
         None
     } else {
         Some(
-            DataFeed::open(&plan.data, settings.worker_index, settings.worker_count)
-                .map_err(|e| RunError::Plan(e.to_string()))?,
+            DataFeed::open(
+                &plan.data,
+                settings.worker_index as usize,
+                settings.worker_count as usize,
+            )
+            .map_err(|e| RunError::Plan(e.to_string()))?,
         )
     };
     let jtl = open_jtl(&settings.jtl_path)?;
 
-    let started_at = SystemTime::now();
     let start = Instant::now();
     let shared = Arc::new(Shared {
         scenarios,
         data,
         start,
-        start_epoch_ms: started_at
-            .duration_since(UNIX_EPOCH)
-            .unwrap_or_default()
-            .as_millis() as u64,
+        start_epoch_ms: now_ms(),
         model: settings.model.clone(),
         iterations_started: AtomicU64::new(0),
         worker_count: settings.worker_count.max(1),
@@ -368,6 +366,14 @@ pub async fn run(
         late: shared.late.load(Ordering::Relaxed),
         jtl_path: settings.jtl_path,
     })
+}
+
+/// Now, in ms since the Unix epoch.
+fn now_ms() -> u64 {
+    SystemTime::now()
+        .duration_since(UNIX_EPOCH)
+        .unwrap_or_default()
+        .as_millis() as u64
 }
 
 fn open_jtl(path: &Path) -> Result<JtlWriter<BufWriter<File>>, RunError> {

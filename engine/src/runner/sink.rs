@@ -16,6 +16,8 @@ use crate::jtl::JtlWriter;
 use crate::sample::Sample;
 use crate::stats::{IntervalStats, Stats};
 
+use super::now_ms;
+
 const IDLE_SLEEP: Duration = Duration::from_millis(2);
 const TICK: Duration = Duration::from_secs(1);
 
@@ -34,8 +36,9 @@ pub fn drain(
     shared: Arc<Shared>,
     mut progress: ProgressFn,
 ) -> SinkResult {
-    let mut stats = Stats::default();
-    let mut interval = IntervalStats::default();
+    let mut stats = Stats::new();
+    let mut interval = IntervalStats::new(now_ms());
+    let mut samples_seen = 0u64;
     let mut write_error = None;
     let mut last_tick = Instant::now();
     loop {
@@ -51,6 +54,7 @@ pub fn drain(
                     let observation = sample.observation();
                     stats.record(&observation);
                     interval.record(&observation);
+                    samples_seen += 1;
                 }
                 Err(TryRecvError::Empty) => break false,
                 Err(TryRecvError::Disconnected) => break true,
@@ -63,9 +67,8 @@ pub fn drain(
                     write_error = Some(e);
                 }
             }
-            let window = now - last_tick;
             last_tick = now;
-            progress(&shared.progress(&stats, &interval.take(), window));
+            progress(&shared.progress(samples_seen, &interval.take(now_ms())));
         }
         if closed {
             break;

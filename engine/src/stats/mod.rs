@@ -32,7 +32,7 @@
 //! # `summary.json`
 //!
 //! ```text
-//! started_at_ms, duration_s, pattern, target_tps, dropped, late   run facts from the runner
+//! started_at_ms, duration_s, pattern, target_tps, dropped, late, unsent   run facts from the runner
 //! transactions_excluded                                           see above
 //! total, labels[]                                                 one LabelSummary each:
 //!   label, transaction, samples, errors, error_pct (0–100), achieved_tps,
@@ -223,6 +223,7 @@ impl Stats {
             target_tps: facts.target_tps,
             dropped: facts.dropped,
             late: facts.late,
+            unsent: facts.unsent,
             transactions_excluded: self.transactions_excluded(),
             total: LabelSummary::new(TOTAL_LABEL, false, &self.total(), facts.duration_s),
             labels: self

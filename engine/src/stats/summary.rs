@@ -15,6 +15,8 @@ pub struct RunFacts {
     pub dropped: u64,
     /// Arrivals sent later than intended.
     pub late: u64,
+    /// Arrivals queued but not yet started when a stop came.
+    pub unsent: u64,
     pub started_at_ms: u64,
     /// Human description of the load pattern.
     pub pattern: String,
@@ -28,6 +30,7 @@ pub struct Summary {
     pub target_tps: f64,
     pub dropped: u64,
     pub late: u64,
+    pub unsent: u64,
     /// Whether transaction-controller rows were left out of `total` (they always have their
     /// own label entries).
     pub transactions_excluded: bool,
