@@ -19,15 +19,15 @@ fn sample(i: u64) -> Sample {
         elapsed_us: 1_000 + i % 50_000,
         service_us: 900,
         latency_us: 800 + i % 40_000,
-        connect_us: if i % 100 == 0 { 300 } else { 0 },
+        connect_us: if i.is_multiple_of(100) { 300 } else { 0 },
         label: Arc::from("GET /api/items"),
         url: Arc::from("http://127.0.0.1:8080/api/items?id=42"),
-        outcome: if i % 50 == 0 {
+        outcome: if i.is_multiple_of(50) {
             Outcome::Http(503)
         } else {
             Outcome::Http(200)
         },
-        success: i % 50 != 0,
+        success: !i.is_multiple_of(50),
         failure_message: None,
         bytes_received: 512,
         bytes_sent: 128,

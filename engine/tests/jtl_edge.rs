@@ -329,7 +329,13 @@ impl Read for Generated {
         while self.pending.len() < buf.len() && self.rows_left > 0 {
             let n = self.rows_left;
             self.pending.extend_from_slice(
-                format!("{n},{},label {},200,OK,{}\n", n % 1000, n % 7, n % 3 != 0).as_bytes(),
+                format!(
+                    "{n},{},label {},200,OK,{}\n",
+                    n % 1000,
+                    n % 7,
+                    !n.is_multiple_of(3)
+                )
+                .as_bytes(),
             );
             self.rows_left -= 1;
         }
