@@ -71,10 +71,16 @@ fn run(args: RunArgs) -> anyhow::Result<Exit> {
     std::fs::create_dir_all(&out_dir)
         .with_context(|| format!("cannot create the output directory {}", out_dir.display()))?;
 
-    let mut builder = tokio::runtime::Builder::new_multi_thread();
-    if let Some(threads) = args.threads {
-        builder.worker_threads(threads.max(1));
-    }
+    // One lane thread needs no work stealing: the current-thread scheduler is cheaper.
+    let mut builder = match args.threads {
+        Some(1) => tokio::runtime::Builder::new_current_thread(),
+        Some(threads) => {
+            let mut builder = tokio::runtime::Builder::new_multi_thread();
+            builder.worker_threads(threads);
+            builder
+        }
+        None => tokio::runtime::Builder::new_multi_thread(),
+    };
     let runtime = builder
         .enable_all()
         .build()

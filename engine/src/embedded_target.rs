@@ -126,14 +126,15 @@ mod tests {
     use http::{HeaderMap, Method};
 
     async fn get(conn: &mut Connection, url: &str) -> (u16, Bytes) {
-        let request = PreparedRequest {
-            method: Method::GET,
-            uri: url.parse().unwrap(),
-            headers: HeaderMap::new(),
-            body: Bytes::new(),
-            timeout: Duration::from_secs(5),
-            keep_body: true,
-        };
+        let request = PreparedRequest::new(
+            Method::GET,
+            url.parse().unwrap(),
+            HeaderMap::new(),
+            Bytes::new(),
+            Duration::from_secs(5),
+            true,
+        )
+        .unwrap();
         let exchange = conn.exchange(&request).await.unwrap();
         (exchange.status, exchange.body.unwrap())
     }

@@ -27,11 +27,41 @@ pub struct PreparedRequest {
     pub timeout: Duration,
     /// Keep the response body (for `body-contains` assertions); otherwise it is only counted.
     pub keep_body: bool,
+    /// Derived once, so sending does no parsing: the origin-form target (`/path?query`) and
+    /// the `Host` header.
+    origin: Uri,
+    host: HeaderValue,
 }
 
 impl PreparedRequest {
-    /// Checks that `uri` is something this client can send to.
-    pub fn check_uri(uri: &Uri) -> Result<(), String> {
+    /// Checks that `uri` is an absolute `http://` URL and prepares the request for sending.
+    pub fn new(
+        method: Method,
+        uri: Uri,
+        headers: HeaderMap,
+        body: Bytes,
+        timeout: Duration,
+        keep_body: bool,
+    ) -> Result<Self, String> {
+        Self::check_uri(&uri)?;
+        let authority = uri.authority().expect("check_uri guarantees an authority");
+        let host = HeaderValue::from_str(authority.as_str())
+            .map_err(|_| format!("{uri}: the host is not valid in a Host header"))?;
+        let origin = Uri::try_from(uri.path_and_query().map_or("/", |p| p.as_str()))
+            .map_err(|e| format!("{uri}: {e}"))?;
+        Ok(PreparedRequest {
+            method,
+            uri,
+            headers,
+            body,
+            timeout,
+            keep_body,
+            origin,
+            host,
+        })
+    }
+
+    fn check_uri(uri: &Uri) -> Result<(), String> {
         match uri.scheme() {
             Some(s) if *s == Scheme::HTTP => {}
             Some(s) if *s == Scheme::HTTPS => {
@@ -164,7 +194,7 @@ impl Connection {
         let authority = request
             .uri
             .authority()
-            .expect("PreparedRequest::check_uri guarantees an authority");
+            .expect("PreparedRequest::new guarantees an authority");
         let connect_started = Instant::now();
         let mut connect = Duration::ZERO;
         let reusable = match &mut self.open {
@@ -185,21 +215,15 @@ impl Connection {
         }
         let open = self.open.as_mut().expect("opened above");
 
-        let mut builder = Request::builder()
-            .method(request.method.clone())
-            .uri(request.uri.path_and_query().map_or("/", |p| p.as_str()));
-        let headers = builder.headers_mut().expect("builder is valid");
+        let mut http_request = Request::new(Full::new(request.body.clone()));
+        *http_request.method_mut() = request.method.clone();
+        *http_request.uri_mut() = request.origin.clone();
+        let headers = http_request.headers_mut();
         headers.reserve(request.headers.len() + 1);
-        headers.insert(
-            http::header::HOST,
-            HeaderValue::from_str(authority.as_str()).expect("an authority is a valid header"),
-        );
+        headers.insert(http::header::HOST, request.host.clone());
         for (name, value) in &request.headers {
             headers.append(name, value.clone());
         }
-        let http_request = builder
-            .body(Full::new(request.body.clone()))
-            .map_err(|e| TransportError::new("Non HTTP response code: InvalidRequest", e))?;
 
         let sent_at = Instant::now();
         let response = match open.sender.send_request(http_request).await {
@@ -281,14 +305,15 @@ mod tests {
     use super::*;
 
     fn request(uri: &str) -> PreparedRequest {
-        PreparedRequest {
-            method: Method::GET,
-            uri: uri.parse().unwrap(),
-            headers: HeaderMap::new(),
-            body: Bytes::new(),
-            timeout: Duration::from_secs(1),
-            keep_body: false,
-        }
+        PreparedRequest::new(
+            Method::GET,
+            uri.parse().unwrap(),
+            HeaderMap::new(),
+            Bytes::new(),
+            Duration::from_secs(1),
+            false,
+        )
+        .unwrap()
     }
 
     #[test]

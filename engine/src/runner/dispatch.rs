@@ -1,15 +1,15 @@
-//! The dispatcher: one thread that releases arrivals at their intended times.
+//! The dispatcher: one task that releases arrivals at their intended times.
 //!
-//! It runs on its own OS thread, not on the tokio workers, so a busy runtime never delays the
-//! schedule (the open model) and sub-millisecond spacing is kept (tokio's timer has 1 ms ticks).
-//! It never sends early, never waits for a response, and enforces the in-flight bound: an
-//! arrival that finds `max_in_flight` requests outstanding is counted as dropped.
+//! It never sends early, never waits for a response (the open model), and enforces the
+//! in-flight bound: an arrival that finds `max_in_flight` requests outstanding is counted as
+//! dropped. It runs on the lanes' runtime, so handing a job to a lane is a local wake-up, not a
+//! thread switch; its waits use a Linux timerfd ([`PreciseTimer`]) because tokio's own timer
+//! has 1 ms ticks and arrivals at 20k/s are 50 µs apart.
 
 use std::sync::atomic::Ordering;
 use std::sync::Arc;
 use std::time::{Duration, Instant};
 
-use tokio::runtime::Handle;
 use tokio::sync::mpsc;
 
 use super::lane::open_lane;
@@ -17,26 +17,26 @@ use super::{Job, Shared};
 use crate::sample::Sample;
 use crate::schedule::Arrivals;
 
-/// Longest single sleep, so a stop request is noticed quickly.
-const MAX_SLEEP: Duration = Duration::from_millis(50);
-/// Below this, spinning is cheaper and more precise than a sleep syscall.
-const SPIN_BELOW: Duration = Duration::from_micros(40);
+/// Below this, re-checking the clock between other tasks is cheaper than arming a timer.
+const YIELD_BELOW: Duration = Duration::from_micros(20);
 
-pub fn dispatch(
+pub async fn dispatch(
     arrivals: Arrivals,
     shared: Arc<Shared>,
-    runtime: Handle,
     samples: mpsc::Sender<Sample>,
     steady_state_only: bool,
 ) {
     reduce_timer_slack();
+    let mut timer = PreciseTimer::new();
     let (jobs, queue) = flume::unbounded::<Job>();
     let mut lanes = 0u32;
     let weights = shared.scenario_weights();
     for arrival in arrivals {
         let due = shared.start + Duration::from_secs_f64(arrival.at);
-        if !wait_until(due, &shared) {
-            break;
+        tokio::select! {
+            biased;
+            _ = shared.stop.stopped() => break,
+            _ = timer.sleep_until(due) => {}
         }
         let outstanding = shared.outstanding.load(Ordering::Acquire);
         if outstanding >= shared.max_in_flight {
@@ -47,7 +47,7 @@ pub fn dispatch(
         if shared.idle_lanes.load(Ordering::Acquire) == 0 && (lanes as usize) < shared.max_in_flight
         {
             lanes += 1;
-            runtime.spawn(open_lane(
+            tokio::spawn(open_lane(
                 lanes,
                 queue.clone(),
                 shared.clone(),
@@ -67,21 +67,53 @@ pub fn dispatch(
     // Dropping `jobs` closes the queue: lanes finish what is queued and end.
 }
 
-/// Sleeps until `due`; false if a stop was requested meanwhile.
-fn wait_until(due: Instant, shared: &Shared) -> bool {
-    loop {
-        if shared.stopping() {
-            return false;
+/// Sub-millisecond sleeps on the runtime: a timerfd on Linux, tokio's timer elsewhere or if
+/// the timerfd cannot be created.
+struct PreciseTimer {
+    #[cfg(target_os = "linux")]
+    fd: Option<tokio::io::unix::AsyncFd<timerfd::TimerFd>>,
+}
+
+impl PreciseTimer {
+    fn new() -> Self {
+        PreciseTimer {
+            #[cfg(target_os = "linux")]
+            fd: timerfd::TimerFd::new_custom(timerfd::ClockId::Monotonic, true, true)
+                .ok()
+                // SAFETY: the AsyncFd owns the TimerFd, so the descriptor stays open for
+                // exactly as long as it is registered.
+                .and_then(|fd| unsafe { tokio::io::unix::AsyncFd::register(fd) }.ok()),
         }
-        let now = Instant::now();
-        if now >= due {
-            return true;
-        }
-        let wait = due - now;
-        if wait < SPIN_BELOW {
-            std::hint::spin_loop();
-        } else {
-            std::thread::sleep((wait - SPIN_BELOW / 2).min(MAX_SLEEP));
+    }
+
+    async fn sleep_until(&mut self, due: Instant) {
+        loop {
+            let now = Instant::now();
+            if now >= due {
+                return;
+            }
+            if due - now < YIELD_BELOW {
+                tokio::task::yield_now().await;
+                continue;
+            }
+            #[cfg(target_os = "linux")]
+            if let Some(fd) = self.fd.as_mut() {
+                use timerfd::{SetTimeFlags, TimerState};
+                fd.get_mut()
+                    .set_state(TimerState::Oneshot(due - now), SetTimeFlags::Default);
+                match fd.readable().await {
+                    // A non-blocking read says whether this arming has fired; a stale
+                    // readiness from an earlier arming reads 0 and is cleared.
+                    Ok(mut guard) => {
+                        if guard.get_inner().read() == 0 {
+                            guard.clear_ready();
+                        }
+                    }
+                    Err(_) => self.fd = None,
+                }
+                continue;
+            }
+            tokio::time::sleep_until(due.into()).await;
         }
     }
 }
@@ -103,9 +135,10 @@ pub fn pick_weighted(index: u64, weights: &[u32]) -> usize {
     weights.len() - 1
 }
 
-/// Linux adds up to 50 µs of "slack" to every sleep of a normal thread; the dispatcher needs
-/// its wake-ups on time, so it asks for 1 µs.
-fn reduce_timer_slack() {
+/// Linux adds up to 50 µs of "slack" to every timer of a normal thread; the dispatcher needs
+/// its wake-ups on time, so it asks for 1 µs for the thread it runs on. The CLI also calls this
+/// for every runtime thread, since the dispatcher task may move between them.
+pub fn reduce_timer_slack() {
     #[cfg(target_os = "linux")]
     // SAFETY: PR_SET_TIMERSLACK only changes this thread's timer slack; no memory is touched.
     unsafe {

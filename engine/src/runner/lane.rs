@@ -67,6 +67,11 @@ pub async fn closed_user(
         };
         run_iteration(id, &job, &mut connection, &shared, &samples).await;
         done += 1;
+        // A virtual user also pauses after the last request, before its next iteration.
+        let last = shared.scenarios[job.scenario].requests.last();
+        if let Some(think) = last.and_then(|r| r.spec().think_time) {
+            tokio::time::sleep(think).await;
+        }
     }
     shared.outstanding.fetch_sub(1, Ordering::AcqRel);
 }
@@ -91,13 +96,16 @@ async fn run_iteration(
         Row::empty()
     };
     let mut intended = job.intended;
-    for request in &scenario.requests {
-        if intended.saturating_duration_since(Instant::now()) > Duration::ZERO {
-            tokio::time::sleep_until(intended.into()).await;
+    for (i, request) in scenario.requests.iter().enumerate() {
+        if i > 0 {
+            // The previous request's think time, from its end.
+            let think = scenario.requests[i - 1].spec().think_time;
+            intended = Instant::now() + think.unwrap_or_default();
+            if think.is_some() {
+                tokio::time::sleep_until(intended.into()).await;
+            }
         }
         let sample = execute(lane, job, request, &row, intended, connection, shared).await;
-        let think = request.spec().think_time;
-        intended = Instant::now() + think.unwrap_or_default();
         if job.record && samples.send(sample).await.is_err() {
             return;
         }

@@ -3,7 +3,7 @@
 //! Three kinds of workers, joined by two channels:
 //!
 //! ```text
-//! dispatch (thread) ──jobs──► lanes (tokio tasks, one connection each) ──samples──► sink (thread)
+//! dispatch (task) ──jobs──► lanes (tasks, one connection each) ──samples──► sink (thread)
 //! ```
 //!
 //! - [`dispatch`] releases arrivals at their intended times and enforces the in-flight bound;
@@ -33,7 +33,7 @@ pub use crate::load_model::{ClosedModel, LoadModel};
 use crate::plan::{DataFeed, Plan, Row};
 use crate::schedule::Arrivals;
 use crate::stats::{IntervalSummary, Stats};
-pub use dispatch::pick_weighted;
+pub use dispatch::{pick_weighted, reduce_timer_slack};
 pub use lane::LATE_AFTER;
 pub use sink::ProgressFn;
 use workload::CompiledScenario;
@@ -306,13 +306,13 @@ pub async fn run(
                 settings.worker_index,
                 settings.worker_count.max(1),
             );
-            let shared = shared.clone();
-            let runtime = tokio::runtime::Handle::current();
             let steady_only = profile.steady_state_only;
-            let dispatcher = tokio::task::spawn_blocking(move || {
-                dispatch::dispatch(arrivals, shared, runtime, samples_tx, steady_only)
-            });
-            let _ = dispatcher.await;
+            tokio::spawn(dispatch::dispatch(
+                arrivals,
+                shared.clone(),
+                samples_tx,
+                steady_only,
+            ));
         }
         LoadModel::Closed(closed) => {
             for user in 0..closed.users {

@@ -78,8 +78,6 @@ impl CompiledRequest {
         let uri: Uri = url
             .parse()
             .map_err(|e| format!("request {:?}: invalid URL {url:?}: {e}", self.spec.label))?;
-        PreparedRequest::check_uri(&uri)
-            .map_err(|e| format!("request {:?}: {e}", self.spec.label))?;
         let mut headers = HeaderMap::with_capacity(self.spec.headers.len());
         for (name, template) in &self.spec.headers {
             text.clear();
@@ -100,15 +98,17 @@ impl CompiledRequest {
             }
             None => Bytes::new(),
         };
+        let request = PreparedRequest::new(
+            self.spec.method.clone(),
+            uri,
+            headers,
+            body,
+            self.spec.timeout.unwrap_or(DEFAULT_TIMEOUT),
+            !self.spec.assertions.body_contains.is_empty(),
+        )
+        .map_err(|e| format!("request {:?}: {e}", self.spec.label))?;
         Ok(Rendered {
-            request: PreparedRequest {
-                method: self.spec.method.clone(),
-                uri,
-                headers,
-                body,
-                timeout: self.spec.timeout.unwrap_or(DEFAULT_TIMEOUT),
-                keep_body: !self.spec.assertions.body_contains.is_empty(),
-            },
+            request,
             url: Arc::from(url),
         })
     }
