@@ -6,7 +6,7 @@
   const TOTAL_COLOR = "#0969da";
   const ERROR_COLOR = "#cf222e";
   const PERCENTILE_COLORS = ["#8c959f", "#57606a", "#24292f"];
-  const LABEL_COLORS = ["#1a7f37", "#fb8500", "#6639ba", "#0550ae", "#bc4c00", "#116329",
+  const LABEL_COLORS = ["#1a7f37", "#fb8500", "#6639ba", "#1b7c83", "#bc4c00", "#116329",
     "#953800", "#a475f9", "#4d2d00", "#57606a"];
 
   const body = document.body;
