@@ -1,7 +1,7 @@
 #!/usr/bin/env bash
 # Runs every test of vajra on a fresh machine: formatting, lints, the Rust test suites, and the
 # Python suites that drive the real Taurus (bzt) against our plugin and our mock BlazeMeter.
-# Installs what the tests need (a Python venv with bzt from PyPI) on first use.
+# Installs what the tests need (Debian's chromium, a Python venv with bzt from PyPI) on first use.
 set -euo pipefail
 cd "$(dirname "$0")/.."
 
@@ -10,6 +10,17 @@ cargo fmt --all -- --check
 
 echo "== cargo clippy"
 cargo clippy --workspace --all-targets --locked -- -D warnings
+
+# The HTML report's browser test (cli/tests/html_report.rs) needs Debian's chromium.
+if command -v apt-get >/dev/null 2>&1; then
+  if ! command -v chromium >/dev/null 2>&1; then
+    echo "== installing chromium for the HTML report's browser test"
+    sudo=""; [ "$(id -u)" -eq 0 ] || sudo="sudo"
+    $sudo apt-get update -q
+    $sudo apt-get install -y -q chromium
+  fi
+  export VAJRA_BROWSER_TESTS=1
+fi
 
 echo "== cargo test"
 cargo test --workspace --locked

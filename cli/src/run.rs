@@ -1,5 +1,6 @@
 //! `vajra run`: load the plan, overlay the flags, start the embedded target if asked, run, and
-//! write `results.jtl`, `summary.json` and the console summary into the output directory.
+//! write `results.jtl`, `summary.json`, `report.html` and the console summary into the output
+//! directory.
 
 use std::path::{Path, PathBuf};
 use std::time::Duration;
@@ -8,6 +9,7 @@ use anyhow::{bail, Context};
 use clap::Args;
 use vajra_engine::embedded_target::EmbeddedTarget;
 use vajra_engine::plan::Plan;
+use vajra_engine::report::html::{self, ReportInput};
 use vajra_engine::runner::{self, RunReport, RunSettings, StopReason, StopSignal};
 use vajra_engine::stats::RunFacts;
 
@@ -123,7 +125,7 @@ fn run(args: RunArgs) -> anyhow::Result<Exit> {
     // Lanes may still hold idle keep-alive connections; don't wait for them.
     runtime.shutdown_timeout(Duration::from_millis(100));
 
-    write_outputs(&out_dir, &report, &model.describe())?;
+    write_outputs(&out_dir, &report, &model.describe(), &plan.name)?;
     Ok(match report.stop_reason {
         Some(StopReason::Interrupted) => Exit::Interrupted,
         Some(StopReason::Failed) => Exit::Error,
@@ -131,7 +133,12 @@ fn run(args: RunArgs) -> anyhow::Result<Exit> {
     })
 }
 
-fn write_outputs(out_dir: &Path, report: &RunReport, pattern: &str) -> anyhow::Result<()> {
+fn write_outputs(
+    out_dir: &Path,
+    report: &RunReport,
+    pattern: &str,
+    plan_name: &str,
+) -> anyhow::Result<()> {
     let facts = RunFacts {
         target_tps: report.target_tps,
         duration_s: report.duration.as_secs_f64(),
@@ -146,6 +153,11 @@ fn write_outputs(out_dir: &Path, report: &RunReport, pattern: &str) -> anyhow::R
     let json = serde_json::to_string_pretty(&summary).context("cannot encode the summary")?;
     std::fs::write(&summary_path, json + "\n")
         .with_context(|| format!("cannot write {}", summary_path.display()))?;
+    let html_path = out_dir.join("report.html");
+    let title = format!("vajra run {plan_name}");
+    let page = html::render(&ReportInput::from_stats(&report.stats, title, Some(&facts)));
+    std::fs::write(&html_path, page)
+        .with_context(|| format!("cannot write {}", html_path.display()))?;
     println!();
     println!(
         "{}",
@@ -164,9 +176,10 @@ fn write_outputs(out_dir: &Path, report: &RunReport, pattern: &str) -> anyhow::R
         println!("stopped early: {reason:?}");
     }
     println!(
-        "results: {}, {}",
+        "results: {}, {}, {}",
         report.jtl_path.display(),
-        summary_path.display()
+        summary_path.display(),
+        html_path.display()
     );
     Ok(())
 }

@@ -23,6 +23,7 @@ pub mod jtl;
 pub mod load_model;
 pub mod pattern;
 pub mod plan;
+pub mod report;
 pub mod runner;
 pub mod sample;
 pub mod schedule;
