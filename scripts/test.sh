@@ -39,6 +39,6 @@ if [ ${#py_suites[@]} -gt 0 ]; then
   fi
   cargo build --workspace --bins --locked
   echo "== pytest ${py_suites[*]}"
-  VAJRA_BIN="$PWD/target/debug/vajra" BZM_MOCK_BIN="$PWD/target/debug/bzm-mock" \
+  VAJRA_BIN="$PWD/target/debug/vajra" BZM_MOCK_BIN="$PWD/target/debug/bzm-mock" BZT_PYTHON="$venv/bin/python" \
     "$venv/bin/python" -m pytest -q "${py_suites[@]}"
 fi
