@@ -54,38 +54,47 @@ pub async fn closed_user(
     let active = shared.outstanding.fetch_add(1, Ordering::AcqRel) + 1;
     let mut done = 0u64;
     let weights = shared.scenario_weights();
+    let mut next_start = Instant::now();
     while !shared.stopping()
-        && Instant::now() < end
+        && next_start < end
         && model.iterations.is_none_or(|limit| done < limit)
     {
         let index = shared.iterations_started.fetch_add(1, Ordering::Relaxed) + 1;
         let job = Job {
-            intended: Instant::now(),
+            intended: next_start,
             scenario: super::pick_weighted(index, &weights),
             record: true,
             active: active.max(shared.outstanding.load(Ordering::Relaxed)) as u32,
         };
-        run_iteration(id, &job, &mut connection, &shared, &samples).await;
+        next_start = run_iteration(id, &job, &mut connection, &shared, &samples).await;
         done += 1;
+        // A user loops through its scenario: the last request's think time is the pause before
+        // the next iteration's first request (as a Taurus/JMeter timer would pause).
+        tokio::select! {
+            _ = tokio::time::sleep_until(next_start.min(end).into()) => {}
+            _ = shared.stop.stopped() => {}
+        }
     }
     shared.outstanding.fetch_sub(1, Ordering::AcqRel);
 }
 
 /// Runs the requests of one scenario iteration in order. The first request is measured from
 /// the arrival's intended start; each later one from the end of the previous one plus its
-/// think time, which is when it was meant to start.
+/// think time, which is when it was meant to start. Returns when the request after the last
+/// one would be meant to start (its end plus its think time); the closed model waits for it.
 async fn run_iteration(
     lane: u32,
     job: &Job,
     connection: &mut Connection,
     shared: &Shared,
     samples: &mpsc::Sender<Sample>,
-) {
+) -> Instant {
     let scenario = &shared.scenarios[job.scenario];
     let row = if shared.data.is_some() {
         match shared.next_row() {
             Some(row) => row,
-            None => return, // data ran out with on-eof: stop; the stop is already requested
+            // Data ran out with on-eof: stop; the stop is already requested.
+            None => return Instant::now(),
         }
     } else {
         Row::empty()
@@ -99,13 +108,14 @@ async fn run_iteration(
         let think = request.spec().think_time;
         intended = Instant::now() + think.unwrap_or_default();
         if job.record && samples.send(sample).await.is_err() {
-            return;
+            break;
         }
         // A stop ends the iteration after the current request: no new requests are issued.
         if shared.stopping() || shared.aborting() {
-            return;
+            break;
         }
     }
+    intended
 }
 
 async fn execute(
