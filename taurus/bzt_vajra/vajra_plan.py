@@ -39,6 +39,8 @@ DATA_SOURCE_KEYS = {"path", "delimiter", "quoted", "loop", "variable-names", "ra
                     "encoding"}
 LOAD_KEYS = ("concurrency", "throughput", "ramp-up", "hold-for", "iterations", "steps")
 FORM_METHODS = ("POST", "PUT", "PATCH")
+# Characters that make a Taurus `regexp: true` assertion more than plain text.
+REGEX_SPECIAL = set(".^$*+?{}[]\\|()")
 
 
 def seconds(value, what):
@@ -339,7 +341,7 @@ def _assertions(items, where):
                                     "vajra" % at)
         if item.get("regexp", True):
             for value in contains:
-                if re.escape(value) != value:
+                if REGEX_SPECIAL.intersection(value):
                     raise TaurusConfigError(
                         "%s: %r is a regular expression, which vajra cannot check; set "
                         "`regexp: false` to match it as plain text" % (at, value))

@@ -24,6 +24,8 @@ REPO = TAURUS_DIR.parent
 PLUGIN_FILES = ["__init__.py", "vajra_executor.py", "vajra_plan.py", "bzt-configs.json",
                 "20-vajra.yml"]
 BZT_TIMEOUT = 90
+# Unit tests import the plugin from this source tree (bzt runs use the installed copy).
+sys.path.insert(0, str(TAURUS_DIR))
 
 
 class Target:
