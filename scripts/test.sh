@@ -35,7 +35,12 @@ if [ ${#py_suites[@]} -gt 0 ]; then
   if [ ! -x "$venv/bin/bzt" ]; then
     echo "== creating $venv with bzt from PyPI"
     python3 -m venv "$venv"
-    "$venv/bin/pip" install --quiet --disable-pip-version-check bzt pytest hdrh
+    "$venv/bin/pip" install --quiet --disable-pip-version-check bzt pytest hdrhistogram
+  fi
+  if [ -d taurus/tests ]; then
+    echo "== installing the Taurus plugin (taurus/) into $venv"
+    "$venv/bin/pip" install --quiet --disable-pip-version-check --no-build-isolation --no-deps \
+      --force-reinstall ./taurus
   fi
   cargo build --workspace --bins --locked
   echo "== pytest ${py_suites[*]}"

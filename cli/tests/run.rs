@@ -343,3 +343,81 @@ fn the_graceful_file_stops_the_run_like_taurus_asks() {
     assert!(started.elapsed() < Duration::from_secs(5));
     assert_nothing_lost(&out);
 }
+
+#[test]
+fn closed_model_users_loop_with_the_last_think_time_as_the_pause_between_iterations() {
+    let dir = tempfile::tempdir().unwrap();
+    let plan = write_plan(
+        dir.path(),
+        r#"
+target: embedded
+requests:
+  - label: paced
+    url: /fast
+    think-time: 300ms
+load: { concurrency: 2, iterations: 3 }
+"#,
+    );
+    let out = dir.path().join("out");
+    let output = run_to_end(&[
+        "run",
+        plan.to_str().unwrap(),
+        "--out",
+        out.to_str().unwrap(),
+    ]);
+    assert!(output.status.success(), "{output:?}");
+    let jtl = JtlRows::read(&out.join("results.jtl"));
+    assert_eq!(jtl.rows.len(), 6, "2 users × 3 iterations");
+    // Each user's iterations start at least the think time apart, and allThreads reports the
+    // users active (never more than the two of them).
+    let mut by_user: std::collections::BTreeMap<String, Vec<u64>> = Default::default();
+    for row in &jtl.rows {
+        let threads: u64 = jtl.get(row, "allThreads").parse().unwrap();
+        assert!((1..=2).contains(&threads), "allThreads {threads}");
+        by_user
+            .entry(jtl.get(row, "threadName").to_string())
+            .or_default()
+            .push(jtl.get(row, "timeStamp").parse().unwrap());
+    }
+    assert_eq!(by_user.len(), 2, "{by_user:?}");
+    for starts in by_user.values_mut() {
+        starts.sort_unstable();
+        for pair in starts.windows(2) {
+            assert!(
+                pair[1] - pair[0] >= 300,
+                "no pause between iterations: {starts:?}"
+            );
+        }
+    }
+    assert!(summary(&out)["pattern"]
+        .as_str()
+        .is_some_and(|p| p.starts_with("closed model, 2 users")));
+}
+
+#[test]
+fn each_request_of_an_iteration_is_timed_from_its_own_start() {
+    // The second request starts when the first ends: its response time must not include the
+    // first request's 150 ms.
+    let dir = tempfile::tempdir().unwrap();
+    let plan = write_plan(
+        dir.path(),
+        "target: embedded\nrequests:\n  - label: slow\n    url: /slow?ms=150\n  - label: fast\n    url: /fast\nload: { pattern: static, tps: 5, duration: 1s }\n",
+    );
+    let out = dir.path().join("out");
+    let output = run_to_end(&[
+        "run",
+        plan.to_str().unwrap(),
+        "--out",
+        out.to_str().unwrap(),
+    ]);
+    assert!(output.status.success(), "{output:?}");
+    let jtl = JtlRows::read(&out.join("results.jtl"));
+    assert_eq!(jtl.count("label", "fast"), 5);
+    for row in jtl.rows.iter().filter(|r| jtl.get(r, "label") == "fast") {
+        let elapsed: u64 = jtl.get(row, "elapsed").parse().unwrap();
+        assert!(
+            elapsed < 100,
+            "fast took {elapsed} ms: timed from the iteration's start?"
+        );
+    }
+}

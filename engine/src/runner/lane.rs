@@ -54,66 +54,74 @@ pub async fn closed_user(
     let active = shared.outstanding.fetch_add(1, Ordering::AcqRel) + 1;
     let mut done = 0u64;
     let weights = shared.scenario_weights();
+    let mut next_start = Instant::now();
     while !shared.stopping()
-        && Instant::now() < end
+        && next_start < end
         && model.iterations.is_none_or(|limit| done < limit)
     {
         let index = shared.iterations_started.fetch_add(1, Ordering::Relaxed) + 1;
         let job = Job {
-            intended: Instant::now(),
+            intended: next_start,
             scenario: super::pick_weighted(index, &weights),
             record: true,
             active: active.max(shared.outstanding.load(Ordering::Relaxed)) as u32,
         };
-        run_iteration(id, &job, &mut connection, &shared, &samples).await;
+        let pause_until = run_iteration(id, &job, &mut connection, &shared, &samples).await;
         done += 1;
-        // A virtual user also pauses after the last request, before its next iteration.
-        let last = shared.scenarios[job.scenario].requests.last();
-        if let Some(think) = last.and_then(|r| r.spec().think_time) {
-            tokio::time::sleep(think).await;
-        }
+        // A user loops through its scenario: the last request's think time is the pause before
+        // the next iteration's first request (as a Taurus/JMeter timer would pause).
+        next_start = match pause_until {
+            Some(until) => {
+                tokio::select! {
+                    _ = tokio::time::sleep_until(until.min(end).into()) => {}
+                    _ = shared.stop.stopped() => {}
+                }
+                until
+            }
+            None => Instant::now(),
+        };
     }
     shared.outstanding.fetch_sub(1, Ordering::AcqRel);
 }
 
 /// Runs the requests of one scenario iteration in order. The first request is measured from
 /// the arrival's intended start; each later one from the end of the previous one plus its
-/// think time, which is when it was meant to start.
+/// think time, which is when it was meant to start. Returns when the next iteration may start
+/// if the last request has a think time (the closed model waits for it), else `None`.
 async fn run_iteration(
     lane: u32,
     job: &Job,
     connection: &mut Connection,
     shared: &Shared,
     samples: &mpsc::Sender<Sample>,
-) {
+) -> Option<Instant> {
     let scenario = &shared.scenarios[job.scenario];
     let row = if shared.data.is_some() {
-        match shared.next_row() {
-            Some(row) => row,
-            None => return, // data ran out with on-eof: stop; the stop is already requested
-        }
+        // None: data ran out with on-eof: stop, and the stop is already requested.
+        shared.next_row()?
     } else {
         Row::empty()
     };
     let mut intended = job.intended;
+    let mut pause = None;
     for (i, request) in scenario.requests.iter().enumerate() {
         if i > 0 {
-            // The previous request's think time, from its end.
-            let think = scenario.requests[i - 1].spec().think_time;
-            intended = Instant::now() + think.unwrap_or_default();
-            if think.is_some() {
+            intended = Instant::now() + pause.unwrap_or_default();
+            if pause.is_some() {
                 tokio::time::sleep_until(intended.into()).await;
             }
         }
         let sample = execute(lane, job, request, &row, intended, connection, shared).await;
+        pause = request.spec().think_time;
         if job.record && samples.send(sample).await.is_err() {
-            return;
+            return None;
         }
         // A stop ends the iteration after the current request: no new requests are issued.
         if shared.stopping() || shared.aborting() {
-            return;
+            return None;
         }
     }
+    pause.map(|think| Instant::now() + think)
 }
 
 async fn execute(

@@ -1,0 +1,245 @@
+"""The plugin under the real bzt, against a loopback target: results, lifecycle, fidelity.
+
+Each run is a few seconds. Numbers that Taurus reports (its final-stats dump, read from
+vajra's JTL by Taurus's own JTLReader and aggregator) are checked against vajra's own
+``summary.json`` and against what the target saw.
+"""
+
+import json
+import os
+import shutil
+import signal
+import time
+
+from conftest import TAURUS_DIR
+
+PERCENTILES = {"perc_50.0": "median", "perc_90.0": "p90", "perc_95.0": "p95", "perc_99.0": "p99"}
+
+
+def assert_taurus_agrees_with_vajra(run):
+    """Samples and failures exactly, per label and in total; percentiles within one JTL
+    millisecond (JTL times are whole ms) plus HDR precision (3 significant digits)."""
+    stats = run.final_stats()
+    summary = run.vajra_summary()
+    entries = [("", summary["total"])] + [(label["label"], label) for label in summary["labels"]]
+    assert set(stats) == {label for label, _ in entries}, (stats.keys(), entries)
+    for label, mine in entries:
+        theirs = stats[label]
+        assert int(theirs["succ"]) + int(theirs["fail"]) == mine["samples"], label
+        assert int(theirs["fail"]) == mine["errors"], label
+        for column, key in PERCENTILES.items():
+            taurus_ms = float(theirs[column]) * 1000
+            vajra_ms = mine["response_time_ms"][key]
+            assert abs(taurus_ms - vajra_ms) <= 1 + vajra_ms * 0.002, (label, column, taurus_ms, vajra_ms)
+
+
+def scenario(target, **extra):
+    return dict({"default-address": target.url,
+                 "requests": [{"url": "/ok", "label": "ok"}, {"url": "/flaky", "label": "flaky"}]},
+                **extra)
+
+
+def test_throughput_run_keeps_fractional_rate_and_taurus_agrees_with_vajra(bzt, target):
+    run = bzt({"execution": [{"executor": "vajra", "throughput": 12.5, "concurrency": 5,
+                              "hold-for": "2s", "scenario": "api"}],
+               "scenarios": {"api": scenario(target)}})
+    assert run.returncode == 0, run.output
+    # 12.5/s for 2 s is 25 arrivals of two requests; get_load() would have truncated to 12/s.
+    assert run.plan()["load"] == {"pattern": "static", "tps": 12.5, "duration": "2000ms",
+                                  "concurrency": 5}
+    assert run.vajra_summary()["total"]["samples"] == 50
+    assert len(target.requests()) == 50
+    assert run.vajra_summary()["total"]["errors"] == 5  # every 5th /flaky
+    assert_taurus_agrees_with_vajra(run)
+
+
+def test_concurrency_run_is_a_closed_model_of_looping_users(bzt, target):
+    run = bzt({"execution": [{"executor": "vajra", "concurrency": 3, "iterations": 4,
+                              "scenario": "api"}],
+               "scenarios": {"api": scenario(target)}})
+    assert run.returncode == 0, run.output
+    assert run.vajra_summary()["pattern"].startswith("closed model, 3 users")
+    assert run.vajra_summary()["total"]["samples"] == 3 * 4 * 2
+    rows = run.jtl_rows()
+    assert len({row["threadName"] for row in rows}) == 3
+    assert max(int(row["allThreads"]) for row in rows) <= 3
+    assert int(run.final_stats()[""]["concurrency"]) <= 3
+    assert_taurus_agrees_with_vajra(run)
+
+
+def test_passfail_criteria_met_exits_3(bzt, target):
+    run = bzt({"execution": [{"executor": "vajra", "concurrency": 2, "hold-for": "20s",
+                              "scenario": "broken"}],
+               "scenarios": {"broken": {"default-address": target.url,
+                                        "requests": [{"url": "/fail", "think-time": "50ms"}]}}},
+              reporting=[{"module": "passfail",
+                          "criteria": ["fail>50% for 1s, stop as failed"]}])
+    assert run.returncode == 3, run.output
+    assert "Pass/Fail criterion triggered shutdown: Failed: fail>50% for 1 sec" in run.output
+    # Stopped early, and the rows written until then were all aggregated.
+    stats = run.final_stats()[""]
+    assert 0 < int(stats["fail"]) == run.vajra_summary()["total"]["errors"]
+    assert run.vajra_summary()["duration_s"] < 15
+
+
+def test_engine_failure_is_a_tool_error_showing_the_engine_stderr(bzt, target):
+    run = bzt({"execution": [{"executor": "vajra", "concurrency": 1, "iterations": 1,
+                              "scenario": "bad"}],
+               "scenarios": {"bad": {"default-address": target.url,
+                                     "requests": [{"url": "/users/${user_id}"}]}}})
+    assert run.returncode == 1, run.output
+    assert "vajra exited with code 1" in run.output
+    assert "vajra STDERR" in run.output and "user_id" in run.output
+
+
+def test_missing_tool_is_a_clear_error(bzt, target, tmp_path):
+    config = {"execution": [{"executor": "vajra", "scenario": "api"}],
+              "scenarios": {"api": scenario(target)}}
+    run = bzt(config, path_dirs=())
+    assert run.returncode == 1, run.output
+    assert "vajra isn't found or doesn't run" in run.output
+    assert "set modules.vajra.path" in run.output
+    config["modules"] = {"vajra": {"path": str(tmp_path / "nowhere" / "vajra")}}
+    run = bzt(config)
+    assert run.returncode == 1, run.output
+    assert str(tmp_path / "nowhere" / "vajra") in run.output
+    assert not target.requests()
+
+
+def test_explicit_path_is_used(bzt, target, vajra_bin):
+    run = bzt({"execution": [{"executor": "vajra", "scenario": "api"}],
+               "scenarios": {"api": scenario(target)},
+               "modules": {"vajra": {"path": str(vajra_bin)}}}, path_dirs=())
+    assert run.returncode == 0, run.output
+    assert "Found %s: vajra " % vajra_bin in run.output
+    # Taurus's defaults with no load given: one user, one iteration.
+    assert len(target.requests()) == 2
+
+
+def test_sigterm_to_bzt_stops_gracefully_with_every_row_aggregated(bzt, target):
+    run, proc = bzt({"execution": [{"executor": "vajra", "throughput": 40, "hold-for": "60s",
+                                    "scenario": "api"}],
+                     "scenarios": {"api": scenario(target)}}, wait=False)
+    jtl = run.artifacts / "vajra" / "results.jtl"
+    deadline = time.monotonic() + 30
+    while time.monotonic() < deadline and len(target.requests()) < 60:
+        time.sleep(0.1)
+    assert len(target.requests()) >= 60, "the run did not get going"
+    proc.send_signal(signal.SIGTERM)
+    try:
+        run.output, _ = proc.communicate(timeout=60)
+    finally:
+        proc.kill()
+    assert proc.returncode == 2, run.output  # Taurus's code for a manual shutdown
+    summary = run.vajra_summary()
+    assert summary["duration_s"] < 30
+    rows = len(jtl.read_text().splitlines()) - 1
+    assert summary["total"]["samples"] == rows == len(target.requests())
+    stats = run.final_stats()[""]
+    assert int(stats["succ"]) + int(stats["fail"]) == rows
+    assert "Terminating process" not in (run.artifacts / "bzt.log").read_text(), \
+        "vajra should stop on $GRACEFUL, before Taurus resorts to SIGTERM"
+
+
+def test_scenario_maps_request_by_request(bzt, target, tmp_path):
+    (tmp_path / "users.csv").write_text("user,token\nann,t1\nbob,t2\n")
+    (tmp_path / "skus.csv").write_text("s-1;red\ns-2;blue\ns-3;green\n")
+    (tmp_path / "payload.json").write_text('{"order": "${sku}"}')
+    config = {
+        "execution": [{"executor": "vajra", "concurrency": 1, "iterations": 3, "scenario": "shop"}],
+        "scenarios": {"shop": {
+            "default-address": target.url + "/api",
+            "headers": {"X-Common": True, "X-Team": "core"},
+            "timeout": "5s",
+            "data-sources": ["users.csv",
+                             {"path": "skus.csv", "delimiter": ";", "variable-names": "sku,colour"}],
+            "requests": [
+                {"url": "/users/${user}", "label": "user",
+                 "headers": {"Authorization": "Bearer ${token}", "X-Team": "web"},
+                 "assert": [{"contains": ["hello ok"], "regexp": False},
+                            {"contains": [200], "subject": "http-code"}]},
+                {"url": "/orders", "method": "post", "label": "order",
+                 "headers": {"Content-Type": "application/json"}, "body-file": "payload.json"},
+                {"url": "/form", "method": "POST", "label": "form", "body": {"colour": "${colour}"}},
+                {"url": "/text", "method": "PUT", "label": "text", "body": "raw ${user}",
+                 "assert": ["nope"]},
+            ]}}}
+    run = bzt(config)
+    assert run.returncode == 0, run.output
+    users = ["ann", "bob", "ann"]
+    tokens = ["t1", "t2", "t1"]
+    skus = ["s-1", "s-2", "s-3"]
+    colours = ["red", "blue", "green"]
+    seen = target.requests()
+    assert [(r["method"], r["path"]) for r in seen] == [
+        step for i in range(3) for step in [
+            ("GET", "/api/users/" + users[i]), ("POST", "/api/orders"), ("POST", "/api/form"),
+            ("PUT", "/api/text")]]
+    for i in range(3):
+        user, order, form, text = seen[4 * i:4 * i + 4]
+        for request in (user, order, form, text):
+            assert request["headers"]["x-common"] == "True"
+        assert user["headers"]["x-team"] == "web"
+        assert order["headers"]["x-team"] == "core"
+        assert user["headers"]["authorization"] == "Bearer " + tokens[i]
+        assert json.loads(order["body"]) == {"order": skus[i]}
+        assert order["headers"]["content-type"] == "application/json"
+        assert form["body"] == "colour=" + colours[i]
+        assert form["headers"]["content-type"] == "application/x-www-form-urlencoded"
+        assert text["body"] == "raw " + users[i]
+    stats = run.final_stats()
+    assert int(stats["user"]["fail"]) == 0
+    assert int(stats["text"]["fail"]) == 3
+    # The assertion's own text reaches Taurus's error table, not the HTTP "OK".
+    assert 'response body does not contain "nope"' in run.output
+    assert_taurus_agrees_with_vajra(run)
+
+
+def test_unsupported_blocks_are_rejected_by_name(bzt, target):
+    run = bzt({"execution": [{"executor": "vajra", "scenario": "tx"}],
+               "scenarios": {"tx": {"default-address": target.url, "requests": [
+                   {"url": "/ok"},
+                   {"transaction": "checkout", "do": [{"url": "/ok"}]}]}}})
+    assert run.returncode == 1, run.output
+    assert "requests[1] is a `transaction` block (checkout)" in run.output
+    assert not target.requests()
+
+
+def test_a_vajra_plan_runs_as_it_is_with_taurus_load_on_top(bzt, target, tmp_path):
+    plan = tmp_path / "plan.yaml"
+    plan.write_text("base-url: %s\nrequests:\n  - label: direct\n    url: /ok\n"
+                    "load: { tps: 100, duration: 30s }\n" % target.url)
+    run = bzt({"execution": [{"executor": "vajra", "throughput": 10, "hold-for": "2s",
+                              "scenario": {"script": str(plan)}}]})
+    assert run.returncode == 0, run.output
+    assert run.vajra_summary()["total"]["samples"] == 20
+    assert set(run.final_stats()) == {"", "direct"}
+    assert_taurus_agrees_with_vajra(run)
+
+
+def test_flat_directory_beside_taurus_yml_without_pip_install(bzt, target, tmp_path, vajra_bin):
+    flat = tmp_path / "engine"
+    flat.mkdir()
+    for name in ("vajra_executor.py", "vajra_plan.py"):
+        shutil.copy(TAURUS_DIR / "bzt_vajra" / name, flat / name)
+    os.symlink(vajra_bin, flat / "vajra")
+    run = bzt({"execution": [{"executor": "vajra", "concurrency": 2, "iterations": 2,
+                              "scenario": "api"}],
+               "scenarios": {"api": scenario(target)},
+               "modules": {"vajra": {"class": "vajra_executor.VajraExecutor"}}},
+              path_dirs=(), cwd=flat)
+    assert run.returncode == 0, run.output
+    assert "Found %s: vajra " % (flat / "vajra") in run.output
+    log = (run.artifacts / "bzt.log").read_text()
+    assert "Importing module: vajra_executor" in log
+    assert run.vajra_summary()["total"]["samples"] == 8
+    assert_taurus_agrees_with_vajra(run)
+
+
+def test_a_script_scenario_rejects_scenario_settings(bzt, target, tmp_path):
+    plan = tmp_path / "plan.yaml"
+    plan.write_text("base-url: %s\nrequests:\n  - url: /ok\n" % target.url)
+    run = bzt({"execution": [{"executor": "vajra", "hold-for": "1s", "throughput": 1,
+                              "scenario": {"script": str(plan), "headers": {"A": "b"}}}]})
+    assert run.returncode == 1, run.output
+    assert "so headers belong in that plan" in run.output
