@@ -1,5 +1,6 @@
 //! `vajra run`: load the plan, overlay the flags, start the embedded target if asked, run, and
-//! write `results.jtl`, `summary.json` and the console summary into the output directory.
+//! write `results.jtl`, `summary.json` and the console summary into the output directory; then
+//! check the plan's thresholds and `--fail-on` criteria (exit 3 when one is met).
 
 use std::path::{Path, PathBuf};
 use std::time::Duration;
@@ -13,7 +14,7 @@ use vajra_engine::stats::RunFacts;
 
 use crate::exit::{report_error, Exit};
 use crate::load_flags::LoadFlags;
-use crate::{progress, signals};
+use crate::{progress, signals, thresholds};
 
 #[derive(Args, Debug)]
 pub struct RunArgs {
@@ -43,6 +44,13 @@ pub struct RunArgs {
     /// Worker threads for the HTTP lanes [default: one per CPU].
     #[arg(long, value_name = "N")]
     pub threads: Option<usize>,
+    /// Also write an HdrHistogram interval log (one interval per second) to FILE.
+    #[arg(long, value_name = "FILE")]
+    pub hdr_log: Option<PathBuf>,
+    /// A failure criterion like 'p95(login)>500ms' or 'errors>1%' (repeatable), checked with
+    /// the plan's thresholds at the end; when one is met the exit code is 3.
+    #[arg(long, value_name = "EXPR")]
+    pub fail_on: Vec<String>,
     #[command(flatten)]
     pub load: LoadFlags,
 }
@@ -63,6 +71,8 @@ fn run(args: RunArgs) -> anyhow::Result<Exit> {
         );
     }
     let mut plan = Plan::load(&args.plan)?;
+    let mut criteria = thresholds::from_plan(&plan.source, &plan.thresholds)?;
+    criteria.extend(thresholds::from_flags(&args.fail_on)?);
     let load = plan.load.clone().overlay(&args.load.to_spec()?);
     let model = load.build_model()?;
     let drain_timeout = duration_flag("--drain-timeout", &args.drain_timeout)?;
@@ -99,6 +109,7 @@ fn run(args: RunArgs) -> anyhow::Result<Exit> {
                 .unwrap_or(runner::DEFAULT_MAX_IN_FLIGHT),
             drain_timeout,
             jtl_path: out_dir.join("results.jtl"),
+            hdr_log: args.hdr_log.clone(),
         };
         println!(
             "vajra run {}: {} for {}, worker {}/{}, results in {}",
@@ -118,9 +129,16 @@ fn run(args: RunArgs) -> anyhow::Result<Exit> {
     runtime.shutdown_timeout(Duration::from_millis(100));
 
     write_outputs(&out_dir, &report, &model.describe())?;
+    let met = thresholds::check(
+        &criteria,
+        &report.stats.aggregate(),
+        &report.stats,
+        &mut std::io::stdout(),
+    )?;
     Ok(match report.stop_reason {
         Some(StopReason::Interrupted) => Exit::Interrupted,
         Some(StopReason::Failed) => Exit::Error,
+        _ if met => Exit::FailureCriteria,
         _ => Exit::Ok,
     })
 }
