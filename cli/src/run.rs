@@ -73,6 +73,8 @@ fn run(args: RunArgs) -> anyhow::Result<Exit> {
     let mut plan = Plan::load(&args.plan)?;
     let mut criteria = thresholds::from_plan(&plan.source, &plan.thresholds)?;
     criteria.extend(thresholds::from_flags(&args.fail_on)?);
+    let labels: Vec<&str> = plan.requests().map(|r| r.label.as_str()).collect();
+    thresholds::require_plan_labels(&plan.source, &criteria, &labels)?;
     let load = plan.load.clone().overlay(&args.load.to_spec()?);
     let model = load.build_model()?;
     let drain_timeout = duration_flag("--drain-timeout", &args.drain_timeout)?;
@@ -129,6 +131,9 @@ fn run(args: RunArgs) -> anyhow::Result<Exit> {
     runtime.shutdown_timeout(Duration::from_millis(100));
 
     write_outputs(&out_dir, &report, &model.describe())?;
+    if let Some(hdr_log) = &args.hdr_log {
+        println!("HDR interval log: {}", hdr_log.display());
+    }
     let met = thresholds::check(
         &criteria,
         &report.stats.aggregate(),

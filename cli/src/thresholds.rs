@@ -5,7 +5,7 @@
 use std::io::Write;
 use std::path::Path;
 
-use anyhow::{anyhow, Context};
+use anyhow::{anyhow, bail, Context};
 use vajra_engine::stats::{AggregateRow, Stats};
 use vajra_engine::threshold::{evaluate, Threshold};
 
@@ -27,6 +27,25 @@ pub fn from_plan(plan_file: &Path, expressions: &[String]) -> anyhow::Result<Vec
                 .map_err(|e| anyhow!("{}: thresholds[{i}]: {e}", plan_file.display()))
         })
         .collect()
+}
+
+/// Fails when a threshold names a label that no request of the plan has, so a typo stops the
+/// run before it starts rather than after.
+pub fn require_plan_labels(
+    plan_file: &Path,
+    thresholds: &[Threshold],
+    labels: &[&str],
+) -> anyhow::Result<()> {
+    for threshold in thresholds {
+        if let Some(label) = threshold.label.as_deref().filter(|l| !labels.contains(l)) {
+            bail!(
+                "threshold `{threshold}`: no request of {} has the label `{label}`; the labels are: {}",
+                plan_file.display(),
+                labels.join(", ")
+            );
+        }
+    }
+    Ok(())
 }
 
 /// Checks `thresholds` against the results and prints each verdict to `out`. Returns whether

@@ -454,6 +454,24 @@ fn run_rejects_a_bad_plan_threshold_before_starting() {
         "{stderr}"
     );
     assert!(!out.join("results.jtl").exists(), "nothing ran");
+    // A label no request has stops the run before it starts, too.
+    let plan = write_plan(
+        dir.path(),
+        "target: embedded\nrequests:\n  - url: /fast\nload: { pattern: static, tps: 10, duration: 1s }\n",
+    );
+    let typo = vajra(&[
+        "run",
+        plan.to_str().unwrap(),
+        "--out",
+        out.to_str().unwrap(),
+        "--fail-on",
+        "avg(GET /fsat)>1s",
+    ]);
+    assert_eq!(typo.status.code(), Some(1), "{typo:?}");
+    let stderr = text(&typo.stderr);
+    assert!(stderr.contains("no request of"), "{stderr}");
+    assert!(stderr.contains("the labels are: GET /fast"), "{stderr}");
+    assert!(!out.join("results.jtl").exists(), "nothing ran");
 }
 
 #[test]
