@@ -25,15 +25,17 @@ fi
 echo "== cargo test"
 cargo test --workspace --locked
 
-# Python suites (Taurus plugin, mock BlazeMeter with real bzt): only if present.
+# Python suites (Taurus plugin, mock BlazeMeter with real bzt, HDR logs read by the hdrh
+# package): only if present.
 py_suites=()
-for dir in taurus/tests fixtures/tests; do
+for dir in taurus/tests fixtures/tests cli/tests/python; do
   [ -d "$dir" ] && ls "$dir"/test_*.py >/dev/null 2>&1 && py_suites+=("$dir")
 done
 if [ ${#py_suites[@]} -gt 0 ]; then
   venv="${VAJRA_TEST_VENV:-$PWD/target/venv-bzt}"
-  if [ ! -x "$venv/bin/bzt" ]; then
-    echo "== creating $venv with bzt from PyPI"
+  # `hdrhistogram` on PyPI is HdrHistogram's Python port; it imports as `hdrh`.
+  if [ ! -x "$venv/bin/bzt" ] || ! "$venv/bin/python" -c 'import hdrh, pytest' 2>/dev/null; then
+    echo "== creating $venv with bzt, pytest and hdrhistogram from PyPI"
     python3 -m venv "$venv"
     "$venv/bin/pip" install --quiet --disable-pip-version-check bzt pytest hdrhistogram
   fi

@@ -1,12 +1,15 @@
-//! The `vajra` command: `run` a plan locally (more subcommands join as they are built).
+//! The `vajra` command: `run` a plan locally, `report` on result files (more subcommands join
+//! as they are built).
 //!
 //! Exit codes follow Taurus: 0 ok, 1 error, 2 interrupted, 3 failure criteria met.
 
 mod exit;
 mod load_flags;
 mod progress;
+mod report;
 mod run;
 mod signals;
+mod thresholds;
 
 use std::process::ExitCode;
 
@@ -26,13 +29,17 @@ struct Cli {
 #[derive(Subcommand)]
 enum Command {
     /// Run a test plan and write results.jtl, summary.json and a console summary.
-    Run(run::RunArgs),
+    Run(Box<run::RunArgs>),
+    /// Report on result files (JTL or HDR interval logs), merged exactly; check pass/fail
+    /// criteria.
+    Report(report::ReportArgs),
 }
 
 fn main() -> ExitCode {
     let cli = Cli::parse();
     let code = match cli.command {
-        Command::Run(args) => run::execute(args),
+        Command::Run(args) => run::execute(*args),
+        Command::Report(args) => report::execute(args),
     };
     code.into()
 }

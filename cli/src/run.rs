@@ -1,6 +1,6 @@
 //! `vajra run`: load the plan, overlay the flags, start the embedded target if asked, run, and
 //! write `results.jtl`, `summary.json`, `report.html` and the console summary into the output
-//! directory.
+//! directory; then check the plan's thresholds and `--fail-on` criteria (exit 3 when one is met).
 
 use std::path::{Path, PathBuf};
 use std::time::Duration;
@@ -15,7 +15,7 @@ use vajra_engine::stats::RunFacts;
 
 use crate::exit::{report_error, Exit};
 use crate::load_flags::LoadFlags;
-use crate::{progress, signals};
+use crate::{progress, signals, thresholds};
 
 #[derive(Args, Debug)]
 pub struct RunArgs {
@@ -45,6 +45,13 @@ pub struct RunArgs {
     /// Worker threads for the HTTP lanes [default: one per CPU].
     #[arg(long, value_name = "N")]
     pub threads: Option<usize>,
+    /// Also write an HdrHistogram interval log (one interval per second) to FILE.
+    #[arg(long, value_name = "FILE")]
+    pub hdr_log: Option<PathBuf>,
+    /// A failure criterion like 'p95(login)>500ms' or 'errors>1%' (repeatable), checked with
+    /// the plan's thresholds at the end; when one is met the exit code is 3.
+    #[arg(long, value_name = "EXPR")]
+    pub fail_on: Vec<String>,
     #[command(flatten)]
     pub load: LoadFlags,
 }
@@ -65,6 +72,10 @@ fn run(args: RunArgs) -> anyhow::Result<Exit> {
         );
     }
     let mut plan = Plan::load(&args.plan)?;
+    let mut criteria = thresholds::from_plan(&plan.source, &plan.thresholds)?;
+    criteria.extend(thresholds::from_flags(&args.fail_on)?);
+    let labels: Vec<&str> = plan.requests().map(|r| r.label.as_str()).collect();
+    thresholds::require_plan_labels(&plan.source, &criteria, &labels)?;
     let load = plan.load.clone().overlay(&args.load.to_spec()?);
     let model = load.build_model()?;
     let drain_timeout = duration_flag("--drain-timeout", &args.drain_timeout)?;
@@ -107,6 +118,7 @@ fn run(args: RunArgs) -> anyhow::Result<Exit> {
                 .unwrap_or(runner::DEFAULT_MAX_IN_FLIGHT),
             drain_timeout,
             jtl_path: out_dir.join("results.jtl"),
+            hdr_log: args.hdr_log.clone(),
         };
         println!(
             "vajra run {}: {} for {}, worker {}/{}, results in {}",
@@ -126,9 +138,19 @@ fn run(args: RunArgs) -> anyhow::Result<Exit> {
     runtime.shutdown_timeout(Duration::from_millis(100));
 
     write_outputs(&out_dir, &report, &model.describe(), &plan.name)?;
+    if let Some(hdr_log) = &args.hdr_log {
+        println!("HDR interval log: {}", hdr_log.display());
+    }
+    let met = thresholds::check(
+        &criteria,
+        &report.stats.aggregate(),
+        &report.stats,
+        &mut std::io::stdout(),
+    )?;
     Ok(match report.stop_reason {
         Some(StopReason::Interrupted) => Exit::Interrupted,
         Some(StopReason::Failed) => Exit::Error,
+        _ if met => Exit::FailureCriteria,
         _ => Exit::Ok,
     })
 }

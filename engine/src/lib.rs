@@ -13,6 +13,8 @@
 //!   free of coordinated omission.
 //! - Samples flow over one bounded channel to the sinks, off the hot path: [`jtl`] writes the
 //!   JMeter CSV, [`stats`] aggregates HdrHistograms that merge exactly.
+//! - [`report`] turns merged statistics into the `vajra report` views (console, JSON, CSV,
+//!   Markdown, HTML); [`threshold`] parses and checks pass/fail criteria (`p95(login)>500ms`).
 //! - [`embedded_target`] is a small loopback HTTP server so a new user sees a real run at once.
 //! - [`duration`] parses the human durations used in plans and flags (`500ms`, `30s`, `1m30s`).
 
@@ -28,3 +30,4 @@ pub mod runner;
 pub mod sample;
 pub mod schedule;
 pub mod stats;
+pub mod threshold;

@@ -8,7 +8,8 @@
 //!
 //! - [`dispatch`] releases arrivals at their intended times and enforces the in-flight bound;
 //! - [`lane`] sends the requests and measures them from the intended start;
-//! - [`sink`] writes the JTL, aggregates statistics and reports progress once a second.
+//! - [`sink`] writes the JTL, aggregates statistics and, once a second, reports progress and
+//!   writes the HDR interval log (if asked for).
 //!
 //! A [`StopSignal`] ends a run early (Ctrl-C, SIGTERM, the `$GRACEFUL` file): the dispatcher
 //! stops, queued arrivals are counted as unsent, in-flight requests get `drain_timeout` to finish
@@ -32,7 +33,7 @@ use crate::jtl::JtlWriter;
 pub use crate::load_model::{ClosedModel, LoadModel};
 use crate::plan::{DataFeed, Plan, Row};
 use crate::schedule::Arrivals;
-use crate::stats::{IntervalSummary, Stats};
+use crate::stats::{HdrLogWriter, IntervalSummary, Stats};
 pub use dispatch::{pick_weighted, reduce_timer_slack};
 pub use lane::LATE_AFTER;
 pub use sink::ProgressFn;
@@ -123,6 +124,8 @@ pub struct RunSettings {
     pub max_in_flight: usize,
     pub drain_timeout: Duration,
     pub jtl_path: PathBuf,
+    /// Where to write an HdrHistogram interval log (one interval per second), if anywhere.
+    pub hdr_log: Option<PathBuf>,
 }
 
 /// What the live display shows once a second.
@@ -293,11 +296,15 @@ pub async fn run(
         late: AtomicU64::new(0),
         stop: stop.clone(),
     });
+    let hdr_log = match &settings.hdr_log {
+        Some(path) => Some(open_hdr_log(path, shared.start_epoch_ms)?),
+        None => None,
+    };
 
     let (samples_tx, samples_rx) = tokio::sync::mpsc::channel(SAMPLE_CHANNEL);
     let mut sink = {
         let shared = shared.clone();
-        tokio::task::spawn_blocking(move || sink::drain(samples_rx, jtl, shared, progress))
+        tokio::task::spawn_blocking(move || sink::drain(samples_rx, jtl, hdr_log, shared, progress))
     };
     match &settings.model {
         LoadModel::Open(profile) => {
@@ -352,6 +359,12 @@ pub async fn run(
             source,
         });
     }
+    if let (Some(source), Some(path)) = (sink_result.hdr_log_error, &settings.hdr_log) {
+        return Err(RunError::Output {
+            path: path.clone(),
+            source,
+        });
+    }
     Ok(RunReport {
         stats: sink_result.stats,
         stop_reason: stop.reason(),
@@ -377,6 +390,26 @@ fn now_ms() -> u64 {
 }
 
 fn open_jtl(path: &Path) -> Result<JtlWriter<BufWriter<File>>, RunError> {
+    let file = create_output(path)?;
+    JtlWriter::new(BufWriter::with_capacity(256 * 1024, file)).map_err(|source| RunError::Output {
+        path: path.to_path_buf(),
+        source,
+    })
+}
+
+fn open_hdr_log(
+    path: &Path,
+    started_at_ms: u64,
+) -> Result<HdrLogWriter<BufWriter<File>>, RunError> {
+    let file = create_output(path)?;
+    HdrLogWriter::new(BufWriter::new(file), started_at_ms).map_err(|source| RunError::Output {
+        path: path.to_path_buf(),
+        source,
+    })
+}
+
+/// Creates `path` and its directory.
+fn create_output(path: &Path) -> Result<File, RunError> {
     let output_error = |source| RunError::Output {
         path: path.to_path_buf(),
         source,
@@ -384,6 +417,5 @@ fn open_jtl(path: &Path) -> Result<JtlWriter<BufWriter<File>>, RunError> {
     if let Some(dir) = path.parent() {
         std::fs::create_dir_all(dir).map_err(output_error)?;
     }
-    let file = File::create(path).map_err(output_error)?;
-    JtlWriter::new(BufWriter::with_capacity(256 * 1024, file)).map_err(output_error)
+    File::create(path).map_err(output_error)
 }

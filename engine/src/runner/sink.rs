@@ -1,5 +1,6 @@
 //! The sink: one thread that takes every sample off the hot path, writes its JTL row, adds it
-//! to the statistics, and once a second flushes the JTL and reports progress.
+//! to the statistics, and once a second flushes the JTL, writes an HDR log interval (when a log
+//! is asked for) and reports progress.
 //!
 //! Lanes only push into a bounded channel; the sink drains it in batches and sleeps briefly
 //! when it is empty, so lanes never pay for waking it.
@@ -14,7 +15,7 @@ use tokio::sync::mpsc::{self, error::TryRecvError};
 use super::{Progress, Shared};
 use crate::jtl::JtlWriter;
 use crate::sample::Sample;
-use crate::stats::{IntervalStats, Stats};
+use crate::stats::{HdrLogWriter, IntervalStats, Stats};
 
 use super::now_ms;
 
@@ -28,11 +29,14 @@ pub struct SinkResult {
     pub stats: Stats,
     /// The first JTL write error, if any: the run is then stopped and reported as failed.
     pub write_error: Option<std::io::Error>,
+    /// The first HDR log write error, if any; the run is then stopped and reported as failed.
+    pub hdr_log_error: Option<std::io::Error>,
 }
 
 pub fn drain(
     mut samples: mpsc::Receiver<Sample>,
     mut jtl: JtlWriter<BufWriter<File>>,
+    mut hdr_log: Option<HdrLogWriter<BufWriter<File>>>,
     shared: Arc<Shared>,
     mut progress: ProgressFn,
 ) -> SinkResult {
@@ -40,6 +44,7 @@ pub fn drain(
     let mut interval = IntervalStats::new(now_ms());
     let mut samples_seen = 0u64;
     let mut write_error = None;
+    let mut hdr_log_error = None;
     let mut last_tick = Instant::now();
     loop {
         let closed = loop {
@@ -68,7 +73,17 @@ pub fn drain(
                 }
             }
             last_tick = now;
-            progress(&shared.progress(samples_seen, &interval.take(now_ms())));
+            let now_ms = now_ms();
+            if let Some(log) = hdr_log.as_mut().filter(|_| hdr_log_error.is_none()) {
+                if let Err(e) = log
+                    .write_interval(&interval, now_ms)
+                    .and_then(|()| log.flush())
+                {
+                    shared.request_stop(super::StopReason::Failed);
+                    hdr_log_error = Some(e);
+                }
+            }
+            progress(&shared.progress(samples_seen, &interval.take(now_ms)));
         }
         if closed {
             break;
@@ -80,5 +95,9 @@ pub fn drain(
             write_error = Some(e);
         }
     }
-    SinkResult { stats, write_error }
+    SinkResult {
+        stats,
+        write_error,
+        hdr_log_error,
+    }
 }
