@@ -16,26 +16,90 @@ use crate::sample::{Outcome, Sample};
 /// Arrivals that start this much later than intended are counted as late.
 pub const LATE_AFTER: Duration = Duration::from_millis(10);
 
-/// Takes jobs until the dispatcher is done (the queue closes) or a stop was requested.
-pub async fn open_lane(
-    id: u32,
-    jobs: flume::Receiver<Job>,
-    shared: Arc<Shared>,
-    samples: mpsc::Sender<Sample>,
-) {
+/// The open model's idle lanes. The dispatcher hands each arrival straight to an idle lane
+/// (or to a new one), so there is no shared queue for lanes to contend on; a lane puts itself
+/// back when its iteration is done.
+#[derive(Default)]
+pub struct IdleLanes {
+    state: std::sync::Mutex<IdleState>,
+}
+
+#[derive(Default)]
+struct IdleState {
+    lanes: Vec<Slot>,
+    closed: bool,
+}
+
+/// Where a lane takes its next job. Only one handle to it exists at a time (in the idle list,
+/// with the dispatcher, or travelling with the job), so once the dispatcher is done and the idle
+/// list is dropped, an idle lane's channel closes and the lane ends.
+pub type Slot = mpsc::Sender<Handoff>;
+
+/// A job, with the lane's own slot to put back when it is done.
+pub struct Handoff {
+    job: Job,
+    slot: Slot,
+}
+
+impl Handoff {
+    pub fn new(job: Job, slot: Slot) -> Self {
+        Handoff { job, slot }
+    }
+
+    pub fn into_job(self) -> Job {
+        self.job
+    }
+}
+
+impl IdleLanes {
+    fn lock(&self) -> std::sync::MutexGuard<'_, IdleState> {
+        // A panic while holding this lock cannot leave the list inconsistent.
+        self.state.lock().unwrap_or_else(|e| e.into_inner())
+    }
+
+    /// An idle lane's job slot, if any lane is idle.
+    pub fn take(&self) -> Option<Slot> {
+        self.lock().lanes.pop()
+    }
+
+    /// Puts a lane back; false once the dispatcher is done, when the lane should end.
+    fn put_back(&self, slot: Slot) -> bool {
+        let mut state = self.lock();
+        if !state.closed {
+            state.lanes.push(slot);
+        }
+        !state.closed
+    }
+
+    /// No more jobs: idle lanes end (their slots are dropped), busy ones end when done.
+    pub fn close(&self) {
+        let mut state = self.lock();
+        state.closed = true;
+        state.lanes.clear();
+    }
+}
+
+/// Runs `first`, then every job handed to it, until the dispatcher is done.
+pub async fn open_lane(id: u32, first: Job, shared: Arc<Shared>, samples: mpsc::Sender<Sample>) {
+    let (slot, mut handoffs) = mpsc::channel(1);
+    let mut slot = Some(slot);
     let mut connection = Connection::default();
-    loop {
-        shared.idle_lanes.fetch_add(1, Ordering::AcqRel);
-        let job = jobs.recv_async().await;
-        shared.idle_lanes.fetch_sub(1, Ordering::AcqRel);
-        let Ok(job) = job else { break };
+    let mut job = first;
+    while let Some(own_slot) = slot.take() {
         if shared.stopping() {
-            // Queued but never started: it was not issued, so it is counted, not sent.
+            // Handed over but never started: it was not issued, so it is counted, not sent.
             shared.unsent.fetch_add(1, Ordering::Relaxed);
         } else {
             run_iteration(id, &job, &mut connection, &shared, &samples).await;
         }
         shared.outstanding.fetch_sub(1, Ordering::AcqRel);
+        if !shared.idle.put_back(own_slot) {
+            break;
+        }
+        if let Some(handoff) = handoffs.recv().await {
+            job = handoff.job;
+            slot = Some(handoff.slot);
+        }
     }
 }
 
@@ -133,9 +197,8 @@ async fn execute(
     connection: &mut Connection,
     shared: &Shared,
 ) -> Sample {
-    let timestamp_ms = shared.epoch_ms(intended);
     let mut sample = Sample {
-        timestamp_ms,
+        timestamp_ms: shared.epoch_ms(intended),
         elapsed_us: 0,
         service_us: 0,
         latency_us: 0,
@@ -166,6 +229,11 @@ async fn execute(
     if started.duration_since(intended) > LATE_AFTER {
         shared.late.fetch_add(1, Ordering::Relaxed);
     }
+    // Times run from the intended start (coordinated-omission correction) unless the request
+    // went out early, within the dispatcher's send-ahead window: then from the actual send, so
+    // an early send never makes a response look faster than it was.
+    let intended = intended.min(started);
+    sample.timestamp_ms = shared.epoch_ms(intended);
     let timeout = rendered.request.timeout;
     let result = tokio::select! {
         biased;

@@ -3,7 +3,7 @@
 //! Three kinds of workers, joined by two channels:
 //!
 //! ```text
-//! dispatch (task) ──jobs──► lanes (tasks, one connection each) ──samples──► sink (thread)
+//! dispatch (task) ──job──► idle lane (task, one connection) ──samples──► sink (thread)
 //! ```
 //!
 //! - [`dispatch`] releases arrivals at their intended times and enforces the in-flight bound;
@@ -12,7 +12,7 @@
 //!   writes the HDR interval log (if asked for).
 //!
 //! A [`StopSignal`] ends a run early (Ctrl-C, SIGTERM, the `$GRACEFUL` file): the dispatcher
-//! stops, queued arrivals are counted as unsent, in-flight requests get `drain_timeout` to finish
+//! stops, arrivals handed over but not started are counted as unsent, in-flight requests get `drain_timeout` to finish
 //! and are then cancelled (and still recorded), and the sink flushes every row.
 
 mod dispatch;
@@ -194,7 +194,7 @@ struct Shared {
     iterations_started: AtomicU64,
     worker_count: u32,
     max_in_flight: usize,
-    idle_lanes: AtomicUsize,
+    idle: lane::IdleLanes,
     outstanding: AtomicUsize,
     dropped: AtomicU64,
     unsent: AtomicU64,
@@ -289,7 +289,7 @@ pub async fn run(
         iterations_started: AtomicU64::new(0),
         worker_count: settings.worker_count.max(1),
         max_in_flight: settings.max_in_flight.max(1),
-        idle_lanes: AtomicUsize::new(0),
+        idle: lane::IdleLanes::default(),
         outstanding: AtomicUsize::new(0),
         dropped: AtomicU64::new(0),
         unsent: AtomicU64::new(0),
