@@ -354,3 +354,19 @@ fn base_name(path: &Path) -> Result<String> {
             ),
         })
 }
+
+#[cfg(test)]
+mod unit {
+    use super::*;
+
+    #[test]
+    fn size_limit_is_inclusive() {
+        assert!(check_size(Path::new("a"), MAX_UPLOAD_BYTES).is_ok());
+        let err = check_size(Path::new("dir/a.jtl"), MAX_UPLOAD_BYTES + 1).unwrap_err();
+        assert!(
+            err.to_string()
+                .starts_with("dir/a.jtl: 50000001 bytes is over"),
+            "{err}"
+        );
+    }
+}
