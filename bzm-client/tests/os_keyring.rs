@@ -22,11 +22,17 @@ fn real_keyring_falls_back_cleanly() {
     match stored {
         Ok(Some(_)) => assert_eq!(resolved.credentials.source, CredentialSource::Keyring),
         Ok(None) => {
-            assert!(matches!(resolved.credentials.source, CredentialSource::BztRc { .. }));
+            assert!(matches!(
+                resolved.credentials.source,
+                CredentialSource::BztRc { .. }
+            ));
             assert!(resolved.notes.is_empty());
         }
         Err(e) => {
-            assert!(matches!(resolved.credentials.source, CredentialSource::BztRc { .. }));
+            assert!(matches!(
+                resolved.credentials.source,
+                CredentialSource::BztRc { .. }
+            ));
             assert_eq!(resolved.notes, vec![format!("skipped the OS keyring: {e}")]);
             eprintln!("keyring here: {e}");
         }

@@ -96,8 +96,7 @@ impl<'c> TestsHandler<'c> {
         Upload {
             client: self.client,
             id,
-            paths: Vec::new(),
-            in_memory: Vec::new(),
+            sources: Vec::new(),
         }
     }
 
@@ -264,71 +263,76 @@ impl UpdateTest<'_> {
     }
 }
 
-/// `POST /tests/{id}/files`, one file per request.
+/// `POST /tests/{id}/files`, one file per request, in the order added.
 pub struct Upload<'c> {
     client: &'c Client,
     id: u64,
-    paths: Vec<PathBuf>,
-    in_memory: Vec<(String, Bytes)>,
+    sources: Vec<Source>,
+}
+
+enum Source {
+    Path(PathBuf),
+    Bytes(String, Bytes),
 }
 
 impl Upload<'_> {
     /// A local file, uploaded under its base name.
     pub fn file(mut self, path: impl Into<PathBuf>) -> Self {
-        self.paths.push(path.into());
+        self.sources.push(Source::Path(path.into()));
         self
     }
 
     /// Generated content (e.g. taurus.yml) under `name`.
     pub fn bytes(mut self, name: impl Into<String>, content: impl Into<Bytes>) -> Self {
-        self.in_memory.push((name.into(), content.into()));
+        self.sources
+            .push(Source::Bytes(name.into(), content.into()));
         self
     }
 
-    /// Checks every size, then uploads each file in turn.
+    /// Checks every size, then uploads each file in turn, reading one file at a time.
     pub async fn send(self) -> Result<()> {
-        for path in &self.paths {
-            let size = std::fs::metadata(path)
-                .map_err(|source| Error::File {
-                    path: path.clone(),
-                    source,
-                })?
-                .len();
-            check_size(path, size)?;
+        for source in &self.sources {
+            match source {
+                Source::Path(path) => check_size(path, file_size(path)?)?,
+                Source::Bytes(name, content) => check_size(Path::new(name), content.len() as u64)?,
+            }
         }
-        for (name, content) in &self.in_memory {
-            check_size(Path::new(name), content.len() as u64)?;
-        }
-        // Read one file at a time, so memory holds at most one file.
-        for path in &self.paths {
-            let content = std::fs::read(path).map_err(|source| Error::File {
-                path: path.clone(),
-                source,
-            })?;
-            // Re-checked: the file may have grown since the size check.
-            check_size(path, content.len() as u64)?;
-            self.send_part(base_name(path)?, Bytes::from(content))
-                .await?;
-        }
-        for (name, content) in self.in_memory.iter().cloned() {
-            self.send_part(name, content).await?;
+        for source in &self.sources {
+            let (file_name, bytes) = match source {
+                Source::Path(path) => {
+                    let content = std::fs::read(path).map_err(|source| Error::File {
+                        path: path.clone(),
+                        source,
+                    })?;
+                    // Re-checked: the file may have grown since the size check.
+                    check_size(path, content.len() as u64)?;
+                    (base_name(path)?, Bytes::from(content))
+                }
+                Source::Bytes(name, content) => (name.clone(), content.clone()),
+            };
+            let part = FilePart {
+                field: "file",
+                file_name,
+                bytes,
+            };
+            let request = Request::post(
+                format!("/api/v4/tests/{}/files", self.id),
+                Scope::Test(self.id),
+            )
+            .multipart(vec![part]);
+            self.client.execute(&request).await?;
         }
         Ok(())
     }
+}
 
-    async fn send_part(&self, file_name: String, bytes: Bytes) -> Result<()> {
-        let part = FilePart {
-            field: "file",
-            file_name,
-            bytes,
-        };
-        let request = Request::post(
-            format!("/api/v4/tests/{}/files", self.id),
-            Scope::Test(self.id),
-        )
-        .multipart(vec![part]);
-        self.client.execute(&request).await.map(drop)
-    }
+fn file_size(path: &Path) -> Result<u64> {
+    std::fs::metadata(path)
+        .map(|m| m.len())
+        .map_err(|source| Error::File {
+            path: path.to_owned(),
+            source,
+        })
 }
 
 fn check_size(path: &Path, size: u64) -> Result<()> {
