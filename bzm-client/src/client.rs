@@ -503,7 +503,10 @@ mod tests {
         );
         let body = r#"{"error":{"code":403,"message":"Forbidden"},"result":null}"#;
         let text = error_for(403, body, Scope::Workspace(9));
-        assert!(text.contains("may not access workspace 9"), "{text}");
+        assert!(
+            text.contains("denied the API key access to workspace 9"),
+            "{text}"
+        );
     }
 
     #[test]

@@ -20,17 +20,19 @@ pub enum Scope {
     Project(u64),
     Test(u64),
     Master(u64),
+    Session(String),
 }
 
 impl std::fmt::Display for Scope {
     fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
         match self {
-            Scope::Key => f.write_str("this API key"),
+            Scope::Key => f.write_str("your user and accounts"),
             Scope::Account(id) => write!(f, "account {id}"),
             Scope::Workspace(id) => write!(f, "workspace {id}"),
             Scope::Project(id) => write!(f, "project {id}"),
             Scope::Test(id) => write!(f, "test {id}"),
             Scope::Master(id) => write!(f, "master (test run) {id}"),
+            Scope::Session(id) => write!(f, "session {id}"),
         }
     }
 }
@@ -55,8 +57,8 @@ pub enum Error {
     },
 
     #[error(
-        "API key may not access {scope} (HTTP 403 on {request}: {message}): ask an admin of \
-         {scope} for access, or pick an account/workspace the key belongs to"
+        "BlazeMeter denied the API key access to {scope} (HTTP 403 on {request}: {message}): \
+         ask an admin of {scope} for access, or pick an account/workspace the key belongs to"
     )]
     Forbidden {
         request: String,

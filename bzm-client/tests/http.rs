@@ -508,6 +508,23 @@ async fn sessions_accept_both_shapes() {
 }
 
 #[tokio::test]
+async fn session_logs_list_artifact_links() {
+    let router = Router::new().route(
+        "/api/v4/sessions/{id}/reports/logs",
+        get(|Path(id): Path<String>| async move {
+            ok(json!({ "data": [{ "filename": "artifacts.zip", "dataUrl": format!("https://x/{id}.zip") }] }))
+        }),
+    );
+    let logs = client(&serve(router).await)
+        .masters()
+        .session_logs("r-v4-5")
+        .await
+        .unwrap();
+    assert_eq!(logs[0].filename, "artifacts.zip");
+    assert_eq!(logs[0].data_url, "https://x/r-v4-5.zip");
+}
+
+#[tokio::test]
 async fn repeated_query_parameters_are_encoded_as_the_api_wants() {
     let seen = Arc::new(Mutex::new(Vec::<String>::new()));
     let record = |State(seen): State<Arc<Mutex<Vec<String>>>>, RawQuery(q): RawQuery| async move {

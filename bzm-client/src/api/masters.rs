@@ -1,12 +1,12 @@
 //! Runs ("masters"): start, status, sessions, public token, rename, stop, terminate, full
-//! (rows 18–22, 27–29, 32).
+//! (rows 18–22, 27–29, 31, 32).
 
 use serde::Deserialize;
 use serde_json::json;
 
 use crate::client::{Client, Request};
 use crate::error::{Result, Scope};
-use crate::models::{Master, MasterStatus, PublicToken, Session};
+use crate::models::{ArtifactLink, Master, MasterStatus, PublicToken, Session};
 
 pub struct MastersHandler<'c> {
     client: &'c Client,
@@ -69,6 +69,21 @@ impl<'c> MastersHandler<'c> {
         let request = Request::patch(format!("/api/v4/masters/{id}"), Scope::Master(id))
             .json(json!({ "name": name }));
         self.client.execute(&request).await.map(drop)
+    }
+
+    /// Download links of a session's artifacts (logs, `artifacts.zip`).
+    pub async fn session_logs(&self, session_id: &str) -> Result<Vec<ArtifactLink>> {
+        #[derive(Deserialize)]
+        struct Logs {
+            #[serde(default)]
+            data: Vec<ArtifactLink>,
+        }
+        let request = Request::get(
+            format!("/api/v4/sessions/{session_id}/reports/logs"),
+            Scope::Session(session_id.to_owned()),
+        );
+        let logs: Option<Logs> = self.client.fetch_optional(request).await?;
+        Ok(logs.map(|l| l.data).unwrap_or_default())
     }
 
     /// Graceful stop: engines finish and upload their artifacts. Use once data flows.

@@ -133,3 +133,11 @@ pub struct PublicToken {
     #[serde(default)]
     pub new: Option<bool>,
 }
+
+/// `GET /sessions/{id}/reports/logs` item: an artifact of one session and where to download it.
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+#[serde(rename_all = "camelCase")]
+pub struct ArtifactLink {
+    pub filename: String,
+    pub data_url: String,
+}

@@ -18,8 +18,8 @@ pub use data::{
     KpiSeries, Label, ThresholdAssertion, ThresholdResult, ThresholdsReport, UrlCount,
 };
 pub use master::{
-    Master, MasterStatus, PublicToken, Session, SessionConfiguration, SessionError, StatusSession,
-    PROGRESS_DATA_RECEIVED, PROGRESS_ENDED,
+    ArtifactLink, Master, MasterStatus, PublicToken, Session, SessionConfiguration, SessionError,
+    StatusSession, PROGRESS_DATA_RECEIVED, PROGRESS_ENDED,
 };
 pub use project::Project;
 pub use test::{
