@@ -59,8 +59,8 @@ impl ApiKey {
         &self.id
     }
 
-    /// The secret. Only the HTTP layer and the keyring should call this.
-    pub fn secret(&self) -> &str {
+    /// The secret: only this crate's HTTP layer reads it.
+    pub(crate) fn secret(&self) -> &str {
         &self.secret
     }
 
