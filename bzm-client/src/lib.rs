@@ -1,1 +1,30 @@
-//! Typed BlazeMeter API v4 client and the load splitter (see `../shared/docs/bzm-api.md`).
+//! Typed client for BlazeMeter's REST API v4 (the calls a cloud load test needs) and the
+//! splitter that divides a load across locations and engines before launch.
+//!
+//! How the parts fit:
+//! - [`credentials`] finds the API key (flags, environment, OS keyring, `~/.bzt-rc`) and keeps
+//!   the secret out of logs;
+//! - [`Client`] (in `client`) holds the key, the checked base URL ([`base_url`]) and the
+//!   [`RetryPolicy`]; every call goes through its send loop, which parses the response
+//!   [`envelope`], maps HTTP failures to [`Error`], retries network errors, 429 and 5xx per
+//!   [`retry`], and walks `limit`/`skip` pages;
+//! - [`api`] has one handler per resource (`client.tests().create(..)`, `client.masters()
+//!   .status(..)`, …), each returning [`models`];
+//! - [`split`] is pure: weights and totals in, a [`split::Split`] table out.
+//!
+//! The reference for every endpoint and shape is `shared/docs/bzm-api.md`.
+
+pub mod api;
+pub mod base_url;
+mod client;
+pub mod credentials;
+pub mod envelope;
+mod error;
+pub mod models;
+pub mod retry;
+pub mod split;
+
+pub use client::{Client, ClientBuilder, DEFAULT_PAGE_SIZE};
+pub use credentials::{ApiKey, CredentialSource, Credentials};
+pub use error::{Error, Result, Scope};
+pub use retry::RetryPolicy;
