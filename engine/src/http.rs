@@ -265,6 +265,11 @@ impl Connection {
         })
     }
 
+    /// Whether a connection is open (it may still turn out closed by the server).
+    pub fn is_open(&self) -> bool {
+        self.open.is_some()
+    }
+
     /// Drops the connection, e.g. after a timeout left it in an unknown state.
     pub fn reset(&mut self) {
         self.open = None;

@@ -12,7 +12,7 @@ use std::time::{Duration, Instant};
 
 use tokio::sync::mpsc;
 
-use super::lane::{open_lane, Handoff};
+use super::lane::open_lane;
 use super::{Job, Shared};
 use crate::sample::Sample;
 use crate::schedule::Arrivals;
@@ -51,20 +51,14 @@ pub async fn dispatch(
             record: !steady_state_only || arrival.steady,
             active: (outstanding + 1) as u32,
         };
-        // An idle lane takes the job; otherwise a new lane (and connection) starts with it.
-        // Lanes never outnumber `max_in_flight`, since each holds one outstanding job.
-        let job = match shared.idle.take() {
-            Some(slot) => match slot.try_send(Handoff::new(job, slot.clone())) {
-                Ok(()) => continue,
-                // The lane ended meanwhile (it only does so after a stop); start a new one.
-                Err(e) => e.into_inner().into_job(),
-            },
-            None => job,
-        };
-        lanes += 1;
-        tokio::spawn(open_lane(lanes, job, shared.clone(), samples.clone()));
+        // Lanes never outnumber `max_in_flight`: a lane is started only for a pending job,
+        // and every pending or running job is outstanding.
+        if shared.pool.submit(job) {
+            lanes += 1;
+            tokio::spawn(open_lane(lanes, shared.clone(), samples.clone()));
+        }
     }
-    shared.idle.close();
+    shared.pool.close();
 }
 
 /// Sub-millisecond sleeps on the runtime: a timerfd on Linux, tokio's timer elsewhere or if

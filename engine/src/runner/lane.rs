@@ -7,6 +7,7 @@ use std::time::{Duration, Instant};
 
 use tokio::sync::mpsc;
 
+use super::pool::Next;
 use super::workload::CompiledRequest;
 use super::{ClosedModel, Job, Shared};
 use crate::http::{Connection, Exchange, TransportError};
@@ -16,76 +17,34 @@ use crate::sample::{Outcome, Sample};
 /// Arrivals that start this much later than intended are counted as late.
 pub const LATE_AFTER: Duration = Duration::from_millis(10);
 
-/// The open model's idle lanes. The dispatcher hands each arrival straight to an idle lane
-/// (or to a new one), so there is no shared queue for lanes to contend on; a lane puts itself
-/// back when its iteration is done.
-#[derive(Default)]
-pub struct IdleLanes {
-    state: std::sync::Mutex<IdleState>,
-}
-
-#[derive(Default)]
-struct IdleState {
-    lanes: Vec<Slot>,
-    closed: bool,
-}
-
-/// Where a lane takes its next job. Only one handle to it exists at a time (in the idle list,
-/// with the dispatcher, or travelling with the job), so once the dispatcher is done and the idle
-/// list is dropped, an idle lane's channel closes and the lane ends.
-pub type Slot = mpsc::Sender<Handoff>;
-
-/// A job, with the lane's own slot to put back when it is done.
-pub struct Handoff {
-    job: Job,
-    slot: Slot,
-}
-
-impl Handoff {
-    pub fn new(job: Job, slot: Slot) -> Self {
-        Handoff { job, slot }
-    }
-
-    pub fn into_job(self) -> Job {
-        self.job
-    }
-}
-
-impl IdleLanes {
-    fn lock(&self) -> std::sync::MutexGuard<'_, IdleState> {
-        // A panic while holding this lock cannot leave the list inconsistent.
-        self.state.lock().unwrap_or_else(|e| e.into_inner())
-    }
-
-    /// An idle lane's job slot, if any lane is idle.
-    pub fn take(&self) -> Option<Slot> {
-        self.lock().lanes.pop()
-    }
-
-    /// Puts a lane back; false once the dispatcher is done, when the lane should end.
-    fn put_back(&self, slot: Slot) -> bool {
-        let mut state = self.lock();
-        if !state.closed {
-            state.lanes.push(slot);
-        }
-        !state.closed
-    }
-
-    /// No more jobs: idle lanes end (their slots are dropped), busy ones end when done.
-    pub fn close(&self) {
-        let mut state = self.lock();
-        state.closed = true;
-        state.lanes.clear();
-    }
-}
-
-/// Runs `first`, then every job handed to it, until the dispatcher is done.
-pub async fn open_lane(id: u32, first: Job, shared: Arc<Shared>, samples: mpsc::Sender<Sample>) {
+/// One open-model lane: one connection, running the jobs the pool gives it until the pool is
+/// closed and nothing is pending.
+pub async fn open_lane(id: u32, shared: Arc<Shared>, samples: mpsc::Sender<Sample>) {
     let (slot, mut handoffs) = mpsc::channel(1);
     let mut slot = Some(slot);
     let mut connection = Connection::default();
-    let mut job = first;
-    while let Some(own_slot) = slot.take() {
+    let mut next = shared.pool.first();
+    loop {
+        let job = match next.take() {
+            Some(job) => job,
+            None => {
+                let Some(own_slot) = slot.take() else { break };
+                match shared.pool.next(own_slot, connection.is_open()) {
+                    Next::Run(job, own_slot) => {
+                        slot = Some(own_slot);
+                        job
+                    }
+                    Next::Wait => match handoffs.recv().await {
+                        Some(handoff) => {
+                            slot = Some(handoff.slot);
+                            handoff.job
+                        }
+                        None => break,
+                    },
+                    Next::End => break,
+                }
+            }
+        };
         if shared.stopping() {
             // Handed over but never started: it was not issued, so it is counted, not sent.
             shared.unsent.fetch_add(1, Ordering::Relaxed);
@@ -93,13 +52,6 @@ pub async fn open_lane(id: u32, first: Job, shared: Arc<Shared>, samples: mpsc::
             run_iteration(id, &job, &mut connection, &shared, &samples).await;
         }
         shared.outstanding.fetch_sub(1, Ordering::AcqRel);
-        if !shared.idle.put_back(own_slot) {
-            break;
-        }
-        if let Some(handoff) = handoffs.recv().await {
-            job = handoff.job;
-            slot = Some(handoff.slot);
-        }
     }
 }
 

@@ -3,20 +3,22 @@
 //! Three kinds of workers, joined by two channels:
 //!
 //! ```text
-//! dispatch (task) ──job──► idle lane (task, one connection) ──samples──► sink (thread)
+//! dispatch (task) ──job──► pool ──► lane (task, one connection) ──samples──► sink (thread)
 //! ```
 //!
 //! - [`dispatch`] releases arrivals at their intended times and enforces the in-flight bound;
+//! - [`pool`] hands each arrival to an idle lane, or queues it briefly and grows the lanes;
 //! - [`lane`] sends the requests and measures them from the intended start;
 //! - [`sink`] writes the JTL, aggregates statistics and, once a second, reports progress and
 //!   writes the HDR interval log (if asked for).
 //!
 //! A [`StopSignal`] ends a run early (Ctrl-C, SIGTERM, the `$GRACEFUL` file): the dispatcher
-//! stops, arrivals handed over but not started are counted as unsent, in-flight requests get `drain_timeout` to finish
+//! stops, arrivals pending or handed over but not started are counted as unsent, in-flight requests get `drain_timeout` to finish
 //! and are then cancelled (and still recorded), and the sink flushes every row.
 
 mod dispatch;
 mod lane;
+mod pool;
 mod sink;
 pub mod workload;
 
@@ -194,7 +196,7 @@ struct Shared {
     iterations_started: AtomicU64,
     worker_count: u32,
     max_in_flight: usize,
-    idle: lane::IdleLanes,
+    pool: pool::Pool,
     outstanding: AtomicUsize,
     dropped: AtomicU64,
     unsent: AtomicU64,
@@ -289,7 +291,7 @@ pub async fn run(
         iterations_started: AtomicU64::new(0),
         worker_count: settings.worker_count.max(1),
         max_in_flight: settings.max_in_flight.max(1),
-        idle: lane::IdleLanes::default(),
+        pool: pool::Pool::default(),
         outstanding: AtomicUsize::new(0),
         dropped: AtomicU64::new(0),
         unsent: AtomicU64::new(0),

@@ -1,0 +1,179 @@
+//! The open model's lane pool: which lane runs the next arrival.
+//!
+//! An arrival goes straight to an idle lane when there is one. Otherwise it waits in a short
+//! pending queue for the next lane to finish, and a new lane (with a new connection) is started
+//! only when the pending arrivals outnumber the lanes already starting. Starting a lane per
+//! arrival instead would, after any hiccup, open hundreds of connections at once and make the
+//! hiccup worse. A pending arrival's wait is measured, since times run from the intended start.
+
+use std::collections::VecDeque;
+use std::sync::{Mutex, MutexGuard};
+
+use tokio::sync::mpsc;
+
+use super::Job;
+
+/// Where an idle lane takes its next job. Exactly one handle to a lane's slot exists at any
+/// time (in the idle list, or travelling with a job to the lane), so when the pool closes and
+/// drops the idle list, each idle lane's channel closes and the lane ends.
+pub type Slot = mpsc::Sender<Handoff>;
+
+/// A job, with the receiving lane's own slot, which it gives back when it goes idle again.
+pub struct Handoff {
+    pub job: Job,
+    pub slot: Slot,
+}
+
+#[derive(Default)]
+pub struct Pool {
+    state: Mutex<State>,
+}
+
+#[derive(Default)]
+struct State {
+    idle: Vec<Slot>,
+    pending: VecDeque<Job>,
+    /// Lanes started but not yet at their first job.
+    starting: usize,
+    closed: bool,
+}
+
+/// What a lane does next.
+pub enum Next {
+    /// Run this pending job; the lane keeps its slot.
+    Run(Job, Slot),
+    /// Wait on the lane's channel: its slot is in the idle list.
+    Wait,
+    /// The pool is closed and nothing is pending: the lane ends.
+    End,
+}
+
+impl Pool {
+    fn lock(&self) -> MutexGuard<'_, State> {
+        // Every update below is complete before the lock is released, so a poisoned lock
+        // still holds consistent state.
+        self.state.lock().unwrap_or_else(|e| e.into_inner())
+    }
+
+    /// Places `job`; true when the caller must start a new lane (which will take a pending job).
+    pub fn submit(&self, mut job: Job) -> bool {
+        let mut state = self.lock();
+        while let Some(slot) = state.idle.pop() {
+            match slot.try_send(Handoff {
+                job,
+                slot: slot.clone(),
+            }) {
+                Ok(()) => return false,
+                // That lane has ended (only after a stop); try the next one.
+                Err(e) => job = e.into_inner().job,
+            }
+        }
+        state.pending.push_back(job);
+        if state.pending.len() > state.starting {
+            state.starting += 1;
+            true
+        } else {
+            false
+        }
+    }
+
+    /// A new lane's first job, if one is still pending.
+    pub fn first(&self) -> Option<Job> {
+        let mut state = self.lock();
+        state.starting -= 1;
+        state.pending.pop_front()
+    }
+
+    /// After a job: the next pending one, else park the lane's `slot` in the idle list.
+    /// Lanes with an open connection are handed jobs first (the list is used as a stack), so
+    /// lanes started during a burst but not needed since never open a connection.
+    pub fn next(&self, slot: Slot, connected: bool) -> Next {
+        let mut state = self.lock();
+        if let Some(job) = state.pending.pop_front() {
+            return Next::Run(job, slot);
+        }
+        if state.closed {
+            return Next::End;
+        }
+        if connected {
+            state.idle.push(slot);
+        } else {
+            state.idle.insert(0, slot);
+        }
+        Next::Wait
+    }
+
+    /// No more arrivals: idle lanes end now, busy ones once the pending jobs are done.
+    pub fn close(&self) {
+        let mut state = self.lock();
+        state.closed = true;
+        state.idle.clear();
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use std::time::Instant;
+
+    fn job() -> Job {
+        Job {
+            intended: Instant::now(),
+            scenario: 0,
+            record: true,
+            active: 1,
+        }
+    }
+
+    #[test]
+    fn new_lanes_start_only_when_pending_jobs_outnumber_starting_lanes() {
+        let pool = Pool::default();
+        assert!(pool.submit(job()), "no lane at all: start one");
+        assert!(!pool.submit(job()) || pool.lock().starting == 2);
+        let starting = pool.lock().starting;
+        let pending = pool.lock().pending.len();
+        assert_eq!((starting, pending), (2, 2));
+        assert!(pool.first().is_some());
+        assert!(pool.first().is_some());
+        assert_eq!(pool.lock().starting, 0);
+    }
+
+    #[tokio::test]
+    async fn an_idle_lane_gets_the_next_job_and_closing_ends_idle_lanes() {
+        let pool = Pool::default();
+        let (slot, mut handoffs) = mpsc::channel(1);
+        assert!(matches!(pool.next(slot, true), Next::Wait));
+        assert!(!pool.submit(job()), "the idle lane takes it");
+        let handoff = handoffs.recv().await.unwrap();
+        assert!(matches!(pool.next(handoff.slot, true), Next::Wait));
+        pool.close();
+        assert!(
+            handoffs.recv().await.is_none(),
+            "closing drops the idle lane's slot"
+        );
+    }
+
+    #[test]
+    fn connected_lanes_are_handed_jobs_first() {
+        let pool = Pool::default();
+        let (cold, mut cold_jobs) = mpsc::channel(1);
+        let (warm, mut warm_jobs) = mpsc::channel(1);
+        assert!(matches!(pool.next(warm, true), Next::Wait));
+        assert!(matches!(pool.next(cold, false), Next::Wait));
+        assert!(!pool.submit(job()));
+        assert!(warm_jobs.try_recv().is_ok());
+        assert!(cold_jobs.try_recv().is_err());
+    }
+
+    #[test]
+    fn pending_jobs_are_drained_after_close() {
+        let pool = Pool::default();
+        assert!(pool.submit(job()));
+        pool.close();
+        let (slot, _handoffs) = mpsc::channel(1);
+        let Next::Run(_, slot) = pool.next(slot, true) else {
+            panic!("the pending job comes first")
+        };
+        assert!(matches!(pool.next(slot, true), Next::End));
+    }
+}
