@@ -13,6 +13,11 @@ mod thresholds;
 
 use std::process::ExitCode;
 
+// Many small allocations per request (hyper buffers, headers): mimalloc is measurably cheaper
+// than glibc malloc for that pattern (see docs/benchmarks.md).
+#[global_allocator]
+static GLOBAL: mimalloc::MiMalloc = mimalloc::MiMalloc;
+
 use clap::{Parser, Subcommand};
 
 #[derive(Parser)]
