@@ -62,7 +62,7 @@ def run_vajra(plan, args, seconds, out):
     total = summary["total"]
     ok = total["samples"] - total["errors"]
     service = total.get("service_time_ms") or {}
-    return {"rps": ok / summary["duration_s"], "ok": ok, "cpu": cpu, "rss": rss,
+    return {"rps": ok / seconds, "ok": ok, "cpu": cpu, "rss": rss,
             "p99": total["response_time_ms"]["p99"], "service_p99": service.get("p99")}
 
 
@@ -155,11 +155,16 @@ def open_loop(plan, reps, seconds, tmp, rates):
 def rss_over_time(plan, seconds, tmp, rate=20000):
     """Samples vajra's RSS every second during one long fixed-rate run."""
     out = Path(tmp) / "rss"
-    proc = subprocess.Popen(["timeout", str(seconds + 30), "taskset", "-c", "1", str(VAJRA), "run",
+    # taskset execs vajra, so proc.pid is vajra's own pid (no `timeout` wrapper in between).
+    proc = subprocess.Popen(["taskset", "-c", "1", str(VAJRA), "run",
                              str(plan), "--quiet", "--threads", "1", "--out", str(out), "--tps", str(rate),
                              "--duration", f"{seconds}s"], stdout=subprocess.DEVNULL)
+    deadline = time.time() + seconds + 30
     samples = []
     while proc.poll() is None:
+        if time.time() > deadline:
+            proc.kill()
+            break
         try:
             status = Path(f"/proc/{proc.pid}/status").read_text()
             samples.append(int(re.search(r"VmRSS:\s+(\d+)", status).group(1)) / 1024)
