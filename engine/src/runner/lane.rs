@@ -7,7 +7,7 @@ use std::time::{Duration, Instant};
 
 use tokio::sync::mpsc;
 
-use super::pool::Next;
+use super::pool::{Handoff, Next};
 use super::workload::CompiledRequest;
 use super::{ClosedModel, Job, Shared};
 use crate::http::{Connection, Exchange, TransportError};
@@ -16,6 +16,9 @@ use crate::sample::{Outcome, Sample};
 
 /// Arrivals that start this much later than intended are counted as late.
 pub const LATE_AFTER: Duration = Duration::from_millis(10);
+
+/// An open-model lane idle for this long ends and closes its connection.
+pub const IDLE_LANE_TTL: Duration = Duration::from_secs(1);
 
 /// One open-model lane: one connection, running the jobs the pool gives it until the pool is
 /// closed and nothing is pending.
@@ -29,12 +32,12 @@ pub async fn open_lane(id: u32, shared: Arc<Shared>, samples: mpsc::Sender<Sampl
             Some(job) => job,
             None => {
                 let Some(own_slot) = slot.take() else { break };
-                match shared.pool.next(own_slot, connection.is_open()) {
+                match shared.pool.next(id, own_slot, connection.is_open()) {
                     Next::Run(job, own_slot) => {
                         slot = Some(own_slot);
                         job
                     }
-                    Next::Wait => match handoffs.recv().await {
+                    Next::Wait => match wait_for_handoff(id, &mut handoffs, &shared).await {
                         Some(handoff) => {
                             slot = Some(handoff.slot);
                             handoff.job
@@ -52,6 +55,24 @@ pub async fn open_lane(id: u32, shared: Arc<Shared>, samples: mpsc::Sender<Sampl
             run_iteration(id, &job, &mut connection, &shared, &samples).await;
         }
         shared.outstanding.fetch_sub(1, Ordering::AcqRel);
+    }
+}
+
+/// Waits for the next job; `None` when the pool closed, or when the lane stayed idle for
+/// [`IDLE_LANE_TTL`] and retired, closing its connection. So a burst that needed many lanes
+/// does not leave its connections (and their buffers) open for the rest of the run.
+async fn wait_for_handoff(
+    id: u32,
+    handoffs: &mut mpsc::Receiver<Handoff>,
+    shared: &Shared,
+) -> Option<Handoff> {
+    loop {
+        match tokio::time::timeout(IDLE_LANE_TTL, handoffs.recv()).await {
+            Ok(handoff) => return handoff,
+            Err(_) if shared.pool.retire(id) => return None,
+            // A job was handed over just now: it is in the channel.
+            Err(_) => continue,
+        }
     }
 }
 

@@ -36,7 +36,7 @@ pub use crate::load_model::{ClosedModel, LoadModel};
 use crate::plan::{DataFeed, Plan, Row};
 use crate::schedule::Arrivals;
 use crate::stats::{HdrLogWriter, IntervalSummary, Stats};
-pub use dispatch::{pick_weighted, reduce_timer_slack};
+pub use dispatch::pick_weighted;
 pub use lane::LATE_AFTER;
 pub use sink::ProgressFn;
 use workload::CompiledScenario;

@@ -31,7 +31,8 @@ pub struct Pool {
 
 #[derive(Default)]
 struct State {
-    idle: Vec<Slot>,
+    /// Idle lanes by id, most recently used last.
+    idle: Vec<(u32, Slot)>,
     pending: VecDeque<Job>,
     /// Lanes started but not yet at their first job.
     starting: usize,
@@ -58,7 +59,7 @@ impl Pool {
     /// Places `job`; true when the caller must start a new lane (which will take a pending job).
     pub fn submit(&self, mut job: Job) -> bool {
         let mut state = self.lock();
-        while let Some(slot) = state.idle.pop() {
+        while let Some((_, slot)) = state.idle.pop() {
             match slot.try_send(Handoff {
                 job,
                 slot: slot.clone(),
@@ -87,7 +88,7 @@ impl Pool {
     /// After a job: the next pending one, else park the lane's `slot` in the idle list.
     /// Lanes with an open connection are handed jobs first (the list is used as a stack), so
     /// lanes started during a burst but not needed since never open a connection.
-    pub fn next(&self, slot: Slot, connected: bool) -> Next {
+    pub fn next(&self, lane: u32, slot: Slot, connected: bool) -> Next {
         let mut state = self.lock();
         if let Some(job) = state.pending.pop_front() {
             return Next::Run(job, slot);
@@ -96,11 +97,24 @@ impl Pool {
             return Next::End;
         }
         if connected {
-            state.idle.push(slot);
+            state.idle.push((lane, slot));
         } else {
-            state.idle.insert(0, slot);
+            state.idle.insert(0, (lane, slot));
         }
         Next::Wait
+    }
+
+    /// Takes an idle lane out of the pool so it can end; false if it was handed a job
+    /// meanwhile (the job is on its way to the lane).
+    pub fn retire(&self, lane: u32) -> bool {
+        let mut state = self.lock();
+        match state.idle.iter().position(|(id, _)| *id == lane) {
+            Some(index) => {
+                state.idle.remove(index);
+                true
+            }
+            None => false,
+        }
     }
 
     /// No more arrivals: idle lanes end now, busy ones once the pending jobs are done.
@@ -142,10 +156,10 @@ mod tests {
     async fn an_idle_lane_gets_the_next_job_and_closing_ends_idle_lanes() {
         let pool = Pool::default();
         let (slot, mut handoffs) = mpsc::channel(1);
-        assert!(matches!(pool.next(slot, true), Next::Wait));
+        assert!(matches!(pool.next(1, slot, true), Next::Wait));
         assert!(!pool.submit(job()), "the idle lane takes it");
         let handoff = handoffs.recv().await.unwrap();
-        assert!(matches!(pool.next(handoff.slot, true), Next::Wait));
+        assert!(matches!(pool.next(1, handoff.slot, true), Next::Wait));
         pool.close();
         assert!(
             handoffs.recv().await.is_none(),
@@ -158,11 +172,14 @@ mod tests {
         let pool = Pool::default();
         let (cold, mut cold_jobs) = mpsc::channel(1);
         let (warm, mut warm_jobs) = mpsc::channel(1);
-        assert!(matches!(pool.next(warm, true), Next::Wait));
-        assert!(matches!(pool.next(cold, false), Next::Wait));
+        assert!(matches!(pool.next(1, warm, true), Next::Wait));
+        assert!(matches!(pool.next(2, cold, false), Next::Wait));
         assert!(!pool.submit(job()));
         assert!(warm_jobs.try_recv().is_ok());
         assert!(cold_jobs.try_recv().is_err());
+        assert!(pool.retire(2), "the idle cold lane can retire");
+        assert!(!pool.retire(1), "the warm lane was handed a job: it cannot");
+        assert!(pool.lock().idle.is_empty());
     }
 
     #[test]
@@ -171,9 +188,9 @@ mod tests {
         assert!(pool.submit(job()));
         pool.close();
         let (slot, _handoffs) = mpsc::channel(1);
-        let Next::Run(_, slot) = pool.next(slot, true) else {
+        let Next::Run(_, slot) = pool.next(1, slot, true) else {
             panic!("the pending job comes first")
         };
-        assert!(matches!(pool.next(slot, true), Next::End));
+        assert!(matches!(pool.next(1, slot, true), Next::End));
     }
 }
