@@ -480,6 +480,16 @@ fn detach_then_attach_gives_the_verdict_from_the_local_record() {
         "nothing stopped the run"
     );
 
+    // `report` gives the same verdict again, without the live view.
+    std::fs::remove_dir_all(scratch.path("out")).unwrap();
+    let output = scratch
+        .vajra(&mock)
+        .args(["cloud", "report", &master_id.to_string(), "--out", "out"])
+        .output()
+        .unwrap();
+    assert_eq!(output.status.code(), Some(3), "{}", text(&output.stderr));
+    assert_eq!(samples(&aggregate(&scratch), "ALL"), 180);
+
     let status = scratch
         .vajra(&mock)
         .args(["cloud", "status", &master_id.to_string()])
@@ -727,4 +737,104 @@ fn package_catches_big_files_and_name_collisions() {
         "{stderr}"
     );
     assert!(!scratch.path("out-dir").exists());
+}
+
+#[test]
+fn a_second_ctrl_c_terminates() {
+    let mock = mock();
+    let scratch = Scratch::new("");
+    let child = spawn_until(&scratch, &mock, "60s", "(100/140)");
+    // A slow stop: the second Ctrl-C comes while the master is still stopping.
+    mock.handle
+        .inject(Fault::Delay {
+            on: Matcher {
+                method: None,
+                path_contains: Some("/stop".into()),
+            },
+            delay_ms: 1000,
+            times: 1,
+        })
+        .unwrap();
+    sigint(&child);
+    std::thread::sleep(Duration::from_millis(300));
+    sigint(&child);
+    let output = child.wait_with_output().unwrap();
+    assert_eq!(output.status.code(), Some(2), "{}", text(&output.stderr));
+    let actions: Vec<MasterAction> = mock
+        .handle
+        .state()
+        .master_calls
+        .iter()
+        .map(|c| c.action)
+        .collect();
+    assert_eq!(actions, [MasterAction::Stop, MasterAction::Terminate]);
+}
+
+#[test]
+fn dry_run_and_json_output() {
+    let mock = mock();
+    let scratch = Scratch::new("");
+    let mut args = scratch.run_args("1s");
+    args.push("--dry-run".into());
+    let output = scratch.vajra(&mock).args(&args).output().unwrap();
+    let stdout = text(&output.stdout);
+    assert_eq!(output.status.code(), Some(0), "{}", text(&output.stderr));
+    assert!(stdout.contains("dry run: nothing uploaded"), "{stdout}");
+    assert!(mock.handle.state().requests.is_empty(), "no API calls");
+
+    // --json: stdout is one JSON document with the verdict; the report is public and named.
+    let mut args = scratch.run_args("1s");
+    args.extend(["--json", "--public-report", "--report-name", "nightly"].map(String::from));
+    let output = scratch.vajra(&mock).args(&args).output().unwrap();
+    assert_eq!(output.status.code(), Some(0), "{}", text(&output.stderr));
+    let result: Value = serde_json::from_slice(&output.stdout).unwrap();
+    assert_eq!(result["exit_code"], 0);
+    let all = &result["aggregate"][0];
+    assert_eq!(
+        (all["labelName"].as_str(), all["samples"].as_u64()),
+        (Some("ALL"), Some(90))
+    );
+    let stderr = text(&output.stderr);
+    assert!(
+        stderr.contains("public report: http://127.0.0.1:"),
+        "{stderr}"
+    );
+    let master = mock.handle.state().masters.last().unwrap().id;
+    let renamed = mock
+        .handle
+        .state()
+        .requests
+        .iter()
+        .any(|r| r.method == "PATCH" && r.path == format!("/api/v4/masters/{master}"));
+    assert!(renamed, "the report name was set");
+}
+
+#[test]
+fn login_checks_the_key_with_blazemeter_and_never_prints_it() {
+    let mock = mock();
+    let scratch = Scratch::new("");
+    let output = scratch
+        .vajra(&mock)
+        .env("BLAZEMETER_API_KEY_SECRET", "wrong-secret-9c1e")
+        .args(["cloud", "login"])
+        .output()
+        .unwrap();
+    let stderr = text(&output.stderr);
+    assert_eq!(output.status.code(), Some(1), "{stderr}");
+    assert!(
+        stderr.contains("BlazeMeter did not accept the key"),
+        "{stderr}"
+    );
+    assert!(
+        !stderr.contains("wrong-secret-9c1e")
+            && !text(&output.stdout).contains("wrong-secret-9c1e")
+    );
+    let users = mock
+        .handle
+        .state()
+        .requests
+        .iter()
+        .filter(|r| r.path == "/api/v4/user")
+        .count();
+    assert_eq!(users, 1);
 }

@@ -218,15 +218,20 @@ pub async fn watch(
     // A halt asked for but not yet accepted by the API (retried every poll).
     let mut pending: Option<Halt> = None;
     loop {
+        // Presses that arrived while an API call was under way count before the next poll.
+        while let Ok(()) = interrupts.0.try_recv() {
+            pending = Some(press(&mut presses, progress, &display));
+        }
         if let Some(halt) = pending {
             match send_halt(client, master_id, halt).await {
                 Ok(()) => {
                     display.note(&format!("{halt:?} sent to master {master_id}").to_lowercase());
                     pending = None;
-                    if presses >= 2 {
+                    if halt == Halt::Terminate && presses >= 2 {
                         display.finish();
                         return Ending::Interrupted;
                     }
+                    continue;
                 }
                 Err(e) => display.note(&format!("cannot {halt:?} master {master_id} yet: {e}")),
             }
@@ -257,16 +262,27 @@ pub async fn watch(
         tokio::select! {
             () = tokio::time::sleep(options.poll) => {}
             Some(()) = interrupts.0.recv() => {
-                presses += 1;
-                let halt = if presses == 1 { halt_for(progress) } else { Halt::Terminate };
-                display.note(&match halt {
-                    Halt::Stop => "\ninterrupted: stopping the master gracefully (Ctrl-C again to terminate it)".to_owned(),
-                    Halt::Terminate => "\ninterrupted: terminating the master".to_owned(),
-                });
-                pending = Some(halt);
+                pending = Some(press(&mut presses, progress, &display));
             }
         }
     }
+}
+
+/// Counts a Ctrl-C and says what it asks of the master.
+fn press(presses: &mut u32, progress: Option<i64>, display: &Display) -> Halt {
+    *presses += 1;
+    let halt = if *presses == 1 {
+        halt_for(progress)
+    } else {
+        Halt::Terminate
+    };
+    display.note(match halt {
+        Halt::Stop => {
+            "\ninterrupted: stopping the master gracefully (Ctrl-C again to terminate it)"
+        }
+        Halt::Terminate => "\ninterrupted: terminating the master",
+    });
+    halt
 }
 
 #[cfg(test)]

@@ -120,7 +120,7 @@ fn follow(global: &Global, args: AttachArgs, live_view: bool) -> anyhow::Result<
         .unwrap_or_else(|| outcome::default_out_dir(args.master_id));
     super::runtime()?.block_on(async {
         let ending = if live_view {
-            println!(
+            eprintln!(
                 "attached to master {}: {}",
                 args.master_id,
                 client.report_url(args.master_id)

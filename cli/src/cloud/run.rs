@@ -134,22 +134,30 @@ pub fn execute(global: &Global, args: RunArgs) -> anyhow::Result<Exit> {
                 "report_url": report_url,
                 "public_report_url": public_url,
             }))?;
-        } else {
-            println!(
-                "started master {} of test {test_id} ({test_name})",
-                master.id
-            );
-            println!("report: {report_url}");
-            if let Some(url) = &public_url {
-                println!("public report: {url}");
-            }
-            println!("recorded in {}", record_path.display());
+            return Ok(Exit::Ok);
         }
+        // With --json, stdout carries only the final JSON document.
+        let say = |line: String| {
+            if global.json {
+                eprintln!("{line}");
+            } else {
+                println!("{line}");
+            }
+        };
+        say(format!(
+            "started master {} of test {test_id} ({test_name})",
+            master.id
+        ));
+        say(format!("report: {report_url}"));
+        if let Some(url) = &public_url {
+            say(format!("public report: {url}"));
+        }
+        say(format!("recorded in {}", record_path.display()));
         if args.detach {
-            println!(
+            say(format!(
                 "detached; follow it with `vajra cloud attach {}`",
                 master.id
-            );
+            ));
             return Ok(Exit::Ok);
         }
         let ending = live::watch(&client, master.id, &watch, interrupts).await;
