@@ -12,14 +12,15 @@ use crate::exit::{report_error, Exit};
 
 #[derive(Args, Debug)]
 pub struct PackageArgs {
-    #[command(flatten)]
-    pub split: SplitFlags,
     /// Where to write the package: a .zip file, or a directory.
     #[arg(short, long, value_name = "FILE.zip|DIR")]
     pub out: PathBuf,
     /// Machine-readable JSON on stdout.
     #[arg(long)]
     pub json: bool,
+    // Last: the load flags set their own help heading.
+    #[command(flatten)]
+    pub split: SplitFlags,
 }
 
 pub fn execute(args: PackageArgs) -> Exit {

@@ -22,8 +22,6 @@ const DEFAULT_LOCATION: &str = "us-central1-a";
 
 #[derive(Args, Debug)]
 pub struct RunArgs {
-    #[command(flatten)]
-    pub split: SplitFlags,
     /// The test to use, by id or name (created in the project if no test has that name)
     /// [default: "vajra <plan name>"].
     #[arg(long, value_name = "ID|NAME")]
@@ -54,6 +52,9 @@ pub struct RunArgs {
     /// Where the final reports go [default: ./vajra-results/cloud-<master id>].
     #[arg(short, long, value_name = "DIR")]
     pub out: Option<PathBuf>,
+    // Last: the load flags set their own help heading.
+    #[command(flatten)]
+    pub split: SplitFlags,
 }
 
 pub fn execute(global: &Global, args: RunArgs) -> anyhow::Result<Exit> {
