@@ -96,6 +96,8 @@ impl Scratch {
             .env("HOME", self.dir.path())
             .env("VAJRA_API_URL", mock.handle.base_url())
             .stdin(Stdio::null());
+        // Every call here is a cloud command; retried API calls wait 50 ms, 100 ms, …
+        command.args(["cloud", "--api-retry-delay", "50ms"]);
         command
     }
 
@@ -103,7 +105,6 @@ impl Scratch {
     /// engines, 15 TPS in europe-west1-b on one, for `hold`.
     fn run_args(&self, hold: &str) -> Vec<String> {
         [
-            "cloud",
             "run",
             "plan.yaml",
             "--locations",
@@ -369,6 +370,11 @@ fn api_storms_and_dropped_connections_are_survived() {
         .filter(|r| r.status == Some(429))
         .count();
     assert_eq!(answered_429, 12, "the storm happened");
+    // Five attempts per call: at least two polls failed outright, were shown and retried.
+    assert!(
+        stderr.contains("API error while polling (retrying)"),
+        "{stderr}"
+    );
 }
 
 /// Spawns `vajra cloud run` and returns it once its live view shows `marker`.
@@ -455,7 +461,6 @@ fn detach_then_attach_gives_the_verdict_from_the_local_record() {
     let output = scratch
         .vajra(&mock)
         .args([
-            "cloud",
             "attach",
             &master_id.to_string(),
             "--poll-interval",
@@ -484,7 +489,7 @@ fn detach_then_attach_gives_the_verdict_from_the_local_record() {
     std::fs::remove_dir_all(scratch.path("out")).unwrap();
     let output = scratch
         .vajra(&mock)
-        .args(["cloud", "report", &master_id.to_string(), "--out", "out"])
+        .args(["report", &master_id.to_string(), "--out", "out"])
         .output()
         .unwrap();
     assert_eq!(output.status.code(), Some(3), "{}", text(&output.stderr));
@@ -492,7 +497,7 @@ fn detach_then_attach_gives_the_verdict_from_the_local_record() {
 
     let status = scratch
         .vajra(&mock)
-        .args(["cloud", "status", &master_id.to_string()])
+        .args(["status", &master_id.to_string()])
         .output()
         .unwrap();
     assert!(
@@ -525,7 +530,6 @@ fn an_unreachable_master_ends_with_exit_1_and_keeps_running() {
     let output = scratch
         .vajra(&mock)
         .args([
-            "cloud",
             "attach",
             &master_id.to_string(),
             "--poll-interval",
@@ -546,7 +550,7 @@ fn an_unreachable_master_ends_with_exit_1_and_keeps_running() {
     mock.handle.clear_faults();
     let output = scratch
         .vajra(&mock)
-        .args(["cloud", "terminate", &master_id.to_string()])
+        .args(["terminate", &master_id.to_string()])
         .output()
         .unwrap();
     assert_eq!(output.status.code(), Some(0), "{}", text(&output.stderr));
@@ -563,7 +567,6 @@ fn too_many_engines_for_a_location_fail_before_upload() {
     let output = scratch
         .vajra(&mock)
         .args([
-            "cloud",
             "run",
             "plan.yaml",
             "--locations",
@@ -590,11 +593,7 @@ fn too_many_engines_for_a_location_fail_before_upload() {
 fn whoami_and_locations_read_the_account() {
     let mock = mock();
     let scratch = Scratch::new("");
-    let output = scratch
-        .vajra(&mock)
-        .args(["cloud", "whoami"])
-        .output()
-        .unwrap();
+    let output = scratch.vajra(&mock).args(["whoami"]).output().unwrap();
     let stdout = text(&output.stdout);
     assert_eq!(output.status.code(), Some(0), "{}", text(&output.stderr));
     assert!(
@@ -604,7 +603,7 @@ fn whoami_and_locations_read_the_account() {
     assert!(stdout.contains("project:"), "{stdout}");
     let output = scratch
         .vajra(&mock)
-        .args(["cloud", "locations", "--json"])
+        .args(["locations", "--json"])
         .output()
         .unwrap();
     let list: Value = serde_json::from_slice(&output.stdout).unwrap();
@@ -816,7 +815,7 @@ fn login_checks_the_key_with_blazemeter_and_never_prints_it() {
     let output = scratch
         .vajra(&mock)
         .env("BLAZEMETER_API_KEY_SECRET", "wrong-secret-9c1e")
-        .args(["cloud", "login"])
+        .args(["login"])
         .output()
         .unwrap();
     let stderr = text(&output.stderr);

@@ -23,7 +23,7 @@ use std::time::Duration;
 use anyhow::{anyhow, bail, Context};
 use bzm_client::credentials::{resolve, CredentialInputs, OsKeyring};
 use bzm_client::split::{split, Capacity, Split, SplitRequest};
-use bzm_client::{Client, Credentials};
+use bzm_client::{Client, Credentials, RetryPolicy};
 use clap::{Args, Subcommand};
 use vajra_engine::plan::Plan;
 
@@ -56,6 +56,9 @@ pub struct Global {
     /// Machine-readable JSON on stdout.
     #[arg(long, global = true)]
     pub json: bool,
+    /// First wait before retrying a failed API call (429, 5xx, network); it doubles per retry.
+    #[arg(long, global = true, default_value = "1s", value_name = "DURATION")]
+    pub api_retry_delay: String,
 }
 
 #[derive(Subcommand, Debug)]
@@ -253,7 +256,13 @@ pub fn connect(global: &Global) -> anyhow::Result<(Client, Credentials)> {
 }
 
 pub fn client_for(global: &Global, key: bzm_client::ApiKey) -> anyhow::Result<Client> {
-    let mut builder = Client::builder(key).timeout(Duration::from_secs(30));
+    let retry = RetryPolicy {
+        base_delay: duration_flag("--api-retry-delay", &global.api_retry_delay)?,
+        ..RetryPolicy::default()
+    };
+    let mut builder = Client::builder(key)
+        .timeout(Duration::from_secs(30))
+        .retry(retry);
     if let Some(url) = &global.api_url {
         builder = builder.base_url(url.clone());
     }
