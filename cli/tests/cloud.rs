@@ -247,7 +247,11 @@ fn cloud_run_splits_packages_runs_and_reports_exact_samples() {
     // The live view and the end.
     assert!(stdout.contains("DATA_RECEIVED (100/140)"), "{stdout}");
     assert!(stdout.contains("report: http://127.0.0.1:"), "{stdout}");
-    assert!(stdout.contains("europe-west1-b"), "{stdout}");
+    assert!(
+        stdout.contains("europe-west1-b: 1 engine(s)")
+            && stdout.contains("us-east4-a: 2 engine(s)"),
+        "{stdout}"
+    );
     let master_id = mock.handle.state().masters.last().unwrap().id;
     assert!(scratch
         .path(&format!("state/masters/{master_id}.json"))

@@ -58,8 +58,10 @@ impl Interrupts {
 struct Snapshot {
     status: String,
     progress: i64,
-    /// Location → (sessions, their statuses).
+    /// Location → its sessions' statuses.
     sessions: BTreeMap<String, Vec<String>>,
+    /// Location → engines, once BlazeMeter lists the sessions.
+    engines: BTreeMap<String, u64>,
     samples: u64,
     tps: f64,
     p95_ms: f64,
@@ -67,11 +69,25 @@ struct Snapshot {
     users: Option<u64>,
 }
 
-async fn poll(client: &Client, master_id: u64) -> bzm_client::Result<Snapshot> {
+/// One poll; `engines` caches the engines per location (asked for until BlazeMeter has them).
+async fn poll(
+    client: &Client,
+    master_id: u64,
+    engines: &mut BTreeMap<String, u64>,
+) -> bzm_client::Result<Snapshot> {
     let status: MasterStatus = client.masters().status(master_id).send().await?;
+    if engines.is_empty() {
+        for session in client.masters().sessions(master_id).await? {
+            if let Some(config) = session.configuration {
+                let location = config.location.unwrap_or_else(|| "?".into());
+                *engines.entry(location).or_default() += config.servers_count.unwrap_or(1);
+            }
+        }
+    }
     let mut snapshot = Snapshot {
         status: status.status.clone().unwrap_or_else(|| "UNKNOWN".into()),
         progress: status.progress.unwrap_or(0),
+        engines: engines.clone(),
         ..Snapshot::default()
     };
     for session in &status.sessions {
@@ -103,12 +119,13 @@ fn describe(s: &Snapshot, elapsed: Duration) -> String {
     let sessions: Vec<String> = s
         .sessions
         .iter()
-        .map(|(location, statuses)| {
-            format!(
+        .map(|(location, statuses)| match s.engines.get(location) {
+            Some(engines) => format!("{location}: {engines} engine(s) {}", statuses.join("/")),
+            None => format!(
                 "{location}: {} session(s) {}",
                 statuses.len(),
                 statuses.join("/")
-            )
+            ),
         })
         .collect();
     let mut line = format!(
@@ -217,6 +234,7 @@ pub async fn watch(
     let mut presses = 0u32;
     // A halt asked for but not yet accepted by the API (retried every poll).
     let mut pending: Option<Halt> = None;
+    let mut engines = BTreeMap::new();
     loop {
         // Presses that arrived while an API call was under way count before the next poll.
         while let Ok(()) = interrupts.0.try_recv() {
@@ -236,7 +254,7 @@ pub async fn watch(
                 Err(e) => display.note(&format!("cannot {halt:?} master {master_id} yet: {e}")),
             }
         }
-        match poll(client, master_id).await {
+        match poll(client, master_id, &mut engines).await {
             Ok(snapshot) => {
                 last_ok = Instant::now();
                 progress = Some(snapshot.progress);
@@ -312,12 +330,17 @@ mod tests {
             "{booting}"
         );
         assert!(!booting.contains("samples"), "{booting}");
+        s.engines.insert("us-east4-a".into(), 2);
         s.progress = 100;
         s.samples = 60;
         s.users = Some(3);
         let running = describe(&s, Duration::from_secs(5));
         assert!(
             running.contains("60 samples") && running.contains("users 3"),
+            "{running}"
+        );
+        assert!(
+            running.contains("us-east4-a: 2 engine(s) BOOT/BOOT"),
             "{running}"
         );
     }
