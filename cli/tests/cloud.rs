@@ -841,3 +841,55 @@ fn login_checks_the_key_with_blazemeter_and_never_prints_it() {
         .count();
     assert_eq!(users, 1);
 }
+
+#[test]
+fn the_plans_cloud_section_gives_locations_and_engine_capacity() {
+    let scratch = Scratch::new(
+        "cloud:\n  engine-capacity-tps: 7\n  locations: {europe-west1-b: 1, us-east4-a: 3}\n",
+    );
+    let output = Command::new(env!("CARGO_BIN_EXE_vajra"))
+        .current_dir(scratch.dir.path())
+        .args([
+            "package",
+            "plan.yaml",
+            "--tps",
+            "40",
+            "--duration",
+            "1s",
+            "--json",
+        ])
+        .arg("--vajra-binary")
+        .arg(small_vajra())
+        .args(["-o", "pkg"])
+        .output()
+        .unwrap();
+    assert_eq!(output.status.code(), Some(0), "{}", text(&output.stderr));
+    let result: Value = serde_json::from_slice(&output.stdout).unwrap();
+    let split: Vec<(String, u64, u64)> = result["split"]
+        .as_array()
+        .unwrap()
+        .iter()
+        .map(|l| {
+            (
+                l["location"].as_str().unwrap().to_owned(),
+                l["tps"].as_u64().unwrap(),
+                l["engines"].as_u64().unwrap(),
+            )
+        })
+        .collect();
+    // 40 TPS 1:3 = 10 + 30; at most 7 TPS an engine: 2 and 5 engines.
+    assert_eq!(
+        split,
+        [
+            ("europe-west1-b".to_owned(), 10, 2),
+            ("us-east4-a".to_owned(), 30, 5)
+        ]
+    );
+    assert_eq!(
+        result["split"][1]["engine_tps"],
+        serde_json::json!([6, 6, 6, 6, 6])
+    );
+    assert!(scratch.path("pkg/taurus.yml").is_file());
+    let plan = std::fs::read_to_string(scratch.path("pkg/plan.yaml")).unwrap();
+    assert!(!plan.contains("engine-capacity-tps"), "{plan}");
+}
