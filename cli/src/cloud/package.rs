@@ -87,21 +87,6 @@ pub fn cloud_load(spec: &LoadSpec) -> anyhow::Result<CloudLoad> {
         };
     }
     let pattern = spec.pattern.unwrap_or(PatternKind::Static);
-    if !matches!(
-        pattern,
-        PatternKind::Static | PatternKind::Ramp | PatternKind::RampSustain
-    ) {
-        bail!(
-            "the {} pattern cannot run on cloud engines yet; use static, ramp or ramp-sustain",
-            pattern.name()
-        );
-    }
-    let tps = spec
-        .tps
-        .ok_or_else(|| anyhow!("load.tps is missing; give --tps"))?;
-    if tps.fract() != 0.0 || tps < 1.0 {
-        bail!("load.tps is {tps}; a cloud run splits whole requests per second, give at least 1");
-    }
     let need = |value: Option<Duration>, key: &str| {
         value.ok_or_else(|| anyhow!("load.{key} is missing for the {} pattern", pattern.name()))
     };
@@ -116,8 +101,17 @@ pub fn cloud_load(spec: &LoadSpec) -> anyhow::Result<CloudLoad> {
                 .ok_or_else(|| anyhow!("load.ramp-duration is longer than load.duration"))?;
             (Some(ramp), Some(hold))
         }
-        other => unreachable!("{} was refused above", other.name()),
+        other => bail!(
+            "the {} pattern cannot run on cloud engines yet; use static, ramp or ramp-sustain",
+            other.name()
+        ),
     };
+    let tps = spec
+        .tps
+        .ok_or_else(|| anyhow!("load.tps is missing; give --tps"))?;
+    if tps.fract() != 0.0 || tps < 1.0 {
+        bail!("load.tps is {tps}; a cloud run splits whole requests per second, give at least 1");
+    }
     Ok(CloudLoad {
         tps: Some(tps as u64),
         users,
@@ -610,5 +604,37 @@ mod tests {
         elf[18] = 0xb7; // aarch64
         assert!(!is_linux_x86_64(&elf));
         assert!(!is_linux_x86_64(b"#!/bin/sh\n"));
+    }
+
+    proptest::proptest! {
+        /// Whatever the total and weights, taurus.yml carries every location once, with the
+        /// split's engines, and throughputs that sum exactly to the total.
+        #[test]
+        fn taurus_yml_throughputs_sum_to_the_total(
+            tps in 1u64..100_000,
+            weights in proptest::collection::vec(0.1f64..10.0, 1..=10),
+            capacity in 1u64..5_000,
+        ) {
+            let ids: Vec<String> = (0..weights.len()).map(|i| format!("loc-{i}")).collect();
+            let request = SplitRequest {
+                total_tps: Some(tps),
+                total_users: None,
+                weights: ids.iter().cloned().zip(weights).collect(),
+                tps_per_engine: Some(capacity),
+            };
+            let available = ids.iter().map(|id| (id.clone(), Capacity::default())).collect();
+            let split = split(&request, &available).unwrap();
+            let load = CloudLoad { tps: Some(tps), hold_for: Some(Duration::from_secs(60)), ..CloudLoad::default() };
+            let value: Value = serde_yaml::from_str(&taurus_yml("p.yaml", &split, &load)).unwrap();
+            let executions = value["execution"].as_sequence().unwrap();
+            proptest::prop_assert_eq!(executions.len(), ids.len());
+            let mut sum = 0;
+            for (execution, share) in executions.iter().zip(&split.locations) {
+                sum += execution["throughput"].as_u64().unwrap();
+                proptest::prop_assert_eq!(execution["locations"][share.id.as_str()].as_u64(), Some(share.engines));
+                proptest::prop_assert!(share.engines * capacity >= share.tps.unwrap());
+            }
+            proptest::prop_assert_eq!(sum, tps);
+        }
     }
 }
