@@ -893,3 +893,44 @@ fn the_plans_cloud_section_gives_locations_and_engine_capacity() {
     let plan = std::fs::read_to_string(scratch.path("pkg/plan.yaml")).unwrap();
     assert!(!plan.contains("engine-capacity-tps"), "{plan}");
 }
+
+#[test]
+fn project_and_test_are_found_or_created_by_name() {
+    let mock = mock();
+    let scratch = Scratch::new("");
+    let mut args = scratch.run_args("1s");
+    args.extend(["--project", "vajra-ci", "--test", "nightly", "--detach"].map(String::from));
+    for _ in 0..2 {
+        let output = scratch.vajra(&mock).args(&args).output().unwrap();
+        assert_eq!(output.status.code(), Some(0), "{}", text(&output.stderr));
+    }
+    let state = mock.handle.state();
+    let created: Vec<&str> = state
+        .requests
+        .iter()
+        .filter(|r| {
+            r.method == "POST" && (r.path == "/api/v4/projects" || r.path == "/api/v4/tests")
+        })
+        .map(|r| r.path.as_str())
+        .collect();
+    // The second run finds both by name.
+    assert_eq!(created, ["/api/v4/projects", "/api/v4/tests"]);
+    assert_eq!(state.tests.len(), 1);
+    let test = &state.tests[0];
+    assert_eq!(test.object["name"], "nightly");
+    let mut files = test.files.clone();
+    files.sort();
+    assert_eq!(
+        files,
+        [
+            "plan.yaml",
+            "taurus.yml",
+            "users.csv",
+            "vajra",
+            "vajra_executor.py",
+            "vajra_plan.py"
+        ]
+    );
+    assert_eq!(state.masters.len(), 2);
+    assert!(state.masters.iter().all(|m| m.test_id == test.id));
+}
