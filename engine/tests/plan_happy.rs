@@ -151,3 +151,24 @@ fn smallest_plan_from_the_docs() {
     );
     assert_eq!(plan.scenarios[0].requests[0].label, "GET /fast");
 }
+
+#[test]
+fn cloud_section_keeps_capacity_and_locations_in_order() {
+    let yaml = "base-url: http://127.0.0.1:8080\nrequests:\n  - url: /a\n\
+                cloud:\n  engine-capacity-tps: 5000\n  locations: {us-east4-a: 2, europe-west1-b: 1.5}\n";
+    let plan = Plan::from_str(yaml, &fixtures().join("plan.yaml")).unwrap();
+    assert_eq!(plan.cloud.engine_capacity_tps, Some(5000));
+    assert_eq!(
+        plan.cloud.locations,
+        vec![
+            ("us-east4-a".to_string(), 2.0),
+            ("europe-west1-b".to_string(), 1.5)
+        ]
+    );
+    let bare = Plan::from_str(
+        "base-url: http://h\nrequests:\n  - url: /a\n",
+        &fixtures().join("plan.yaml"),
+    )
+    .unwrap();
+    assert_eq!(bare.cloud, vajra_engine::plan::CloudSpec::default());
+}

@@ -8,7 +8,7 @@ use super::error::{closest, Source};
 use super::locate::FieldPath;
 use super::raw::{RawDefaults, RawPlan, RawRequest, Target};
 use super::template::Template;
-use super::{Assertions, Plan, PlanError, RequestSpec, Scenario};
+use super::{Assertions, CloudSpec, Plan, PlanError, RequestSpec, Scenario};
 
 /// Stands in for variables when checking the shape of a URL or header value at load time.
 const PLACEHOLDER: &str = "1";
@@ -125,6 +125,10 @@ pub(super) fn build(text: &str, source_path: &Path) -> Result<Plan, PlanError> {
         load: raw.load,
         data,
         thresholds: raw.thresholds,
+        cloud: CloudSpec {
+            engine_capacity_tps: raw.cloud.engine_capacity_tps,
+            locations: raw.cloud.locations.0,
+        },
     })
 }
 

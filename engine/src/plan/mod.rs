@@ -44,6 +44,17 @@ pub struct Plan {
     pub data: Vec<DataSetSpec>,
     /// Pass/fail criteria like `p95(home)>500ms`, kept as written.
     pub thresholds: Vec<String>,
+    /// Defaults for `vajra cloud run`.
+    pub cloud: CloudSpec,
+}
+
+/// The plan's `cloud:` section: defaults for `vajra cloud run`, overridden by its flags.
+#[derive(Debug, Clone, Default, PartialEq)]
+pub struct CloudSpec {
+    /// Requests per second one cloud engine is trusted to generate; sizes the engines.
+    pub engine_capacity_tps: Option<u64>,
+    /// Location id and weight, in the plan's order.
+    pub locations: Vec<(String, f64)>,
 }
 
 /// A sequence of requests run in order; arrivals are shared between scenarios by weight.

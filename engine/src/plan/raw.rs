@@ -36,6 +36,22 @@ pub(crate) struct RawPlan {
     pub data: Vec<RawDataSet>,
     #[serde(default)]
     pub thresholds: Vec<String>,
+    #[serde(default)]
+    pub cloud: RawCloud,
+}
+
+/// `cloud:`: how `vajra cloud run` spreads the plan over BlazeMeter engines.
+#[derive(Debug, Default, Deserialize)]
+#[serde(
+    deny_unknown_fields,
+    rename_all = "kebab-case",
+    expecting = "the cloud section: a mapping like { engine-capacity-tps: 5000, locations: { us-east4-a: 2 } }"
+)]
+pub(crate) struct RawCloud {
+    #[serde(default, deserialize_with = "positive_u64")]
+    pub engine_capacity_tps: Option<u64>,
+    #[serde(default)]
+    pub locations: Entries<f64>,
 }
 
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Deserialize)]
@@ -295,4 +311,12 @@ fn delimiter<'de, D: Deserializer<'de>>(deserializer: D) -> Result<Option<u8>, D
         }
     })
     .map(Some)
+}
+
+/// A whole number above zero, or absent.
+fn positive_u64<'de, D: Deserializer<'de>>(deserializer: D) -> Result<Option<u64>, D::Error> {
+    match Option::<u64>::deserialize(deserializer)? {
+        Some(0) => Err(de::Error::custom("must be at least 1")),
+        other => Ok(other),
+    }
 }

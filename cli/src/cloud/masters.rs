@@ -1,0 +1,143 @@
+//! `vajra cloud status|attach|stop|terminate|report <master-id>`: the commands on a master
+//! that already exists. `attach` resumes the live view and the verdict, with the criteria
+//! from the local record when vajra started the master here.
+
+use std::path::PathBuf;
+
+use anyhow::Context;
+use clap::Args;
+use serde_json::json;
+
+use super::live::{self, Ending, Interrupts, WatchOptions};
+use super::{duration_flag, outcome, state, Global};
+use crate::exit::Exit;
+
+#[derive(Args, Debug)]
+pub struct MasterArg {
+    /// The master (run) id.
+    pub master_id: u64,
+}
+
+#[derive(Args, Debug)]
+pub struct AttachArgs {
+    /// The master (run) id.
+    pub master_id: u64,
+    /// How often to ask for the master's status.
+    #[arg(long, default_value = "5s", value_name = "DURATION")]
+    pub poll_interval: String,
+    /// Give up (exit 1) when the master cannot be reached for this long.
+    #[arg(long, default_value = "5m", value_name = "DURATION")]
+    pub unreachable_timeout: String,
+    /// Failure criteria, added to those recorded when the run was started here.
+    #[arg(long, value_name = "EXPR")]
+    pub fail_on: Vec<String>,
+    /// Where the final reports go [default: ./vajra-results/cloud-<master id>].
+    #[arg(short, long, value_name = "DIR")]
+    pub out: Option<PathBuf>,
+}
+
+pub fn status(global: &Global, args: MasterArg) -> anyhow::Result<Exit> {
+    let (client, _) = super::connect(global)?;
+    super::runtime()?.block_on(async {
+        let status = client.masters().status(args.master_id).send().await?;
+        if global.json {
+            super::print_json(&status)?;
+        } else {
+            println!(
+                "master {}: {} ({}/140)",
+                args.master_id,
+                status.status.as_deref().unwrap_or("UNKNOWN"),
+                status.progress.unwrap_or(0)
+            );
+            for session in &status.sessions {
+                println!(
+                    "  session {} at {}: {}",
+                    session.id,
+                    session.location_id.as_deref().unwrap_or("?"),
+                    session.status.as_deref().unwrap_or("?")
+                );
+            }
+            println!("report: {}", client.report_url(args.master_id));
+        }
+        Ok(Exit::Ok)
+    })
+}
+
+pub fn stop(global: &Global, args: MasterArg, terminate: bool) -> anyhow::Result<Exit> {
+    let (client, _) = super::connect(global)?;
+    super::runtime()?.block_on(async {
+        if terminate {
+            client.masters().terminate(args.master_id).await?;
+        } else {
+            client.masters().stop(args.master_id).await?;
+        }
+        let what = if terminate { "terminate" } else { "stop" };
+        if global.json {
+            super::print_json(&json!({ "master_id": args.master_id, "sent": what }))?;
+        } else {
+            println!("{what} sent to master {}", args.master_id);
+        }
+        Ok(Exit::Ok)
+    })
+}
+
+/// The recorded criteria (when vajra started this master here) and `--fail-on`.
+fn criteria(args: &AttachArgs) -> anyhow::Result<Vec<String>> {
+    let mut criteria = match state::load(args.master_id)? {
+        Some(record) => record.criteria,
+        None => {
+            eprintln!(
+                "note: master {} was not started from this machine's records; only --fail-on \
+                 criteria are checked",
+                args.master_id
+            );
+            Vec::new()
+        }
+    };
+    criteria.extend(args.fail_on.iter().cloned());
+    Ok(criteria)
+}
+
+pub fn attach(global: &Global, args: AttachArgs) -> anyhow::Result<Exit> {
+    follow(global, args, true)
+}
+
+pub fn report(global: &Global, args: AttachArgs) -> anyhow::Result<Exit> {
+    follow(global, args, false)
+}
+
+fn follow(global: &Global, args: AttachArgs, live_view: bool) -> anyhow::Result<Exit> {
+    let criteria = criteria(&args)?;
+    let options = WatchOptions {
+        poll: duration_flag("--poll-interval", &args.poll_interval)?,
+        unreachable_timeout: duration_flag("--unreachable-timeout", &args.unreachable_timeout)?,
+        json: global.json,
+    };
+    let (client, _) = super::connect(global)?;
+    let out_dir = args
+        .out
+        .clone()
+        .unwrap_or_else(|| outcome::default_out_dir(args.master_id));
+    super::runtime()?.block_on(async {
+        let ending = if live_view {
+            eprintln!(
+                "attached to master {}: {}",
+                args.master_id,
+                client.report_url(args.master_id)
+            );
+            live::watch(&client, args.master_id, &options, Interrupts::listen()).await
+        } else {
+            Ending::Ended
+        };
+        outcome::finish(
+            &client,
+            args.master_id,
+            ending,
+            &criteria,
+            &out_dir,
+            global.json,
+        )
+        .await
+        .with_context(|| format!("cannot report on master {}", args.master_id))
+    })
+}

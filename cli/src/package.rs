@@ -1,0 +1,53 @@
+//! `vajra package`: builds the exact files `vajra cloud run` would upload, with no API calls,
+//! and prints the split table and a manifest, so a user can inspect them.
+
+use std::path::PathBuf;
+
+use anyhow::Context;
+use clap::Args;
+use serde_json::json;
+
+use crate::cloud::{self, package, SplitFlags};
+use crate::exit::{report_error, Exit};
+
+#[derive(Args, Debug)]
+pub struct PackageArgs {
+    /// Where to write the package: a .zip file, or a directory.
+    #[arg(short, long, value_name = "FILE.zip|DIR")]
+    pub out: PathBuf,
+    /// Machine-readable JSON on stdout.
+    #[arg(long)]
+    pub json: bool,
+    // Last: the load flags set their own help heading.
+    #[command(flatten)]
+    pub split: SplitFlags,
+}
+
+pub fn execute(args: PackageArgs) -> Exit {
+    match run(args) {
+        Ok(()) => Exit::Ok,
+        Err(error) => report_error(&error),
+    }
+}
+
+fn run(args: PackageArgs) -> anyhow::Result<()> {
+    let prepared = cloud::prepare(&args.split, &[])?;
+    let split = prepared.split_offline()?;
+    let package = prepared.package(&split)?;
+    package
+        .write(&args.out)
+        .with_context(|| format!("cannot write the package {}", args.out.display()))?;
+    let manifest = package.manifest();
+    if args.json {
+        cloud::print_json(&json!({
+            "out": args.out,
+            "split": cloud::split_json(&split),
+            "files": manifest,
+        }))
+    } else {
+        println!("{split}");
+        println!("{}", package::render_manifest(&manifest));
+        println!("package written to {}", args.out.display());
+        Ok(())
+    }
+}
