@@ -8,9 +8,11 @@ use bzm_client::{ApiKey, Client, RetryPolicy};
 use bzm_mock::{Fault, MasterAction, Matcher, MockConfig, MockHandle, MockServer, Timeline};
 use serde_json::json;
 
+// A plain Taurus test (not a vajra package): the mock's engines answer with synthetic samples,
+// which is all the client's calls need.
 const TAURUS_YML: &str = "---
 execution:
-- executor: vajra
+- executor: jmeter
   concurrency: 300
   throughput: 1000
   hold-for: 1m

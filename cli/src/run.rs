@@ -206,7 +206,8 @@ fn write_outputs(
     Ok(())
 }
 
-fn duration_flag(flag: &str, value: &str) -> anyhow::Result<Duration> {
+/// A duration flag's value, or an error naming the flag.
+pub(crate) fn duration_flag(flag: &str, value: &str) -> anyhow::Result<Duration> {
     vajra_engine::duration::parse_duration(value).with_context(|| format!("invalid {flag}"))
 }
 

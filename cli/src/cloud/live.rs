@@ -15,6 +15,45 @@ use bzm_client::Client;
 use indicatif::{ProgressBar, ProgressStyle};
 use tokio::sync::mpsc;
 
+/// The flags of every command that follows a master to its end (`run`, `attach`, `report`).
+#[derive(clap::Args, Debug)]
+pub struct WatchFlags {
+    /// How often to ask for the master's status.
+    #[arg(long, default_value = "5s", value_name = "DURATION")]
+    pub poll_interval: String,
+    /// Give up (exit 1, the cloud test keeps running) when the master cannot be reached for
+    /// this long.
+    #[arg(long, default_value = "5m", value_name = "DURATION")]
+    pub unreachable_timeout: String,
+    /// A failure criterion like 'p95(login)>500ms' or 'errors>1%' (repeatable), checked with
+    /// the plan's thresholds on the cloud aggregate; when one is met the exit code is 3.
+    #[arg(long, value_name = "EXPR")]
+    pub fail_on: Vec<String>,
+    /// Where the final reports go [default: ./vajra-results/cloud-<master id>].
+    #[arg(short, long, value_name = "DIR")]
+    pub out: Option<std::path::PathBuf>,
+}
+
+impl WatchFlags {
+    pub fn options(&self, json: bool) -> anyhow::Result<WatchOptions> {
+        Ok(WatchOptions {
+            poll: crate::run::duration_flag("--poll-interval", &self.poll_interval)?,
+            unreachable_timeout: crate::run::duration_flag(
+                "--unreachable-timeout",
+                &self.unreachable_timeout,
+            )?,
+            json,
+        })
+    }
+
+    /// The directory for the final reports of `master_id`.
+    pub fn out_dir(&self, master_id: u64) -> std::path::PathBuf {
+        self.out
+            .clone()
+            .unwrap_or_else(|| super::outcome::default_out_dir(master_id))
+    }
+}
+
 /// How to watch.
 #[derive(Debug, Clone)]
 pub struct WatchOptions {

@@ -2,14 +2,12 @@
 //! that already exists. `attach` resumes the live view and the verdict, with the criteria
 //! from the local record when vajra started the master here.
 
-use std::path::PathBuf;
-
 use anyhow::Context;
 use clap::Args;
 use serde_json::json;
 
-use super::live::{self, Ending, Interrupts, WatchOptions};
-use super::{duration_flag, outcome, state, Global};
+use super::live::{self, Ending, Interrupts, WatchFlags};
+use super::{outcome, state, Global};
 use crate::exit::Exit;
 
 #[derive(Args, Debug)]
@@ -22,18 +20,8 @@ pub struct MasterArg {
 pub struct AttachArgs {
     /// The master (run) id.
     pub master_id: u64,
-    /// How often to ask for the master's status.
-    #[arg(long, default_value = "5s", value_name = "DURATION")]
-    pub poll_interval: String,
-    /// Give up (exit 1) when the master cannot be reached for this long.
-    #[arg(long, default_value = "5m", value_name = "DURATION")]
-    pub unreachable_timeout: String,
-    /// Failure criteria, added to those recorded when the run was started here.
-    #[arg(long, value_name = "EXPR")]
-    pub fail_on: Vec<String>,
-    /// Where the final reports go [default: ./vajra-results/cloud-<master id>].
-    #[arg(short, long, value_name = "DIR")]
-    pub out: Option<PathBuf>,
+    #[command(flatten)]
+    pub watch: WatchFlags,
 }
 
 pub fn status(global: &Global, args: MasterArg) -> anyhow::Result<Exit> {
@@ -94,7 +82,7 @@ fn criteria(args: &AttachArgs) -> anyhow::Result<Vec<String>> {
             Vec::new()
         }
     };
-    criteria.extend(args.fail_on.iter().cloned());
+    criteria.extend(args.watch.fail_on.iter().cloned());
     Ok(criteria)
 }
 
@@ -108,16 +96,9 @@ pub fn report(global: &Global, args: AttachArgs) -> anyhow::Result<Exit> {
 
 fn follow(global: &Global, args: AttachArgs, live_view: bool) -> anyhow::Result<Exit> {
     let criteria = criteria(&args)?;
-    let options = WatchOptions {
-        poll: duration_flag("--poll-interval", &args.poll_interval)?,
-        unreachable_timeout: duration_flag("--unreachable-timeout", &args.unreachable_timeout)?,
-        json: global.json,
-    };
+    let options = args.watch.options(global.json)?;
     let (client, _) = super::connect(global)?;
-    let out_dir = args
-        .out
-        .clone()
-        .unwrap_or_else(|| outcome::default_out_dir(args.master_id));
+    let out_dir = args.watch.out_dir(args.master_id);
     super::runtime()?.block_on(async {
         let ending = if live_view {
             eprintln!(

@@ -257,7 +257,7 @@ pub fn connect(global: &Global) -> anyhow::Result<(Client, Credentials)> {
 
 pub fn client_for(global: &Global, key: bzm_client::ApiKey) -> anyhow::Result<Client> {
     let retry = RetryPolicy {
-        base_delay: duration_flag("--api-retry-delay", &global.api_retry_delay)?,
+        base_delay: crate::run::duration_flag("--api-retry-delay", &global.api_retry_delay)?,
         ..RetryPolicy::default()
     };
     let mut builder = Client::builder(key)
@@ -285,10 +285,6 @@ pub fn print_json(value: &impl serde::Serialize) -> anyhow::Result<()> {
         serde_json::to_string_pretty(value).context("cannot encode JSON")?
     );
     Ok(())
-}
-
-fn duration_flag(flag: &str, value: &str) -> anyhow::Result<Duration> {
-    vajra_engine::duration::parse_duration(value).with_context(|| format!("invalid {flag}"))
 }
 
 #[cfg(test)]

@@ -2,7 +2,6 @@
 //! (bzm-api.md §2.5), validate, start, record the master locally, then the live view and the
 //! verdict (or, with `--detach`, the master id and report URL).
 
-use std::path::PathBuf;
 use std::time::Duration;
 
 use anyhow::{anyhow, Context};
@@ -11,10 +10,10 @@ use bzm_client::Client;
 use clap::Args;
 use serde_json::json;
 
-use super::live::{self, Interrupts, WatchOptions};
+use super::live::{self, Interrupts, WatchFlags};
 use super::package::{self, Package, MAIN_FILE};
 use super::state::{self, MasterRecord};
-use super::{duration_flag, outcome, prepare, split_lines, Global, SplitFlags};
+use super::{outcome, prepare, split_lines, Global, SplitFlags};
 use crate::exit::Exit;
 
 /// Taurus's default location, used when neither the flags nor the plan name one.
@@ -38,32 +37,16 @@ pub struct RunArgs {
     /// Name of the report (the master).
     #[arg(long, value_name = "NAME")]
     pub report_name: Option<String>,
-    /// How often the live view asks for the master's status.
-    #[arg(long, default_value = "5s", value_name = "DURATION")]
-    pub poll_interval: String,
-    /// Give up (exit 1, the cloud test keeps running) when the master cannot be reached for
-    /// this long.
-    #[arg(long, default_value = "5m", value_name = "DURATION")]
-    pub unreachable_timeout: String,
-    /// A failure criterion like 'p95(login)>500ms' or 'errors>1%' (repeatable), checked with
-    /// the plan's thresholds on the cloud aggregate; when one is met the exit code is 3.
-    #[arg(long, value_name = "EXPR")]
-    pub fail_on: Vec<String>,
-    /// Where the final reports go [default: ./vajra-results/cloud-<master id>].
-    #[arg(short, long, value_name = "DIR")]
-    pub out: Option<PathBuf>,
+    #[command(flatten)]
+    pub watch: WatchFlags,
     // Last: the load flags set their own help heading.
     #[command(flatten)]
     pub split: SplitFlags,
 }
 
 pub fn execute(global: &Global, args: RunArgs) -> anyhow::Result<Exit> {
-    let prepared = prepare(&args.split, &args.fail_on)?;
-    let watch = WatchOptions {
-        poll: duration_flag("--poll-interval", &args.poll_interval)?,
-        unreachable_timeout: duration_flag("--unreachable-timeout", &args.unreachable_timeout)?,
-        json: global.json,
-    };
+    let prepared = prepare(&args.split, &args.watch.fail_on)?;
+    let watch = args.watch.options(global.json)?;
     if args.dry_run {
         let split = prepared.split_offline()?;
         let package = prepared.package(&split)?;
@@ -162,10 +145,7 @@ pub fn execute(global: &Global, args: RunArgs) -> anyhow::Result<Exit> {
             return Ok(Exit::Ok);
         }
         let ending = live::watch(&client, master.id, &watch, interrupts).await;
-        let out_dir = args
-            .out
-            .clone()
-            .unwrap_or_else(|| outcome::default_out_dir(master.id));
+        let out_dir = args.watch.out_dir(master.id);
         outcome::finish(
             &client,
             master.id,
