@@ -373,6 +373,39 @@ fn session_errors_exit_1_with_their_message() {
 }
 
 #[test]
+fn errors_on_a_locations_figures_are_shown_and_the_run_goes_on() {
+    let mock = mock();
+    mock.handle
+        .inject(Fault::Status {
+            on: Matcher {
+                method: None,
+                path_contains: Some("locations%5B%5D=europe-west1-b".into()),
+            },
+            status: 400,
+            times: 3,
+            retry_after_s: None,
+        })
+        .unwrap();
+    let scratch = Scratch::new("");
+    let output = scratch
+        .vajra(&mock)
+        .args(scratch.run_args("2s"))
+        .output()
+        .unwrap();
+    let (stdout, stderr) = (text(&output.stdout), text(&output.stderr));
+    assert_eq!(output.status.code(), Some(0), "{stdout}\n{stderr}");
+    assert_eq!(
+        stderr
+            .matches("API error while polling the locations' figures (retrying)")
+            .count(),
+        3,
+        "{stderr}"
+    );
+    check_exact_split_and_samples(&mock, &scratch);
+    assert_eq!(last_location_figures(&stdout, "europe-west1-b").1 .0, 60);
+}
+
+#[test]
 fn api_storms_and_dropped_connections_are_survived() {
     let mock = mock();
     let on = |path: &str| Matcher {
