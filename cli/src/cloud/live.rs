@@ -4,7 +4,8 @@
 //!
 //! Each poll asks for the status, and once data flows for the aggregate report of the run and
 //! of each location (one call per location, filtered with `locations[]`); [`describe`] turns
-//! that [`Snapshot`] into the text. Transient API errors are shown and retried; a master unreachable for longer than the
+//! that [`Snapshot`] into the text. Transient API errors are shown and retried (a failing
+//! location's figures are left out of that poll); a master unreachable for longer than the
 //! timeout ends the watch (the cloud test keeps running). Ctrl-C stops the master (graceful)
 //! once data flows and terminates it before; a second Ctrl-C terminates.
 
@@ -188,11 +189,13 @@ async fn poll(
         let rows = client.data().aggregate(master_id).send().await?;
         snapshot.run = Figures::from_rows(&rows).unwrap_or_default();
         let series = client.data().kpis(master_id).labels(["ALL"]).send().await?;
+        // The active users of the last second, else the aggregate's concurrency.
         snapshot.run.users = series
             .iter()
             .flat_map(|s| s.kpis.last())
             .filter_map(|k| k.na)
-            .max();
+            .max()
+            .or(snapshot.run.users);
         let locations: Vec<String> = snapshot
             .location_ids()
             .into_iter()
