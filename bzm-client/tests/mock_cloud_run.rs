@@ -206,9 +206,34 @@ async fn full_cloud_run() {
         .await
         .unwrap();
     assert!(series.iter().any(|s| !s.kpis.is_empty()));
-    let aggregate = client.data().aggregate(master.id).await.unwrap();
+    let aggregate = client.data().aggregate(master.id).send().await.unwrap();
     let all = aggregate.iter().find(|r| r.label_name == "ALL").unwrap();
     assert!(all.samples > 0);
+    let mut per_location = 0;
+    for location in ["us-east4-a", "europe-west1-b"] {
+        let rows = client
+            .data()
+            .aggregate(master.id)
+            .locations([location])
+            .send()
+            .await
+            .unwrap();
+        let samples = rows.iter().find(|r| r.label_name == "ALL").unwrap().samples;
+        assert!(
+            samples > 0 && samples < all.samples,
+            "{location}: {samples}"
+        );
+        per_location += samples;
+    }
+    assert_eq!(per_location, all.samples, "the locations add up to the run");
+    let both = client
+        .data()
+        .aggregate(master.id)
+        .locations(["us-east4-a", "europe-west1-b"])
+        .send()
+        .await
+        .unwrap();
+    assert_eq!(both, aggregate);
     client.data().errors(master.id).await.unwrap();
     let full = client.masters().full(master.id).await.unwrap();
     assert_eq!(full.first_session_error(), None);
@@ -221,6 +246,20 @@ async fn full_cloud_run() {
         .collect();
     assert_eq!(uploads, vec![("file", "taurus.yml"), ("file", "users.csv")]);
     assert_eq!(state.calls("POST", "/start").len(), 1);
+    let filtered: Vec<Option<&str>> = state
+        .calls("GET", "/aggregatereport/")
+        .iter()
+        .map(|r| r.query.as_deref())
+        .collect();
+    assert_eq!(
+        filtered,
+        vec![
+            None,
+            Some("locations%5B%5D=us-east4-a"),
+            Some("locations%5B%5D=europe-west1-b"),
+            Some("locations%5B%5D=us-east4-a&locations%5B%5D=europe-west1-b"),
+        ]
+    );
 }
 
 #[tokio::test]

@@ -252,11 +252,55 @@ fn cloud_run_splits_packages_runs_and_reports_exact_samples() {
             && stdout.contains("us-east4-a: 2 engine(s)"),
         "{stdout}"
     );
+    // Each location's own figures, from its filtered aggregate: the last poll (ENDED) has
+    // exactly the samples of its engines.
+    for (location, engines, samples) in [("us-east4-a", 2, 120), ("europe-west1-b", 1, 60)] {
+        let (line, figures) = last_location_figures(&stdout, location);
+        assert!(
+            line.starts_with(&format!("  {location}: {engines} engine(s) ")),
+            "{line}"
+        );
+        assert_eq!(figures.0, samples, "{line}");
+        assert!(figures.1 > 0.0 && figures.2 > 0.0, "{line}");
+        assert!((0.0..=100.0).contains(&figures.3), "{line}");
+    }
     let master_id = mock.handle.state().masters.last().unwrap().id;
     assert!(scratch
         .path(&format!("state/masters/{master_id}.json"))
         .is_file());
     assert_no_secret(&output, &mock, &scratch);
+}
+
+/// The last live-view line with figures for `location`, and those figures:
+/// `  us-east4-a: 2 engine(s) … | 120 samples, 20.0/s, p95 3.1 ms, errors 5.00%[, users 2]`.
+fn last_location_figures(stdout: &str, location: &str) -> (String, (u64, f64, f64, f64)) {
+    let prefix = format!("  {location}: ");
+    let line = stdout
+        .lines()
+        .rev()
+        .find(|l| l.starts_with(&prefix) && l.contains(" | "))
+        .unwrap_or_else(|| panic!("no figures for {location} in\n{stdout}"));
+    let parts: Vec<&str> = line
+        .split(" | ")
+        .nth(1)
+        .unwrap_or_default()
+        .split(", ")
+        .collect();
+    let number = |index: usize, before: &str, after: &str| -> f64 {
+        parts
+            .get(index)
+            .and_then(|p| p.strip_prefix(before))
+            .and_then(|p| p.strip_suffix(after))
+            .and_then(|n| n.parse().ok())
+            .unwrap_or_else(|| panic!("figure {index} of `{line}`"))
+    };
+    let figures = (
+        number(0, "", " samples") as u64,
+        number(1, "", "/s"),
+        number(2, "p95 ", " ms"),
+        number(3, "errors ", "%"),
+    );
+    (line.to_owned(), figures)
 }
 
 #[test]
@@ -326,6 +370,39 @@ fn session_errors_exit_1_with_their_message() {
         stderr.contains("Session ended without load report data"),
         "{stderr}"
     );
+}
+
+#[test]
+fn errors_on_a_locations_figures_are_shown_and_the_run_goes_on() {
+    let mock = mock();
+    mock.handle
+        .inject(Fault::Status {
+            on: Matcher {
+                method: None,
+                path_contains: Some("locations%5B%5D=europe-west1-b".into()),
+            },
+            status: 400,
+            times: 3,
+            retry_after_s: None,
+        })
+        .unwrap();
+    let scratch = Scratch::new("");
+    let output = scratch
+        .vajra(&mock)
+        .args(scratch.run_args("2s"))
+        .output()
+        .unwrap();
+    let (stdout, stderr) = (text(&output.stdout), text(&output.stderr));
+    assert_eq!(output.status.code(), Some(0), "{stdout}\n{stderr}");
+    assert_eq!(
+        stderr
+            .matches("API error while polling the locations' figures (retrying)")
+            .count(),
+        3,
+        "{stderr}"
+    );
+    check_exact_split_and_samples(&mock, &scratch);
+    assert_eq!(last_location_figures(&stdout, "europe-west1-b").1 .0, 60);
 }
 
 #[test]

@@ -40,15 +40,14 @@ impl<'c> DataHandler<'c> {
         }
     }
 
-    /// Per-label aggregates (percentiles, averages, errors) of a run.
-    pub async fn aggregate(&self, master_id: u64) -> Result<Vec<AggregateRow>> {
-        let path = format!("/api/v4/masters/{master_id}/reports/aggregatereport/data");
-        let request = Request::get(path, Scope::Master(master_id));
-        Ok(self
-            .client
-            .fetch_optional(request)
-            .await?
-            .unwrap_or_default())
+    /// Per-label aggregates (percentiles, averages, errors) of a run, or of some of its
+    /// locations (filters on the builder).
+    pub fn aggregate(&self, master_id: u64) -> AggregateQuery<'c> {
+        AggregateQuery {
+            client: self.client,
+            master_id,
+            locations: Vec::new(),
+        }
     }
 
     /// Cumulative errors and assertion failures per label.
@@ -114,6 +113,38 @@ impl KpisQuery<'_> {
             .labels
             .iter()
             .fold(request, |r, id| r.query("labels[]", id));
+        Ok(self
+            .client
+            .fetch_optional(request)
+            .await?
+            .unwrap_or_default())
+    }
+}
+
+/// `GET /masters/{id}/reports/aggregatereport/data[?locations[]=...]`.
+pub struct AggregateQuery<'c> {
+    client: &'c Client,
+    master_id: u64,
+    locations: Vec<String>,
+}
+
+impl AggregateQuery<'_> {
+    /// Only the samples of engines in these locations (ids like `us-east4-a`; repeatable).
+    /// Without it, the whole run.
+    pub fn locations(mut self, ids: impl IntoIterator<Item = impl Into<String>>) -> Self {
+        self.locations.extend(ids.into_iter().map(Into::into));
+        self
+    }
+
+    pub async fn send(self) -> Result<Vec<AggregateRow>> {
+        let path = format!(
+            "/api/v4/masters/{}/reports/aggregatereport/data",
+            self.master_id
+        );
+        let request = self.locations.iter().fold(
+            Request::get(path, Scope::Master(self.master_id)),
+            |r, id| r.query("locations[]", id),
+        );
         Ok(self
             .client
             .fetch_optional(request)

@@ -13,7 +13,7 @@ mod users;
 mod workspaces;
 
 pub use accounts::AccountsHandler;
-pub use data::{DataHandler, KpisQuery};
+pub use data::{AggregateQuery, DataHandler, KpisQuery};
 pub use masters::{MastersHandler, StartOptions, StatusQuery};
 pub use projects::{ListProjects, ProjectsHandler};
 pub use tests::{CreateTest, ListTests, TestsHandler, UpdateTest, Upload, MAX_UPLOAD_BYTES};

@@ -1,16 +1,19 @@
 //! The live view of a running master: status and progress, sessions per location, elapsed
-//! time, and the run's TPS, p95, errors and active users, every poll interval — a progress bar
-//! on a terminal, plain lines otherwise.
+//! time, and TPS, p95, errors and active users for the whole run and for each location, every
+//! poll interval — a progress bar on a terminal, plain lines otherwise.
 //!
-//! Transient API errors are shown and retried; a master unreachable for longer than the
+//! Each poll asks for the status, and once data flows for the aggregate report of the run and
+//! of each location (one call per location, filtered with `locations[]`); [`describe`] turns
+//! that [`Snapshot`] into the text. Transient API errors are shown and retried (a failing
+//! location's figures are left out of that poll); a master unreachable for longer than the
 //! timeout ends the watch (the cloud test keeps running). Ctrl-C stops the master (graceful)
 //! once data flows and terminates it before; a second Ctrl-C terminates.
 
-use std::collections::BTreeMap;
+use std::collections::{BTreeMap, BTreeSet};
 use std::io::IsTerminal;
 use std::time::{Duration, Instant};
 
-use bzm_client::models::{MasterStatus, PROGRESS_DATA_RECEIVED, PROGRESS_ENDED};
+use bzm_client::models::{AggregateRow, MasterStatus, PROGRESS_DATA_RECEIVED, PROGRESS_ENDED};
 use bzm_client::Client;
 use indicatif::{ProgressBar, ProgressStyle};
 use tokio::sync::mpsc;
@@ -92,6 +95,31 @@ impl Interrupts {
     }
 }
 
+/// The KPIs of the run or of one location, from the `ALL` row of an aggregate report.
+#[derive(Debug, Clone, Default, PartialEq)]
+struct Figures {
+    samples: u64,
+    /// Average samples per second so far.
+    tps: f64,
+    p95_ms: f64,
+    errors_pct: f64,
+    users: Option<u64>,
+}
+
+impl Figures {
+    /// From the `ALL` row, if the report has one; users are the row's concurrency.
+    fn from_rows(rows: &[AggregateRow]) -> Option<Figures> {
+        let all = rows.iter().find(|r| r.label_name == "ALL")?;
+        Some(Figures {
+            samples: all.samples,
+            tps: all.avg_throughput.unwrap_or(0.0),
+            p95_ms: all.p95.unwrap_or(0.0),
+            errors_pct: all.errors_rate.unwrap_or(0.0),
+            users: all.concurrency.map(|c| c.round() as u64),
+        })
+    }
+}
+
 /// One poll's worth of what the view shows.
 #[derive(Debug, Clone, Default)]
 struct Snapshot {
@@ -101,12 +129,28 @@ struct Snapshot {
     sessions: BTreeMap<String, Vec<String>>,
     /// Location → engines, once BlazeMeter lists the sessions.
     engines: BTreeMap<String, u64>,
-    samples: u64,
-    tps: f64,
-    p95_ms: f64,
-    errors_pct: f64,
-    users: Option<u64>,
+    /// The whole run; users are the active users of the last second.
+    run: Figures,
+    /// Location → its figures, once data flows.
+    locations: BTreeMap<String, Figures>,
+    /// Why the per-location figures are missing this poll (the run's are still shown).
+    locations_error: Option<String>,
 }
+
+impl Snapshot {
+    /// Every location the sessions name, in order.
+    fn location_ids(&self) -> BTreeSet<&str> {
+        self.sessions
+            .keys()
+            .chain(self.engines.keys())
+            .chain(self.locations.keys())
+            .map(String::as_str)
+            .collect()
+    }
+}
+
+/// Shown for a session without a location.
+const UNKNOWN_LOCATION: &str = "?";
 
 /// One poll; `engines` caches the engines per location (asked for until BlazeMeter has them).
 async fn poll(
@@ -118,7 +162,7 @@ async fn poll(
     if engines.is_empty() {
         for session in client.masters().sessions(master_id).await? {
             if let Some(config) = session.configuration {
-                let location = config.location.unwrap_or_else(|| "?".into());
+                let location = config.location.unwrap_or_else(|| UNKNOWN_LOCATION.into());
                 *engines.entry(location).or_default() += config.servers_count.unwrap_or(1);
             }
         }
@@ -132,60 +176,115 @@ async fn poll(
     for session in &status.sessions {
         snapshot
             .sessions
-            .entry(session.location_id.clone().unwrap_or_else(|| "?".into()))
+            .entry(
+                session
+                    .location_id
+                    .clone()
+                    .unwrap_or_else(|| UNKNOWN_LOCATION.into()),
+            )
             .or_default()
             .push(session.status.clone().unwrap_or_default());
     }
     if snapshot.progress >= PROGRESS_DATA_RECEIVED {
-        let rows = client.data().aggregate(master_id).await?;
-        if let Some(all) = rows.iter().find(|r| r.label_name == "ALL") {
-            snapshot.samples = all.samples;
-            snapshot.tps = all.avg_throughput.unwrap_or(0.0);
-            snapshot.p95_ms = all.p95.unwrap_or(0.0);
-            snapshot.errors_pct = all.errors_rate.unwrap_or(0.0);
-        }
+        let rows = client.data().aggregate(master_id).send().await?;
+        snapshot.run = Figures::from_rows(&rows).unwrap_or_default();
         let series = client.data().kpis(master_id).labels(["ALL"]).send().await?;
-        snapshot.users = series
+        // The active users of the last second, else the aggregate's concurrency.
+        snapshot.run.users = series
             .iter()
             .flat_map(|s| s.kpis.last())
             .filter_map(|k| k.na)
-            .max();
+            .max()
+            .or(snapshot.run.users);
+        let locations: Vec<String> = snapshot
+            .location_ids()
+            .into_iter()
+            .filter(|l| *l != UNKNOWN_LOCATION)
+            .map(str::to_owned)
+            .collect();
+        match location_figures(client, master_id, &locations).await {
+            Ok(figures) => snapshot.locations = figures,
+            Err(e) => snapshot.locations_error = Some(e.to_string()),
+        }
     }
     Ok(snapshot)
 }
 
+/// The aggregate of each location, one call each.
+async fn location_figures(
+    client: &Client,
+    master_id: u64,
+    locations: &[String],
+) -> bzm_client::Result<BTreeMap<String, Figures>> {
+    let mut figures = BTreeMap::new();
+    for location in locations {
+        let rows = client
+            .data()
+            .aggregate(master_id)
+            .locations([location.as_str()])
+            .send()
+            .await?;
+        figures.insert(
+            location.clone(),
+            Figures::from_rows(&rows).unwrap_or_default(),
+        );
+    }
+    Ok(figures)
+}
+
+/// `12 samples, 3.0/s, p95 41.0 ms, errors 0.00%, users 2`.
+fn describe_figures(f: &Figures) -> String {
+    let mut text = format!(
+        "{} samples, {:.1}/s, p95 {:.1} ms, errors {:.2}%",
+        f.samples, f.tps, f.p95_ms, f.errors_pct
+    );
+    if let Some(users) = f.users {
+        text.push_str(&format!(", users {users}"));
+    }
+    text
+}
+
+/// `us-east4-a: 2 engine(s) BOOT/BOOT`, then its figures once data flows.
+fn describe_location(s: &Snapshot, location: &str) -> String {
+    let statuses = s.sessions.get(location).map_or(&[][..], Vec::as_slice);
+    let mut text = match s.engines.get(location) {
+        Some(engines) => format!("{location}: {engines} engine(s)"),
+        None => format!("{location}: {} session(s)", statuses.len()),
+    };
+    if !statuses.is_empty() {
+        text.push_str(&format!(" {}", statuses.join("/")));
+    }
+    if let Some(figures) = s.locations.get(location) {
+        text.push_str(&format!(" | {}", describe_figures(figures)));
+    }
+    text
+}
+
+/// The view of one poll: before data flows one line with the sessions of each location;
+/// then the run's figures on the first line and one line per location with its own.
 fn describe(s: &Snapshot, elapsed: Duration) -> String {
-    let sessions: Vec<String> = s
-        .sessions
-        .iter()
-        .map(|(location, statuses)| match s.engines.get(location) {
-            Some(engines) => format!("{location}: {engines} engine(s) {}", statuses.join("/")),
-            None => format!(
-                "{location}: {} session(s) {}",
-                statuses.len(),
-                statuses.join("/")
-            ),
-        })
-        .collect();
-    let mut line = format!(
+    let mut text = format!(
         "[{:>6.1}s] {} ({}/{PROGRESS_ENDED})",
         elapsed.as_secs_f64(),
         s.status,
         s.progress
     );
-    if !sessions.is_empty() {
-        line.push_str(&format!(" {}", sessions.join(", ")));
-    }
-    if s.progress >= PROGRESS_DATA_RECEIVED {
-        line.push_str(&format!(
-            " | {} samples, {:.1}/s, p95 {:.1} ms, errors {:.2}%",
-            s.samples, s.tps, s.p95_ms, s.errors_pct
-        ));
-        if let Some(users) = s.users {
-            line.push_str(&format!(", users {users}"));
+    let locations: Vec<String> = s
+        .location_ids()
+        .into_iter()
+        .map(|location| describe_location(s, location))
+        .collect();
+    if s.progress < PROGRESS_DATA_RECEIVED {
+        if !locations.is_empty() {
+            text.push_str(&format!(" {}", locations.join(", ")));
         }
+        return text;
     }
-    line
+    text.push_str(&format!(" | {}", describe_figures(&s.run)));
+    for location in locations {
+        text.push_str(&format!("\n  {location}"));
+    }
+    text
 }
 
 /// Where the view goes.
@@ -298,6 +397,11 @@ pub async fn watch(
                 last_ok = Instant::now();
                 progress = Some(snapshot.progress);
                 display.show(&snapshot, started.elapsed());
+                if let Some(e) = &snapshot.locations_error {
+                    display.note(&format!(
+                        "API error while polling the locations' figures (retrying): {e}"
+                    ));
+                }
                 if snapshot.progress >= PROGRESS_ENDED {
                     display.finish();
                     return if presses > 0 {
@@ -363,24 +467,83 @@ mod tests {
         };
         s.sessions
             .insert("us-east4-a".into(), vec!["BOOT".into(), "BOOT".into()]);
+        s.sessions
+            .insert("europe-west1-b".into(), vec!["BOOT".into()]);
         let booting = describe(&s, Duration::from_secs(3));
-        assert!(
-            booting.contains("BOOT_STARTING (25/140) us-east4-a: 2 session(s)"),
-            "{booting}"
+        assert_eq!(
+            booting,
+            "[   3.0s] BOOT_STARTING (25/140) europe-west1-b: 1 session(s) BOOT, \
+             us-east4-a: 2 session(s) BOOT/BOOT"
         );
-        assert!(!booting.contains("samples"), "{booting}");
         s.engines.insert("us-east4-a".into(), 2);
+        s.engines.insert("europe-west1-b".into(), 1);
         s.progress = 100;
-        s.samples = 60;
-        s.users = Some(3);
-        let running = describe(&s, Duration::from_secs(5));
-        assert!(
-            running.contains("60 samples") && running.contains("users 3"),
-            "{running}"
+        s.status = "DATA_RECEIVED".into();
+        s.run = Figures {
+            samples: 60,
+            tps: 12.0,
+            p95_ms: 41.0,
+            errors_pct: 1.5,
+            users: Some(3),
+        };
+        s.locations.insert(
+            "us-east4-a".into(),
+            Figures {
+                samples: 40,
+                tps: 8.0,
+                p95_ms: 44.0,
+                errors_pct: 2.25,
+                users: Some(2),
+            },
         );
-        assert!(
-            running.contains("us-east4-a: 2 engine(s) BOOT/BOOT"),
-            "{running}"
+        s.locations.insert(
+            "europe-west1-b".into(),
+            Figures {
+                samples: 20,
+                tps: 4.0,
+                p95_ms: 30.0,
+                errors_pct: 0.0,
+                users: None,
+            },
         );
+        assert_eq!(
+            describe(&s, Duration::from_secs(5)),
+            "[   5.0s] DATA_RECEIVED (100/140) | 60 samples, 12.0/s, p95 41.0 ms, errors 1.50%, users 3\n  \
+             europe-west1-b: 1 engine(s) BOOT | 20 samples, 4.0/s, p95 30.0 ms, errors 0.00%\n  \
+             us-east4-a: 2 engine(s) BOOT/BOOT | 40 samples, 8.0/s, p95 44.0 ms, errors 2.25%, users 2"
+        );
+        // Without the locations' figures (their calls failed) the sessions are still listed.
+        s.locations.clear();
+        let without = describe(&s, Duration::from_secs(6));
+        assert!(
+            without.ends_with(
+                "\n  europe-west1-b: 1 engine(s) BOOT\n  us-east4-a: 2 engine(s) BOOT/BOOT"
+            ),
+            "{without}"
+        );
+    }
+
+    #[test]
+    fn figures_come_from_the_all_row() {
+        let row = |label: &str, samples: u64| AggregateRow {
+            label_name: label.into(),
+            samples,
+            avg_throughput: Some(2.5),
+            p95: Some(90.0),
+            errors_rate: Some(4.0),
+            concurrency: Some(3.0),
+            ..serde_json::from_value(serde_json::json!({"labelName": label})).unwrap()
+        };
+        assert_eq!(
+            Figures::from_rows(&[row("GET /", 1), row("ALL", 7)]),
+            Some(Figures {
+                samples: 7,
+                tps: 2.5,
+                p95_ms: 90.0,
+                errors_pct: 4.0,
+                users: Some(3),
+            })
+        );
+        assert_eq!(Figures::from_rows(&[row("GET /", 1)]), None);
     }
 }

@@ -122,7 +122,7 @@ pub async fn finish(
         .map(|c| Threshold::parse(c).with_context(|| format!("invalid criterion `{c}`")))
         .collect::<anyhow::Result<_>>()?;
     let full = client.masters().full(master_id).await?;
-    let aggregate = aggregate_rows(&client.data().aggregate(master_id).await?)?;
+    let aggregate = aggregate_rows(&client.data().aggregate(master_id).send().await?)?;
     let errors = errors_entries(&client.data().errors(master_id).await?);
     let labels = client.data().labels(master_id).await?;
     let series = client
