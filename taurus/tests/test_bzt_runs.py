@@ -217,6 +217,18 @@ def test_a_vajra_plan_runs_as_it_is_with_taurus_load_on_top(bzt, target, tmp_pat
     assert_taurus_agrees_with_vajra(run)
 
 
+def test_a_plan_whose_thresholds_fail_makes_bzt_exit_3(bzt, target, tmp_path):
+    plan = tmp_path / "plan.yaml"
+    plan.write_text("base-url: %s\nrequests:\n  - label: failing\n    url: /fail\n"
+                    "thresholds:\n  - \"errors>50%%\"\n" % target.url)
+    run = bzt({"execution": [{"executor": "vajra", "throughput": 10, "hold-for": "1s",
+                              "scenario": {"script": str(plan)}}]})
+    assert run.returncode == 3, run.output
+    assert "the plan's thresholds failed" in (run.artifacts / "bzt.log").read_text()
+    # Every row still reached Taurus before the failure was reported.
+    assert int(run.final_stats()[""]["fail"]) == run.vajra_summary()["total"]["errors"] == 10
+
+
 def test_flat_directory_beside_taurus_yml_without_pip_install(bzt, target, tmp_path, vajra_bin):
     flat = tmp_path / "engine"
     flat.mkdir()
