@@ -18,9 +18,14 @@ impl From<Exit> for ExitCode {
 
 /// Prints an error the way every subcommand does: one `error:` line, the cause chain after it.
 pub fn report_error(error: &anyhow::Error) -> Exit {
-    eprintln!("error: {error}");
+    let message = error.to_string();
+    eprintln!("error: {message}");
+    // Many of our errors already spell out their cause; don't repeat it.
     for cause in error.chain().skip(1) {
-        eprintln!("  caused by: {cause}");
+        let cause = cause.to_string();
+        if !message.contains(&cause) {
+            eprintln!("  caused by: {cause}");
+        }
     }
     Exit::Error
 }

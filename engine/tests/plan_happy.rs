@@ -58,7 +58,7 @@ fn full_plan_loads_every_section() {
     let order = &buy.requests[0];
     assert_eq!(order.method, http::Method::POST);
     assert_eq!(order.label, "POST /orders");
-    assert_eq!(order.url.to_string(), "https://shop.example.com/orders");
+    assert_eq!(order.url.to_string(), "http://shop.example.com/orders");
     assert_eq!(order.timeout, Some(Duration::from_secs(5)));
     assert_eq!(order.assertions.status, [201]);
     let row = Row::from_pairs([("user", "ann"), ("id", "7")]);

@@ -426,16 +426,21 @@ pub(super) fn check_base_url(url: &str) -> Result<String, String> {
     Ok(trimmed.to_string())
 }
 
-/// Checks that `url` is an absolute http(s) URL with a host.
+/// Checks that `url` is an absolute http URL with a host (the engine speaks plain HTTP/1.1).
 fn check_url(url: &str) -> Result<(), String> {
     let uri: http::Uri = url
         .parse()
         .map_err(|err| format!("`{url}` is not a valid URL: {err}"))?;
     match uri.scheme_str() {
-        Some("http" | "https") => {}
+        Some("http") => {}
+        Some("https") => {
+            return Err(format!(
+                "`{url}`: https targets are not supported yet; use http:// (vajra speaks plain HTTP/1.1)"
+            ))
+        }
         Some(other) => {
             return Err(format!(
-                "`{url}` uses scheme `{other}`: only http and https are supported"
+                "`{url}` uses scheme `{other}`: only http is supported"
             ))
         }
         None => {
