@@ -332,27 +332,6 @@ impl LoadPattern {
         }
     }
 
-    /// The same shape with every rate multiplied by `factor`.
-    fn scaled(&self, factor: f64) -> Self {
-        let mut scaled = self.clone();
-        match &mut scaled {
-            Self::Static { tps, .. } => *tps *= factor,
-            Self::Ramp { max_tps, .. } | Self::RampSustain { max_tps, .. } => *max_tps *= factor,
-            Self::Step { steps } => steps.iter_mut().for_each(|step| step.tps *= factor),
-            Self::Sine {
-                mean, amplitude, ..
-            } => {
-                *mean *= factor;
-                *amplitude *= factor;
-            }
-            Self::Spike { base, spike, .. } => {
-                *base *= factor;
-                *spike *= factor;
-            }
-        }
-        scaled
-    }
-
     /// One line for the console, e.g. `ramp 0→500/s over 30s`.
     pub fn describe(&self) -> String {
         let d = format_duration;
@@ -536,14 +515,6 @@ impl LoadProfile {
             self.total_arrivals() / duration
         } else {
             0.0
-        }
-    }
-
-    /// The same profile with every rate multiplied by `factor` (for splitting a load by weight).
-    pub fn scaled(&self, factor: f64) -> Self {
-        Self {
-            pattern: self.pattern.scaled(factor),
-            ..self.clone()
         }
     }
 
@@ -896,22 +867,6 @@ mod tests {
     }
 
     #[test]
-    fn scaled_multiplies_every_rate() {
-        let mut profile = LoadProfile::new(LoadPattern::Spike {
-            base: 10.0,
-            spike: 100.0,
-            interval: s(10.0),
-            spike_duration: s(2.0),
-            duration: s(25.0),
-        });
-        profile.warmup = s(4.0);
-        let half = profile.scaled(0.5);
-        assert_close(half.total_arrivals(), profile.total_arrivals() / 2.0);
-        assert_close(half.rate_at(5.0), 50.0);
-        assert_eq!(half.warmup, profile.warmup);
-    }
-
-    #[test]
     fn validation_names_the_parameter() {
         let cases: Vec<(LoadPattern, &str)> = vec![
             (
@@ -1159,14 +1114,5 @@ mod tests {
             }
         }
 
-        #[test]
-        fn scaling_scales_the_integral(
-            profile in profile_strategy(1000.0, 60_000),
-            factor in 0.0..10.0f64,
-        ) {
-            let total = profile.total_arrivals();
-            let scaled = profile.scaled(factor).total_arrivals();
-            prop_assert!((scaled - factor * total).abs() <= 1e-9 * (factor * total).max(1.0));
-        }
     }
 }

@@ -1,5 +1,6 @@
-//! Lanes: the tasks that send requests. In the open model a lane is one connection slot that
-//! takes arrivals from the dispatcher's queue; a lane runs one scenario iteration at a time.
+//! Lanes: the tasks that send requests, one connection each, one scenario iteration at a time.
+//! In the open model a lane runs the arrivals the [`super::pool`] gives it; in the closed model
+//! a lane is a virtual user looping on its own.
 
 use std::sync::atomic::Ordering;
 use std::sync::Arc;
@@ -88,7 +89,7 @@ pub async fn closed_user(
     let end = shared.start + model.duration;
     tokio::time::sleep(start_delay).await;
     let mut connection = Connection::default();
-    let active = shared.outstanding.fetch_add(1, Ordering::AcqRel) + 1;
+    shared.outstanding.fetch_add(1, Ordering::AcqRel);
     let mut done = 0u64;
     let weights = shared.scenario_weights();
     let mut next_start = Instant::now();
@@ -101,7 +102,8 @@ pub async fn closed_user(
             intended: next_start,
             scenario: super::pick_weighted(index, &weights),
             record: true,
-            active: active.max(shared.outstanding.load(Ordering::Relaxed)) as u32,
+            // The users running now, this one included.
+            active: shared.outstanding.load(Ordering::Relaxed) as u32,
         };
         let pause_until = run_iteration(id, &job, &mut connection, &shared, &samples).await;
         done += 1;

@@ -53,10 +53,7 @@ pub fn drain(
             match samples.try_recv() {
                 Ok(sample) => {
                     if write_error.is_none() {
-                        if let Err(e) = jtl.write(&sample) {
-                            shared.request_stop(super::StopReason::Failed);
-                            write_error = Some(e);
-                        }
+                        keep_failure(&mut write_error, jtl.write(&sample), &shared);
                     }
                     let observation = sample.observation();
                     stats.record(&observation);
@@ -70,20 +67,15 @@ pub fn drain(
         let now = Instant::now();
         if closed || now - last_tick >= TICK {
             if write_error.is_none() {
-                if let Err(e) = jtl.flush() {
-                    write_error = Some(e);
-                }
+                keep_failure(&mut write_error, jtl.flush(), &shared);
             }
             last_tick = now;
             let now_ms = now_ms();
             if let Some(log) = hdr_log.as_mut().filter(|_| hdr_log_error.is_none()) {
-                if let Err(e) = log
+                let written = log
                     .write_interval(&interval, now_ms)
-                    .and_then(|()| log.flush())
-                {
-                    shared.request_stop(super::StopReason::Failed);
-                    hdr_log_error = Some(e);
-                }
+                    .and_then(|()| log.flush());
+                keep_failure(&mut hdr_log_error, written, &shared);
             }
             progress(&shared.progress(samples_seen, &interval.take(now_ms)));
         }
@@ -93,13 +85,23 @@ pub fn drain(
         std::thread::sleep(IDLE_SLEEP);
     }
     if write_error.is_none() {
-        if let Err(e) = jtl.into_inner().and_then(|mut w| w.flush()) {
-            write_error = Some(e);
-        }
+        keep_failure(
+            &mut write_error,
+            jtl.into_inner().and_then(|mut w| w.flush()),
+            &shared,
+        );
     }
     SinkResult {
         stats,
         write_error,
         hdr_log_error,
+    }
+}
+
+/// Keeps an output's first error and stops the run on it: its results would be incomplete.
+fn keep_failure(first: &mut Option<std::io::Error>, result: std::io::Result<()>, shared: &Shared) {
+    if let Err(e) = result {
+        shared.request_stop(super::StopReason::Failed);
+        first.get_or_insert(e);
     }
 }
