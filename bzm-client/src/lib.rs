@@ -1,5 +1,4 @@
-//! Typed client for BlazeMeter's REST API v4 (the calls a cloud load test needs) and the
-//! splitter that divides a load across locations and engines before launch.
+//! Typed client for BlazeMeter's REST API v4: the calls a cloud load test needs.
 //!
 //! How the parts fit:
 //! - [`credentials`] finds the API key (flags, environment, OS keyring, `~/.bzt-rc`) and keeps
@@ -10,7 +9,6 @@
 //!   [`retry`], and walks `limit`/`skip` pages;
 //! - [`api`] has one handler per resource (`client.tests().create(..)`, `client.masters()
 //!   .status(..)`, …), each returning [`models`];
-//! - [`split`] is pure: weights and totals in, a [`split::Split`] table out.
 //!
 //! The reference for every endpoint and shape is `shared/docs/bzm-api.md`.
 
@@ -22,7 +20,6 @@ pub mod envelope;
 mod error;
 pub mod models;
 pub mod retry;
-pub mod split;
 
 pub use client::{Client, ClientBuilder, DEFAULT_PAGE_SIZE};
 pub use credentials::{ApiKey, CredentialSource, Credentials};

@@ -44,8 +44,10 @@ fn workspace_locations_with_limits_and_sandbox() {
     assert_eq!(google.purposes.as_ref().unwrap().functional, Some(true));
     assert!(!google.sandbox && !google.is_private());
     assert!(sandbox.sandbox && sandbox.is_private());
-    let capacities = bzm_client::split::capacities(&workspace.locations);
-    assert_eq!(capacities["us-east4-a"].threads_per_engine, Some(1000));
+    assert_eq!(
+        google.limits.as_ref().unwrap().threads_per_engine,
+        Some(1000)
+    );
 }
 
 #[test]

@@ -2,7 +2,7 @@
 //! override the plan key by key, so a plan needs no `load:` section at all.
 
 use clap::Args;
-use vajra_engine::plan::LoadSpec;
+use vajra_plan::LoadSpec;
 
 #[derive(Args, Debug, Default, Clone)]
 #[command(next_help_heading = "Load (overrides the plan's load section)")]

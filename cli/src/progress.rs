@@ -5,7 +5,7 @@ use std::io::IsTerminal;
 use std::time::Duration;
 
 use indicatif::{ProgressBar, ProgressStyle};
-use vajra_engine::runner::{Progress, ProgressFn};
+use vajra_runner::{Progress, ProgressFn};
 
 /// Builds the progress callback the runner calls once a second.
 pub fn reporter(quiet: bool, plain_every: Duration) -> ProgressFn {

@@ -4,7 +4,7 @@
 //! Each file is read into its own [`Stats`] on a pool of threads (one per CPU), and the results
 //! are merged in the order the files were given, so the output does not depend on timing and
 //! equals what one file with every row would give. What is shown is
-//! [`vajra_engine::report::Report`]; this module only does the I/O around it.
+//! [`vajra_stats::report::Report`]; this module only does the I/O around it.
 
 use std::io::{Read, Write};
 use std::path::{Path, PathBuf};
@@ -12,12 +12,12 @@ use std::sync::atomic::{AtomicUsize, Ordering};
 
 use anyhow::Context;
 use clap::{Args, ValueEnum};
-use vajra_engine::jtl::reader::BAD_ROWS_KEPT;
-use vajra_engine::jtl::JtlReader;
-use vajra_engine::report::html::{self, ReportInput};
-use vajra_engine::report::{text, BadRowAt, BadRows, Report};
-use vajra_engine::sample::{Observation, ResponseCode};
-use vajra_engine::stats::{read_hdr_log, Stats};
+use vajra_stats::jtl::reader::BAD_ROWS_KEPT;
+use vajra_stats::jtl::JtlReader;
+use vajra_stats::report::html::{self, ReportInput};
+use vajra_stats::report::{text, BadRowAt, BadRows, Report};
+use vajra_stats::sample::{Observation, ResponseCode};
+use vajra_stats::{read_hdr_log, Stats};
 
 use crate::exit::{report_error, Exit};
 use crate::thresholds;

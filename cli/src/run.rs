@@ -7,11 +7,11 @@ use std::time::Duration;
 
 use anyhow::{bail, Context};
 use clap::Args;
-use vajra_engine::embedded_target::EmbeddedTarget;
-use vajra_engine::plan::Plan;
-use vajra_engine::report::html::{self, ReportInput};
-use vajra_engine::runner::{self, RunReport, RunSettings, StopReason, StopSignal};
-use vajra_engine::stats::RunFacts;
+use vajra_plan::Plan;
+use vajra_runner::embedded_target::EmbeddedTarget;
+use vajra_runner::{RunReport, RunSettings, StopReason, StopSignal};
+use vajra_stats::report::html::{self, ReportInput};
+use vajra_stats::RunFacts;
 
 use crate::exit::{report_error, Exit};
 use crate::load_flags::LoadFlags;
@@ -115,7 +115,7 @@ fn run(args: RunArgs) -> anyhow::Result<Exit> {
             worker_count: args.worker_count,
             max_in_flight: load
                 .max_in_flight()
-                .unwrap_or(runner::DEFAULT_MAX_IN_FLIGHT),
+                .unwrap_or(vajra_runner::DEFAULT_MAX_IN_FLIGHT),
             drain_timeout,
             jtl_path: out_dir.join("results.jtl"),
             hdr_log: args.hdr_log.clone(),
@@ -124,7 +124,7 @@ fn run(args: RunArgs) -> anyhow::Result<Exit> {
             "vajra run {}: {} for {}, worker {}/{}, results in {}",
             plan.name,
             model.describe(),
-            vajra_engine::duration::format_duration(model.duration()),
+            vajra_plan::duration::format_duration(model.duration()),
             args.worker_index + 1,
             args.worker_count,
             out_dir.display()
@@ -132,7 +132,7 @@ fn run(args: RunArgs) -> anyhow::Result<Exit> {
         let stop = StopSignal::default();
         signals::watch(&stop);
         let reporter = progress::reporter(args.quiet, progress_every);
-        anyhow::Ok(runner::run(&plan, settings, stop, reporter).await?)
+        anyhow::Ok(vajra_runner::run(&plan, settings, stop, reporter).await?)
     })?;
     // Lanes may still hold idle keep-alive connections; don't wait for them.
     runtime.shutdown_timeout(Duration::from_millis(100));
@@ -181,17 +181,14 @@ fn write_outputs(
     std::fs::write(&html_path, page)
         .with_context(|| format!("cannot write {}", html_path.display()))?;
     println!();
-    println!(
-        "{}",
-        vajra_engine::stats::render_table(&report.stats.aggregate())
-    );
+    println!("{}", vajra_stats::render_table(&report.stats.aggregate()));
     println!(
         "target {:.1}/s over {:.1}s; dropped {} (in-flight bound), late {} (>{} ms), unsent at stop {}",
         report.target_tps,
         report.duration.as_secs_f64(),
         report.dropped,
         report.late,
-        runner::LATE_AFTER.as_millis(),
+        vajra_runner::LATE_AFTER.as_millis(),
         report.unsent
     );
     if let Some(reason) = report.stop_reason {
@@ -208,7 +205,7 @@ fn write_outputs(
 
 /// A duration flag's value, or an error naming the flag.
 pub(crate) fn duration_flag(flag: &str, value: &str) -> anyhow::Result<Duration> {
-    vajra_engine::duration::parse_duration(value).with_context(|| format!("invalid {flag}"))
+    vajra_plan::duration::parse_duration(value).with_context(|| format!("invalid {flag}"))
 }
 
 fn default_out_dir() -> PathBuf {

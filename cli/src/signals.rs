@@ -4,7 +4,7 @@
 use std::path::PathBuf;
 use std::time::Duration;
 
-use vajra_engine::runner::{StopReason, StopSignal};
+use vajra_runner::{StopReason, StopSignal};
 
 /// How often the `$GRACEFUL` file is looked for.
 const GRACEFUL_POLL: Duration = Duration::from_millis(200);

@@ -1,13 +1,13 @@
 //! Pass/fail criteria on the command line: reading `--fail-on` and plan thresholds, and
 //! printing the verdicts. The parsing and checking themselves are
-//! [`vajra_engine::threshold`], shared with cloud results.
+//! [`vajra_stats::threshold`], shared with cloud results.
 
 use std::io::Write;
 use std::path::Path;
 
 use anyhow::{anyhow, bail, Context};
-use vajra_engine::stats::{AggregateRow, Stats};
-use vajra_engine::threshold::{evaluate, Threshold};
+use vajra_stats::threshold::{evaluate, Threshold};
+use vajra_stats::{AggregateRow, Stats};
 
 /// The `--fail-on` expressions; a bad one is an error naming the flag.
 pub fn from_flags(expressions: &[String]) -> anyhow::Result<Vec<Threshold>> {

@@ -1,5 +1,5 @@
 //! `vajra cloud run` end to end: the real `vajra` binary against the mock BlazeMeter on
-//! 127.0.0.1, whose engines really run the uploaded plan with vajra-engine.
+//! 127.0.0.1, whose engines really run the uploaded plan with vajra-runner.
 
 use std::io::{BufRead, BufReader};
 use std::path::{Path, PathBuf};

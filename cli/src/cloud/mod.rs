@@ -22,10 +22,10 @@ use std::time::Duration;
 
 use anyhow::{anyhow, bail, Context};
 use bzm_client::credentials::{resolve, CredentialInputs, OsKeyring};
-use bzm_client::split::{split, Capacity, Split, SplitRequest};
 use bzm_client::{Client, Credentials, RetryPolicy};
 use clap::{Args, Subcommand};
-use vajra_engine::plan::Plan;
+use vajra_fleet::split::{split, Capacity, Split, SplitRequest};
+use vajra_plan::Plan;
 
 use crate::exit::{report_error, Exit};
 use crate::load_flags::LoadFlags;

@@ -8,12 +8,10 @@ use std::path::{Path, PathBuf};
 use anyhow::Context;
 use bzm_client::models;
 use bzm_client::Client;
-use vajra_engine::report::html::{self, ReportInput};
-use vajra_engine::report::{text, BadRows, Report};
-use vajra_engine::stats::{
-    AggregateRow, ErrorsReportEntry, LabelTimeline, TimelinePoint, TOTAL_LABEL,
-};
-use vajra_engine::threshold::{evaluate, Threshold};
+use vajra_stats::report::html::{self, ReportInput};
+use vajra_stats::report::{text, BadRows, Report};
+use vajra_stats::threshold::{evaluate, Threshold};
+use vajra_stats::{AggregateRow, ErrorsReportEntry, LabelTimeline, TimelinePoint, TOTAL_LABEL};
 
 use super::live::Ending;
 use crate::exit::Exit;
@@ -48,7 +46,7 @@ pub fn errors_entries(rows: &[models::ErrorsReportRow]) -> Vec<ErrorsReportEntry
             errors: row
                 .errors
                 .iter()
-                .map(|e| vajra_engine::stats::ErrorCount {
+                .map(|e| vajra_stats::ErrorCount {
                     m: e.m.clone().unwrap_or_default(),
                     rc: e.rc.clone().unwrap_or_default(),
                     count: e.count,
@@ -57,7 +55,7 @@ pub fn errors_entries(rows: &[models::ErrorsReportRow]) -> Vec<ErrorsReportEntry
             assertions: row
                 .assertions
                 .iter()
-                .map(|a| vajra_engine::stats::AssertionCount {
+                .map(|a| vajra_stats::AssertionCount {
                     name: a.name.clone().unwrap_or_default(),
                     failure_message: a.failure_message.clone().unwrap_or_default(),
                     failures: a.failures,

@@ -21,12 +21,12 @@ use std::time::Duration;
 
 use anyhow::{anyhow, bail, Context};
 use bzm_client::api::MAX_UPLOAD_BYTES;
-use bzm_client::split::Split;
 use serde::Serialize;
 use serde_yaml::{Mapping, Value};
 use sha2::{Digest, Sha256};
-use vajra_engine::duration::format_duration;
-use vajra_engine::plan::{LoadSpec, PatternKind};
+use vajra_fleet::split::Split;
+use vajra_plan::duration::format_duration;
+use vajra_plan::{LoadSpec, PatternKind};
 
 /// The main file of a Taurus test on BlazeMeter.
 pub const MAIN_FILE: &str = "taurus.yml";
@@ -469,7 +469,7 @@ pub fn render_manifest(entries: &[ManifestEntry]) -> String {
 #[cfg(test)]
 mod tests {
     use super::*;
-    use bzm_client::split::{split, Capacity, SplitRequest};
+    use vajra_fleet::split::{split, Capacity, SplitRequest};
 
     fn two_locations(tps: u64) -> Split {
         let request = SplitRequest {

@@ -5,10 +5,10 @@
 use std::time::Duration;
 
 use anyhow::{anyhow, Context};
-use bzm_client::split::capacities;
 use bzm_client::Client;
 use clap::Args;
 use serde_json::json;
+use vajra_fleet::split::capacities;
 
 use super::live::{self, Interrupts, WatchFlags};
 use super::package::{self, Package, MAIN_FILE};
@@ -159,7 +159,7 @@ pub fn execute(global: &Global, args: RunArgs) -> anyhow::Result<Exit> {
 }
 
 fn show_plan(
-    split: &bzm_client::split::Split,
+    split: &vajra_fleet::split::Split,
     package: &Package,
     json: bool,
 ) -> anyhow::Result<()> {

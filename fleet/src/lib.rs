@@ -1,0 +1,13 @@
+//! vajra-fleet: distributed vajra runs, the logic that several machines share.
+//!
+//! A distributed run is one plan whose load is divided between places that each run a part:
+//! BlazeMeter locations and their engines today, Kubernetes pods and CI jobs next. Everything
+//! here is pure, so each way of running a fleet divides the load the same way:
+//!
+//! - [`split`] divides a total rate and user count over weighted locations by
+//!   [`split::largest_remainder`] (the shares always sum to the total), sizes each location's
+//!   engines, and gives every engine its exact share, printable as the table shown before a
+//!   launch. The even division between equal parts is the plan's own
+//!   [`vajra_plan::schedule::share`], so a fleet's workers and a worker's arrivals agree.
+
+pub mod split;

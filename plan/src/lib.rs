@@ -1,0 +1,155 @@
+//! vajra-plan: the plan language. A YAML test plan becomes a typed [`Plan`], and its load
+//! section becomes intended arrival times.
+//!
+//! How the parts fit, from the text a user writes to the times the runner fires at:
+//!
+//! - [`duration`] parses the human durations of plans and flags (`500ms`, `30s`, `1m30s`).
+//! - The plan itself, in this crate's root and its private modules: `raw` mirrors the YAML keys
+//!   with serde types (unknown keys, bad durations, methods and templates fail there, with a
+//!   line and column); `build` turns that into a [`Plan`]: merges `defaults` into each request,
+//!   joins relative URLs to `base-url`, checks header names, URLs and that every `${variable}`
+//!   has a data column. Its errors are located by `locate`, which finds a field path in the YAML
+//!   text; `error` holds [`PlanError`]: file, field path, line:column and what to do.
+//! - `template` parses `${name}` placeholders once; `data` reads the CSV data sets and hands
+//!   out rows ([`DataFeed`]); `load` holds the `load:` section ([`LoadSpec`]), which command
+//!   line flags can override before it becomes a load profile.
+//! - [`pattern`] holds the load patterns: pure functions of time to a target rate, with their
+//!   exact integrals. [`schedule`] turns a pattern into *intended* arrival times and shares the
+//!   arrivals between workers. [`load_model`] says whether a run is open (arrivals at a rate)
+//!   or closed (virtual users).
+//!
+//! Nothing here does I/O beyond reading the plan and its data files. The format is described
+//! for users in `docs/plan-format.md`.
+
+pub mod duration;
+pub mod load_model;
+pub mod pattern;
+pub mod schedule;
+
+mod build;
+mod data;
+mod error;
+mod load;
+mod locate;
+mod raw;
+mod template;
+
+use std::path::{Path, PathBuf};
+use std::time::Duration;
+
+pub use data::{DataFeed, DataSetSpec, OnEof, Row};
+pub use error::{Location, PlanError};
+pub use load::{parse_steps, LoadSpec, PatternKind};
+pub use template::{Template, TemplateError};
+
+/// A test plan, checked and ready to run.
+#[derive(Debug, Clone)]
+pub struct Plan {
+    pub name: String,
+    /// The plan file (as given to [`Plan::load`]), for messages.
+    pub source: PathBuf,
+    /// vajra starts its embedded loopback target and sets [`Plan::base_url`] to it.
+    pub embedded_target: bool,
+    pub base_url: Option<String>,
+    pub scenarios: Vec<Scenario>,
+    pub load: LoadSpec,
+    pub data: Vec<DataSetSpec>,
+    /// Pass/fail criteria like `p95(home)>500ms`, kept as written.
+    pub thresholds: Vec<String>,
+    /// Defaults for `vajra cloud run`.
+    pub cloud: CloudSpec,
+}
+
+/// The plan's `cloud:` section: defaults for `vajra cloud run`, overridden by its flags.
+#[derive(Debug, Clone, Default, PartialEq)]
+pub struct CloudSpec {
+    /// Requests per second one cloud engine is trusted to generate; sizes the engines.
+    pub engine_capacity_tps: Option<u64>,
+    /// Location id and weight, in the plan's order.
+    pub locations: Vec<(String, f64)>,
+}
+
+/// A sequence of requests run in order; arrivals are shared between scenarios by weight.
+#[derive(Debug, Clone)]
+pub struct Scenario {
+    pub name: String,
+    pub weight: u32,
+    pub requests: Vec<RequestSpec>,
+}
+
+/// One request, with the plan's defaults already merged in.
+#[derive(Debug, Clone)]
+pub struct RequestSpec {
+    /// The name results are grouped under (default `METHOD path`).
+    pub label: String,
+    pub method: http::Method,
+    /// An absolute URL, except when the plan uses the embedded target and the base URL is not
+    /// known yet (see [`Plan::set_base_url`]).
+    pub url: Template,
+    pub headers: Vec<(http::HeaderName, Template)>,
+    pub body: Option<Template>,
+    pub timeout: Option<Duration>,
+    /// Pause after this request before the next one of the scenario.
+    pub think_time: Option<Duration>,
+    pub assertions: Assertions,
+}
+
+/// What a response must satisfy to count as a success.
+#[derive(Debug, Clone, Default, PartialEq, Eq)]
+pub struct Assertions {
+    /// Accepted status codes; empty means the default, any status below 400.
+    pub status: Vec<u16>,
+    /// Strings the body must contain.
+    pub body_contains: Vec<String>,
+}
+
+impl Assertions {
+    /// Whether `status` passes the status assertion.
+    pub fn status_ok(&self, status: u16) -> bool {
+        if self.status.is_empty() {
+            status < 400
+        } else {
+            self.status.contains(&status)
+        }
+    }
+}
+
+impl Plan {
+    /// Reads and checks the plan file at `path`.
+    pub fn load(path: &Path) -> Result<Plan, PlanError> {
+        let text = std::fs::read_to_string(path).map_err(|source| PlanError::Read {
+            path: path.to_path_buf(),
+            source,
+        })?;
+        Plan::from_str(&text, path)
+    }
+
+    /// Checks plan `yaml` as if read from `source_path` (relative files resolve against its
+    /// directory).
+    pub fn from_str(yaml: &str, source_path: &Path) -> Result<Plan, PlanError> {
+        build::build(yaml, source_path)
+    }
+
+    /// Points the relative request URLs at `base_url`: the embedded target's address, known
+    /// only once it has started.
+    pub fn set_base_url(&mut self, base_url: &str) -> Result<(), PlanError> {
+        let base = build::check_base_url(base_url).map_err(|message| PlanError::Invalid {
+            file: self.source.clone(),
+            location: None,
+            field: "base-url".into(),
+            message,
+        })?;
+        for request in self.scenarios.iter_mut().flat_map(|s| &mut s.requests) {
+            if build::is_relative(&request.url) {
+                request.url = build::join(&base, &request.url);
+            }
+        }
+        self.base_url = Some(base);
+        Ok(())
+    }
+
+    /// Every request of every scenario.
+    pub fn requests(&self) -> impl Iterator<Item = &RequestSpec> {
+        self.scenarios.iter().flat_map(|s| &s.requests)
+    }
+}

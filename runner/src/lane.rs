@@ -1,0 +1,305 @@
+//! Lanes: the tasks that send requests, one connection each, one scenario iteration at a time.
+//! In the open model a lane runs the arrivals the [`super::pool`] gives it; in the closed model
+//! a lane is a virtual user looping on its own.
+
+use std::sync::atomic::Ordering;
+use std::sync::Arc;
+use std::time::{Duration, Instant};
+
+use tokio::sync::mpsc;
+
+use super::pool::{Handoff, Next};
+use super::workload::CompiledRequest;
+use super::{ClosedModel, Job, Shared};
+use crate::http::{Connection, Exchange, TransportError};
+use vajra_plan::Row;
+use vajra_stats::sample::{Outcome, Sample};
+
+/// Arrivals that start this much later than intended are counted as late.
+pub const LATE_AFTER: Duration = Duration::from_millis(10);
+
+/// An open-model lane idle for this long ends and closes its connection.
+pub const IDLE_LANE_TTL: Duration = Duration::from_secs(1);
+
+/// One open-model lane: one connection, running the jobs the pool gives it until the pool is
+/// closed and nothing is pending.
+pub async fn open_lane(id: u32, shared: Arc<Shared>, samples: mpsc::Sender<Sample>) {
+    let (slot, mut handoffs) = mpsc::channel(1);
+    let mut slot = Some(slot);
+    let mut connection = Connection::default();
+    let mut next = shared.pool.first();
+    loop {
+        let job = match next.take() {
+            Some(job) => job,
+            None => {
+                let Some(own_slot) = slot.take() else { break };
+                match shared.pool.next(id, own_slot, connection.is_open()) {
+                    Next::Run(job, own_slot) => {
+                        slot = Some(own_slot);
+                        job
+                    }
+                    Next::Wait => match wait_for_handoff(id, &mut handoffs, &shared).await {
+                        Some(handoff) => {
+                            slot = Some(handoff.slot);
+                            handoff.job
+                        }
+                        None => break,
+                    },
+                    Next::End => break,
+                }
+            }
+        };
+        if shared.stopping() {
+            // Handed over but never started: it was not issued, so it is counted, not sent.
+            shared.unsent.fetch_add(1, Ordering::Relaxed);
+        } else {
+            run_iteration(id, &job, &mut connection, &shared, &samples).await;
+        }
+        shared.outstanding.fetch_sub(1, Ordering::AcqRel);
+    }
+}
+
+/// Waits for the next job; `None` when the pool closed, or when the lane stayed idle for
+/// [`IDLE_LANE_TTL`] and retired, closing its connection. So a burst that needed many lanes
+/// does not leave its connections (and their buffers) open for the rest of the run.
+async fn wait_for_handoff(
+    id: u32,
+    handoffs: &mut mpsc::Receiver<Handoff>,
+    shared: &Shared,
+) -> Option<Handoff> {
+    loop {
+        match tokio::time::timeout(IDLE_LANE_TTL, handoffs.recv()).await {
+            Ok(handoff) => return handoff,
+            Err(_) if shared.pool.retire(id) => return None,
+            // A job was handed over just now: it is in the channel.
+            Err(_) => continue,
+        }
+    }
+}
+
+/// One virtual user of the closed model: iterations back to back until the duration ends,
+/// its iterations are done, or a stop comes. `active_threads` counts the users running.
+pub async fn closed_user(
+    id: u32,
+    model: ClosedModel,
+    start_delay: Duration,
+    shared: Arc<Shared>,
+    samples: mpsc::Sender<Sample>,
+) {
+    let end = shared.start + model.duration;
+    tokio::time::sleep(start_delay).await;
+    let mut connection = Connection::default();
+    shared.outstanding.fetch_add(1, Ordering::AcqRel);
+    let mut done = 0u64;
+    let weights = shared.scenario_weights();
+    let mut next_start = Instant::now();
+    while !shared.stopping()
+        && next_start < end
+        && model.iterations.is_none_or(|limit| done < limit)
+    {
+        let index = shared.iterations_started.fetch_add(1, Ordering::Relaxed) + 1;
+        let job = Job {
+            intended: next_start,
+            scenario: super::pick_weighted(index, &weights),
+            record: true,
+            // The users running now, this one included.
+            active: shared.outstanding.load(Ordering::Relaxed) as u32,
+        };
+        let pause_until = run_iteration(id, &job, &mut connection, &shared, &samples).await;
+        done += 1;
+        // A user loops through its scenario: the last request's think time is the pause before
+        // the next iteration's first request (as a Taurus/JMeter timer would pause).
+        next_start = match pause_until {
+            Some(until) => {
+                tokio::select! {
+                    _ = tokio::time::sleep_until(until.min(end).into()) => {}
+                    _ = shared.stop.stopped() => {}
+                }
+                until
+            }
+            None => Instant::now(),
+        };
+    }
+    shared.outstanding.fetch_sub(1, Ordering::AcqRel);
+}
+
+/// Runs the requests of one scenario iteration in order. The first request is measured from
+/// the arrival's intended start; each later one from the end of the previous one plus its
+/// think time, which is when it was meant to start. Returns when the next iteration may start
+/// if the last request has a think time (the closed model waits for it), else `None`.
+async fn run_iteration(
+    lane: u32,
+    job: &Job,
+    connection: &mut Connection,
+    shared: &Shared,
+    samples: &mpsc::Sender<Sample>,
+) -> Option<Instant> {
+    let scenario = &shared.scenarios[job.scenario];
+    let row = if shared.data.is_some() {
+        // None: data ran out with on-eof: stop, and the stop is already requested.
+        shared.next_row()?
+    } else {
+        Row::empty()
+    };
+    let mut intended = job.intended;
+    let mut pause = None;
+    for (i, request) in scenario.requests.iter().enumerate() {
+        if i > 0 {
+            intended = Instant::now() + pause.unwrap_or_default();
+            if pause.is_some() {
+                tokio::time::sleep_until(intended.into()).await;
+            }
+        }
+        let sample = execute(lane, job, request, &row, intended, connection, shared).await;
+        pause = request.spec().think_time;
+        if job.record && samples.send(sample).await.is_err() {
+            return None;
+        }
+        // A stop ends the iteration after the current request: no new requests are issued.
+        if shared.stopping() || shared.aborting() {
+            return None;
+        }
+    }
+    pause.map(|think| Instant::now() + think)
+}
+
+async fn execute(
+    lane: u32,
+    job: &Job,
+    request: &CompiledRequest,
+    row: &Row,
+    intended: Instant,
+    connection: &mut Connection,
+    shared: &Shared,
+) -> Sample {
+    let mut sample = Sample {
+        timestamp_ms: shared.epoch_ms(intended),
+        elapsed_us: 0,
+        service_us: 0,
+        latency_us: 0,
+        connect_us: 0,
+        label: request.label.clone(),
+        url: request.url_as_written().clone(),
+        outcome: Outcome::Http(0),
+        success: false,
+        failure_message: None,
+        bytes_received: 0,
+        bytes_sent: 0,
+        active_threads: job.active,
+        thread: lane,
+    };
+    let rendered = match request.render(row) {
+        Ok(rendered) => rendered,
+        Err(message) => {
+            sample.outcome = Outcome::Transport {
+                code: "Non HTTP response code: InvalidRequest",
+                message: format!("Non HTTP response message: {message}").into(),
+            };
+            return sample;
+        }
+    };
+    sample.url = rendered.url;
+    sample.bytes_sent = rendered.request.wire_size();
+    let started = Instant::now();
+    if started.duration_since(intended) > LATE_AFTER {
+        shared.late.fetch_add(1, Ordering::Relaxed);
+    }
+    // Times run from the intended start (coordinated-omission correction) unless the request
+    // went out early, within the dispatcher's send-ahead window: then from the actual send, so
+    // an early send never makes a response look faster than it was.
+    let intended = intended.min(started);
+    sample.timestamp_ms = shared.epoch_ms(intended);
+    let timeout = rendered.request.timeout;
+    let result = tokio::select! {
+        biased;
+        result = tokio::time::timeout(timeout, connection.exchange(&rendered.request)) => {
+            result.unwrap_or_else(|_| Err(TransportError::timeout(timeout)))
+        }
+        _ = shared.stop.abort.cancelled() => Err(TransportError::cancelled()),
+    };
+    match result {
+        Ok(exchange) => fill_from_exchange(&mut sample, &exchange, intended, request),
+        Err(error) => {
+            let done = Instant::now();
+            sample.elapsed_us = micros(done - intended);
+            sample.service_us = micros(done - started);
+            connection.reset();
+            sample.connect_us = micros(error.connect);
+            sample.outcome = Outcome::Transport {
+                code: error.code,
+                message: error.message.into(),
+            };
+        }
+    }
+    sample
+}
+
+fn fill_from_exchange(
+    sample: &mut Sample,
+    exchange: &Exchange,
+    intended: Instant,
+    request: &CompiledRequest,
+) {
+    sample.elapsed_us = micros(exchange.done_at - intended);
+    sample.service_us = micros(exchange.done_at - exchange.sent_at);
+    sample.latency_us = micros(exchange.first_byte_at - intended);
+    sample.connect_us = micros(exchange.connect);
+    sample.bytes_received = exchange.bytes_received;
+    sample.outcome = Outcome::Http(exchange.status);
+    let assertions = &request.spec().assertions;
+    sample.success = if assertions.status.is_empty() {
+        exchange.status < 400
+    } else {
+        assertions.status.contains(&exchange.status)
+    };
+    if !assertions.status.is_empty() && !sample.success {
+        sample.failure_message = Some(
+            format!(
+                "status {} is not one of the expected {:?}",
+                exchange.status, assertions.status
+            )
+            .into(),
+        );
+        return;
+    }
+    if sample.success {
+        if let Some(missing) =
+            first_missing_text(exchange.body.as_deref(), &assertions.body_contains)
+        {
+            sample.success = false;
+            sample.failure_message =
+                Some(format!("response body does not contain {missing:?}").into());
+        }
+    }
+}
+
+/// The first expected text that the body does not contain.
+fn first_missing_text<'a>(body: Option<&[u8]>, expected: &'a [String]) -> Option<&'a str> {
+    let body = body.unwrap_or_default();
+    expected
+        .iter()
+        .find(|text| !contains(body, text.as_bytes()))
+        .map(String::as_str)
+}
+
+fn contains(haystack: &[u8], needle: &[u8]) -> bool {
+    needle.is_empty() || haystack.windows(needle.len()).any(|w| w == needle)
+}
+
+fn micros(d: Duration) -> u64 {
+    d.as_micros().min(u64::MAX as u128) as u64
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn body_assertions_report_the_first_missing_text() {
+        let expected = vec!["ok".to_string(), "id".to_string()];
+        assert_eq!(first_missing_text(Some(b"ok, id=3"), &expected), None);
+        assert_eq!(first_missing_text(Some(b"ok"), &expected), Some("id"));
+        assert_eq!(first_missing_text(None, &expected), Some("ok"));
+        assert_eq!(first_missing_text(None, &[]), None);
+    }
+}

@@ -1,0 +1,434 @@
+//! vajra-runner: runs a plan. The open-model load loop, its HTTP transport, and the embedded
+//! loopback target a new user can run against at once.
+//!
+//! It takes a [`vajra_plan::Plan`] and its arrival schedule, fires each arrival at its intended
+//! time over [`http`], and hands every exchange as a [`vajra_stats::sample::Sample`] to the
+//! sink, which writes the JTL and the statistics. [`embedded_target`] is a small loopback HTTP
+//! server for quick starts and tests.
+//!
+//! # The load loop
+//!
+//! Three kinds of workers, joined by two channels:
+//!
+//! ```text
+//! dispatch (task) ──job──► pool ──► lane (task, one connection) ──samples──► sink (thread)
+//! ```
+//!
+//! - `dispatch` releases arrivals at their intended times and enforces the in-flight bound;
+//! - `pool` hands each arrival to an idle lane, or queues it briefly and grows the lanes;
+//! - `lane` sends the requests and measures them from the intended start;
+//! - `sink` writes the JTL, aggregates statistics and, once a second, reports progress and
+//!   writes the HDR interval log (if asked for).
+//!
+//! A [`StopSignal`] ends a run early (Ctrl-C, SIGTERM, the `$GRACEFUL` file): the dispatcher
+//! stops, arrivals pending or handed over but not started are counted as unsent, in-flight requests get `drain_timeout` to finish
+//! and are then cancelled (and still recorded), and the sink flushes every row.
+
+pub mod embedded_target;
+pub mod http;
+
+mod dispatch;
+mod lane;
+mod pool;
+mod sink;
+pub mod workload;
+
+use std::fs::File;
+use std::io::BufWriter;
+use std::path::{Path, PathBuf};
+use std::sync::atomic::{AtomicU64, AtomicU8, AtomicUsize, Ordering};
+use std::sync::Arc;
+use std::time::{Duration, Instant, SystemTime, UNIX_EPOCH};
+
+use tokio_util::sync::CancellationToken;
+
+pub use dispatch::pick_weighted;
+pub use lane::LATE_AFTER;
+pub use sink::ProgressFn;
+pub use vajra_plan::load_model::{ClosedModel, LoadModel};
+use vajra_plan::schedule::Arrivals;
+use vajra_plan::{DataFeed, Plan, Row};
+use vajra_stats::jtl::JtlWriter;
+use vajra_stats::{HdrLogWriter, IntervalSummary, Stats};
+use workload::CompiledScenario;
+
+/// Bound on requests in flight when the plan and flags set none.
+pub const DEFAULT_MAX_IN_FLIGHT: usize = 1000;
+/// How long in-flight requests may finish after a stop request.
+pub const DEFAULT_DRAIN_TIMEOUT: Duration = Duration::from_secs(10);
+/// Samples buffered between lanes and the sink before lanes wait (never dropped).
+const SAMPLE_CHANNEL: usize = 16 * 1024;
+
+/// Why a run ended before its pattern did.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+#[repr(u8)]
+pub enum StopReason {
+    /// Ctrl-C: the user interrupted (exit code 2).
+    Interrupted = 1,
+    /// SIGTERM or the `$GRACEFUL` file: how Taurus asks an engine to stop (exit code 0).
+    Terminated = 2,
+    /// A data set with `on-eof: stop` ran out of rows.
+    DataExhausted = 3,
+    /// The run could not go on (for example the JTL could not be written).
+    Failed = 4,
+}
+
+impl StopReason {
+    fn from_u8(value: u8) -> Option<Self> {
+        [
+            Self::Interrupted,
+            Self::Terminated,
+            Self::DataExhausted,
+            Self::Failed,
+        ]
+        .into_iter()
+        .find(|r| *r as u8 == value)
+    }
+}
+
+/// Asks a running test to stop; cheap to clone and safe to call from signal handlers' tasks.
+#[derive(Clone, Default)]
+pub struct StopSignal {
+    reason: Arc<AtomicU8>,
+    token: CancellationToken,
+    /// Cancels requests in flight instead of waiting for them (a second Ctrl-C, or the drain
+    /// timeout). They are still recorded, as cancelled.
+    abort: CancellationToken,
+}
+
+impl StopSignal {
+    /// Requests a stop; the first reason given wins.
+    pub fn stop(&self, reason: StopReason) {
+        let _ = self
+            .reason
+            .compare_exchange(0, reason as u8, Ordering::AcqRel, Ordering::Acquire);
+        self.token.cancel();
+    }
+
+    pub fn reason(&self) -> Option<StopReason> {
+        StopReason::from_u8(self.reason.load(Ordering::Acquire))
+    }
+
+    pub fn is_stopped(&self) -> bool {
+        self.token.is_cancelled()
+    }
+
+    pub async fn stopped(&self) {
+        self.token.cancelled().await
+    }
+
+    /// Stops (as interrupted, unless a reason was given already) and cancels requests in flight.
+    pub fn abort(&self) {
+        self.stop(StopReason::Interrupted);
+        self.abort.cancel();
+    }
+
+    pub fn is_aborted(&self) -> bool {
+        self.abort.is_cancelled()
+    }
+}
+
+/// How to run: the load and the limits, after the CLI has overlaid its flags on the plan.
+#[derive(Clone)]
+pub struct RunSettings {
+    pub model: LoadModel,
+    pub worker_index: u32,
+    pub worker_count: u32,
+    pub max_in_flight: usize,
+    pub drain_timeout: Duration,
+    pub jtl_path: PathBuf,
+    /// Where to write an HdrHistogram interval log (one interval per second), if anywhere.
+    pub hdr_log: Option<PathBuf>,
+}
+
+/// What the live display shows once a second.
+#[derive(Debug, Clone)]
+pub struct Progress {
+    pub elapsed: Duration,
+    pub total: Duration,
+    /// This worker's target rate now.
+    pub target_tps: f64,
+    /// Samples per second over the last interval.
+    pub achieved_tps: f64,
+    /// Response-time p95 over the last interval, ms.
+    pub p95_ms: Option<f64>,
+    /// Errors over the last interval, percent of its samples.
+    pub error_pct: f64,
+    pub in_flight: usize,
+    pub samples: u64,
+    pub dropped: u64,
+}
+
+/// The outcome of a run: totals plus the run-level facts the summary needs.
+pub struct RunReport {
+    pub stats: Stats,
+    pub stop_reason: Option<StopReason>,
+    pub started_at_ms: u64,
+    pub duration: Duration,
+    /// Mean target rate of this worker over the whole profile (0 in the closed model).
+    pub target_tps: f64,
+    /// Arrivals not sent because `max_in_flight` requests were already outstanding.
+    pub dropped: u64,
+    /// Arrivals queued but not started when a stop came.
+    pub unsent: u64,
+    /// Requests that started more than [`LATE_AFTER`] after their intended time.
+    pub late: u64,
+    pub jtl_path: PathBuf,
+}
+
+/// Errors that prevent a run or make its results unusable.
+#[derive(Debug, thiserror::Error)]
+pub enum RunError {
+    #[error("{0}")]
+    Plan(String),
+    #[error("cannot write results to {path}: {source}")]
+    Output {
+        path: PathBuf,
+        source: std::io::Error,
+    },
+}
+
+/// One queued arrival.
+struct Job {
+    intended: Instant,
+    scenario: usize,
+    record: bool,
+    active: u32,
+}
+
+/// State shared by the dispatcher, the lanes and the sink.
+struct Shared {
+    scenarios: Vec<CompiledScenario>,
+    data: Option<DataFeed>,
+    start: Instant,
+    start_epoch_ms: u64,
+    model: LoadModel,
+    /// Iterations started in the closed model, to share them between scenarios by weight.
+    iterations_started: AtomicU64,
+    worker_count: u32,
+    max_in_flight: usize,
+    pool: pool::Pool,
+    outstanding: AtomicUsize,
+    dropped: AtomicU64,
+    unsent: AtomicU64,
+    late: AtomicU64,
+    stop: StopSignal,
+}
+
+impl Shared {
+    fn stopping(&self) -> bool {
+        self.stop.is_stopped()
+    }
+
+    fn aborting(&self) -> bool {
+        self.stop.is_aborted()
+    }
+
+    fn request_stop(&self, reason: StopReason) {
+        self.stop.stop(reason);
+    }
+
+    fn next_row(&self) -> Option<Row> {
+        let row = self.data.as_ref()?.next_row();
+        if row.is_none() {
+            self.request_stop(StopReason::DataExhausted);
+        }
+        row
+    }
+
+    fn scenario_weights(&self) -> Vec<u32> {
+        self.scenarios.iter().map(|s| s.weight).collect()
+    }
+
+    fn epoch_ms(&self, at: Instant) -> u64 {
+        self.start_epoch_ms + at.saturating_duration_since(self.start).as_millis() as u64
+    }
+
+    fn progress(&self, samples: u64, interval: &IntervalSummary) -> Progress {
+        let elapsed = self.start.elapsed();
+        let target_tps = match &self.model {
+            LoadModel::Open(profile) => {
+                profile.rate_at(elapsed.as_secs_f64()) / self.worker_count as f64
+            }
+            LoadModel::Closed(_) => 0.0,
+        };
+        Progress {
+            elapsed,
+            total: self.model.duration(),
+            target_tps,
+            achieved_tps: interval.tps,
+            p95_ms: (interval.samples > 0).then_some(interval.p95_ms),
+            error_pct: if interval.samples == 0 {
+                0.0
+            } else {
+                100.0 * interval.errors as f64 / interval.samples as f64
+            },
+            in_flight: self.outstanding.load(Ordering::Relaxed),
+            samples,
+            dropped: self.dropped.load(Ordering::Relaxed),
+        }
+    }
+}
+
+/// Runs `plan` with `settings` until the profile ends or `stop` is signalled.
+pub async fn run(
+    plan: &Plan,
+    settings: RunSettings,
+    stop: StopSignal,
+    progress: ProgressFn,
+) -> Result<RunReport, RunError> {
+    let scenarios = workload::compile(plan).map_err(RunError::Plan)?;
+    let data = if plan.data.is_empty() {
+        None
+    } else {
+        Some(
+            DataFeed::open(
+                &plan.data,
+                settings.worker_index as usize,
+                settings.worker_count as usize,
+            )
+            .map_err(|e| RunError::Plan(e.to_string()))?,
+        )
+    };
+    let jtl = open_jtl(&settings.jtl_path)?;
+
+    let start = Instant::now();
+    let shared = Arc::new(Shared {
+        scenarios,
+        data,
+        start,
+        start_epoch_ms: now_ms(),
+        model: settings.model.clone(),
+        iterations_started: AtomicU64::new(0),
+        worker_count: settings.worker_count.max(1),
+        max_in_flight: settings.max_in_flight.max(1),
+        pool: pool::Pool::default(),
+        outstanding: AtomicUsize::new(0),
+        dropped: AtomicU64::new(0),
+        unsent: AtomicU64::new(0),
+        late: AtomicU64::new(0),
+        stop: stop.clone(),
+    });
+    let hdr_log = match &settings.hdr_log {
+        Some(path) => Some(open_hdr_log(path, shared.start_epoch_ms)?),
+        None => None,
+    };
+
+    let (samples_tx, samples_rx) = tokio::sync::mpsc::channel(SAMPLE_CHANNEL);
+    let mut sink = {
+        let shared = shared.clone();
+        tokio::task::spawn_blocking(move || sink::drain(samples_rx, jtl, hdr_log, shared, progress))
+    };
+    match &settings.model {
+        LoadModel::Open(profile) => {
+            let arrivals = Arrivals::new(
+                profile.clone(),
+                settings.worker_index,
+                settings.worker_count.max(1),
+            );
+            let steady_only = profile.steady_state_only;
+            tokio::spawn(dispatch::dispatch(
+                arrivals,
+                shared.clone(),
+                samples_tx,
+                steady_only,
+            ));
+        }
+        LoadModel::Closed(closed) => {
+            for user in 0..closed.users {
+                let delay = closed.ramp_up.mul_f64(user as f64 / closed.users as f64);
+                tokio::spawn(lane::closed_user(
+                    user + 1,
+                    closed.clone(),
+                    delay,
+                    shared.clone(),
+                    samples_tx.clone(),
+                ));
+            }
+            drop(samples_tx);
+        }
+    }
+
+    // Every lane holds a sample sender, so the sink finishes exactly when the last lane does.
+    let sink_result = tokio::select! {
+        biased;
+        result = &mut sink => result,
+        _ = stop.stopped() => {
+            match tokio::time::timeout(settings.drain_timeout, &mut sink).await {
+                Ok(result) => result,
+                Err(_) => {
+                    stop.abort();
+                    sink.await
+                }
+            }
+        }
+    }
+    .expect("the sink thread does not panic");
+    let duration = start.elapsed();
+
+    if let Some(source) = sink_result.write_error {
+        return Err(RunError::Output {
+            path: settings.jtl_path.clone(),
+            source,
+        });
+    }
+    if let (Some(source), Some(path)) = (sink_result.hdr_log_error, &settings.hdr_log) {
+        return Err(RunError::Output {
+            path: path.clone(),
+            source,
+        });
+    }
+    Ok(RunReport {
+        stats: sink_result.stats,
+        stop_reason: stop.reason(),
+        started_at_ms: shared.start_epoch_ms,
+        duration,
+        target_tps: match &settings.model {
+            LoadModel::Open(profile) => profile.mean_rate() / settings.worker_count.max(1) as f64,
+            LoadModel::Closed(_) => 0.0,
+        },
+        dropped: shared.dropped.load(Ordering::Relaxed),
+        unsent: shared.unsent.load(Ordering::Relaxed),
+        late: shared.late.load(Ordering::Relaxed),
+        jtl_path: settings.jtl_path,
+    })
+}
+
+/// Now, in ms since the Unix epoch.
+fn now_ms() -> u64 {
+    SystemTime::now()
+        .duration_since(UNIX_EPOCH)
+        .unwrap_or_default()
+        .as_millis() as u64
+}
+
+fn open_jtl(path: &Path) -> Result<JtlWriter<BufWriter<File>>, RunError> {
+    let file = create_output(path)?;
+    JtlWriter::new(BufWriter::with_capacity(256 * 1024, file)).map_err(|source| RunError::Output {
+        path: path.to_path_buf(),
+        source,
+    })
+}
+
+fn open_hdr_log(
+    path: &Path,
+    started_at_ms: u64,
+) -> Result<HdrLogWriter<BufWriter<File>>, RunError> {
+    let file = create_output(path)?;
+    HdrLogWriter::new(BufWriter::new(file), started_at_ms).map_err(|source| RunError::Output {
+        path: path.to_path_buf(),
+        source,
+    })
+}
+
+/// Creates `path` and its directory.
+fn create_output(path: &Path) -> Result<File, RunError> {
+    let output_error = |source| RunError::Output {
+        path: path.to_path_buf(),
+        source,
+    };
+    if let Some(dir) = path.parent() {
+        std::fs::create_dir_all(dir).map_err(output_error)?;
+    }
+    File::create(path).map_err(output_error)
+}

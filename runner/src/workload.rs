@@ -1,0 +1,137 @@
+//! The plan's requests compiled for sending: static requests are prepared once; requests with
+//! `${var}` templates are rendered per iteration from a data row.
+
+use std::sync::Arc;
+use std::time::Duration;
+
+use bytes::Bytes;
+use http::{HeaderMap, HeaderValue, Uri};
+
+use crate::http::PreparedRequest;
+use vajra_plan::{Plan, RequestSpec, Row};
+
+/// Request timeout when neither the request nor the plan's defaults set one.
+pub const DEFAULT_TIMEOUT: Duration = Duration::from_secs(30);
+
+/// One request of a scenario, ready to send or to render.
+pub struct CompiledRequest {
+    pub label: Arc<str>,
+    spec: RequestSpec,
+    /// Set when no template uses a variable: the request is built once and cloned.
+    prepared: Option<PreparedRequest>,
+    /// The URL as written, for JTL rows of requests that could not even be built.
+    static_url: Arc<str>,
+}
+
+pub struct CompiledScenario {
+    pub name: String,
+    pub weight: u32,
+    pub requests: Vec<CompiledRequest>,
+}
+
+/// A compiled request together with the JTL `URL` text it was sent to.
+pub struct Rendered {
+    pub request: PreparedRequest,
+    pub url: Arc<str>,
+}
+
+impl CompiledRequest {
+    fn new(spec: &RequestSpec) -> Result<Self, String> {
+        let static_url: Arc<str> = Arc::from(spec.url.to_string());
+        let mut compiled = CompiledRequest {
+            label: Arc::from(spec.label.as_str()),
+            spec: spec.clone(),
+            prepared: None,
+            static_url,
+        };
+        let is_static = spec.url.is_static()
+            && spec.headers.iter().all(|(_, t)| t.is_static())
+            && spec.body.as_ref().is_none_or(|b| b.is_static());
+        if is_static {
+            let rendered = compiled.render_from(&Row::empty())?;
+            compiled.static_url = rendered.url.clone();
+            compiled.prepared = Some(rendered.request);
+        }
+        Ok(compiled)
+    }
+
+    /// The request for one iteration, rendered with `row` when the request uses variables.
+    pub fn render(&self, row: &Row) -> Result<Rendered, String> {
+        match &self.prepared {
+            Some(request) => Ok(Rendered {
+                request: request.clone(),
+                url: self.static_url.clone(),
+            }),
+            None => self.render_from(row),
+        }
+    }
+
+    /// The URL to report when rendering failed.
+    pub fn url_as_written(&self) -> &Arc<str> {
+        &self.static_url
+    }
+
+    fn render_from(&self, row: &Row) -> Result<Rendered, String> {
+        let mut url = String::new();
+        self.spec.url.render_into(row, &mut url);
+        let mut text = String::new();
+        let uri: Uri = url
+            .parse()
+            .map_err(|e| format!("request {:?}: invalid URL {url:?}: {e}", self.spec.label))?;
+        let mut headers = HeaderMap::with_capacity(self.spec.headers.len());
+        for (name, template) in &self.spec.headers {
+            text.clear();
+            template.render_into(row, &mut text);
+            let value = HeaderValue::from_str(&text).map_err(|_| {
+                format!(
+                    "request {:?}: header {name} has a value that is not valid in HTTP: {text:?}",
+                    self.spec.label
+                )
+            })?;
+            headers.append(name.clone(), value);
+        }
+        let body = match &self.spec.body {
+            Some(template) => {
+                text.clear();
+                template.render_into(row, &mut text);
+                Bytes::from(text.clone().into_bytes())
+            }
+            None => Bytes::new(),
+        };
+        let request = PreparedRequest::new(
+            self.spec.method.clone(),
+            uri,
+            headers,
+            body,
+            self.spec.timeout.unwrap_or(DEFAULT_TIMEOUT),
+            !self.spec.assertions.body_contains.is_empty(),
+        )
+        .map_err(|e| format!("request {:?}: {e}", self.spec.label))?;
+        Ok(Rendered {
+            request,
+            url: Arc::from(url),
+        })
+    }
+
+    pub fn spec(&self) -> &RequestSpec {
+        &self.spec
+    }
+}
+
+/// Compiles every scenario of `plan` (whose URLs are already joined to its base URL).
+pub fn compile(plan: &Plan) -> Result<Vec<CompiledScenario>, String> {
+    plan.scenarios
+        .iter()
+        .map(|scenario| {
+            Ok(CompiledScenario {
+                name: scenario.name.clone(),
+                weight: scenario.weight,
+                requests: scenario
+                    .requests
+                    .iter()
+                    .map(CompiledRequest::new)
+                    .collect::<Result<_, _>>()?,
+            })
+        })
+        .collect()
+}

@@ -1,0 +1,79 @@
+//! The report of finished results (`vajra report`): what goes in it and how it is shown.
+//!
+//! [`Report`] is built from merged [`Stats`] by [`Report::new`]: BlazeMeter's aggregate and
+//! errors reports, the per-second timeline of the total, the rows that were skipped as bad,
+//! and whether transaction-controller rows were kept out of "ALL". The renderers are pure
+//! functions of a `Report`: [`Report::to_json`] here, the text formats (console, CSV,
+//! Markdown) in [`text`], the HTML page in [`html`]. Reading the input files is the caller's
+//! part (the CLI), so cloud results can be shown through the same renderers.
+//!
+//! JSON layout (`vajra report --format json`):
+//!
+//! ```text
+//! aggregate              [AggregateRow]: "ALL" first, then labels by name (BlazeMeter names)
+//! errors                 [ErrorsReportEntry]: same order, causes most frequent first
+//! timeline               [TimelinePoint]: one per second of the total
+//! bad_rows               {count, first: [{file, line, reason}]}
+//! transactions_excluded  bool: "ALL" leaves transaction-controller rows out
+//! transaction_labels     [string]: the labels that are transaction controllers
+//! ```
+
+pub mod html;
+pub mod text;
+
+use serde::{Deserialize, Serialize};
+
+use crate::{AggregateRow, ErrorsReportEntry, Stats, TimelinePoint, TOTAL_LABEL};
+
+/// Everything a report shows.
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+pub struct Report {
+    pub aggregate: Vec<AggregateRow>,
+    pub errors: Vec<ErrorsReportEntry>,
+    pub timeline: Vec<TimelinePoint>,
+    pub bad_rows: BadRows,
+    pub transactions_excluded: bool,
+    pub transaction_labels: Vec<String>,
+}
+
+/// Input rows skipped as unreadable: all counted, the first few kept with where they were.
+#[derive(Debug, Clone, Default, PartialEq, Eq, Serialize, Deserialize)]
+pub struct BadRows {
+    pub count: u64,
+    pub first: Vec<BadRowAt>,
+}
+
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+pub struct BadRowAt {
+    pub file: String,
+    /// 1-based; the header is line 1.
+    pub line: u64,
+    pub reason: String,
+}
+
+impl Report {
+    pub fn new(stats: &Stats, bad_rows: BadRows) -> Report {
+        let aggregate = stats.aggregate();
+        let mut transaction_labels: Vec<String> = aggregate
+            .iter()
+            .filter(|row| row.label_id != TOTAL_LABEL)
+            .filter(|row| stats.transaction(&row.label_name).is_some())
+            .map(|row| row.label_name.clone())
+            .collect();
+        // A name used by both a sample and a transaction has two rows.
+        transaction_labels.dedup();
+        Report {
+            errors: stats.errors_report(),
+            timeline: stats.timeline(),
+            bad_rows,
+            transactions_excluded: stats.transactions_excluded(),
+            transaction_labels,
+            aggregate,
+        }
+    }
+
+    /// Pretty-printed JSON with a final newline.
+    pub fn to_json(&self) -> String {
+        serde_json::to_string_pretty(self).expect("a report always encodes as JSON") + "\n"
+    }
+}

@@ -1,0 +1,202 @@
+//! HDR interval logs: what is written reads back as the same histograms, and logs merge exactly.
+
+use std::fs::File;
+use std::io::{BufWriter, Write};
+use std::path::Path;
+
+use hdrhistogram::Histogram;
+use vajra_stats::sample::{Observation, ResponseCode};
+use vajra_stats::{read_hdr_log, HdrLogError, HdrLogWriter, IntervalStats, Stats};
+
+const T0: u64 = 1_700_000_000_000;
+const LABELS: [&str; 3] = ["GET /", "search \"q\", page 100%", "плохо"];
+
+fn obs(label: &str, timestamp_ms: u64, elapsed_us: u64) -> Observation<'_> {
+    Observation {
+        timestamp_ms,
+        label,
+        elapsed_us,
+        latency_us: elapsed_us / 2,
+        connect_us: 0,
+        service_us: Some(elapsed_us),
+        bytes_received: 10,
+        bytes_sent: 10,
+        success: true,
+        response_code: ResponseCode::Status(200),
+        response_message: "OK",
+        failure_message: "",
+        active_threads: 1,
+        url: "http://127.0.0.1/",
+    }
+}
+
+/// A deterministic spread of values from 1 µs to about 20 s.
+fn elapsed(i: u64) -> u64 {
+    1 + (i * 7_919 % 1_000) * (i % 20_011) * (1 + i % 3)
+}
+
+type Written = Vec<Vec<(Option<String>, Histogram<u64>)>>;
+
+/// Three one-second intervals of samples, written to `path`; returns the totals recorded and the
+/// interval histograms written with their labels, per interval, the total (no label) first.
+fn write_log(path: &Path, offset: u64) -> (Stats, Written) {
+    let file = BufWriter::new(File::create(path).unwrap());
+    let mut writer = HdrLogWriter::new(file, T0).unwrap();
+    let mut stats = Stats::new();
+    let mut interval = IntervalStats::new(T0);
+    let mut written = Vec::new();
+    for second in 0..3u64 {
+        for i in 0..(200 + second * 50) {
+            // Label 2 has no samples in the second interval.
+            let label = LABELS[(i % 3) as usize];
+            if second == 1 && label == LABELS[2] {
+                continue;
+            }
+            let o = obs(label, T0 + second * 1000 + i, elapsed(i + offset + second));
+            stats.record(&o);
+            interval.record(&o);
+        }
+        let end = T0 + (second + 1) * 1000;
+        writer.write_interval(&interval, end).unwrap();
+        written.push(
+            std::iter::once((None, interval.total().clone()))
+                .chain(
+                    interval
+                        .labels()
+                        .into_iter()
+                        .map(|(label, h)| (Some(label.to_owned()), h.clone())),
+                )
+                .collect(),
+        );
+        interval.take(end);
+    }
+    writer.into_inner().flush().unwrap();
+    (stats, written)
+}
+
+/// Same counts at the same values, and not trivially empty. (`Histogram`'s `==` also compares
+/// how far each has grown, which differs between a recorded and a decoded histogram.)
+fn same(a: &Histogram<u64>, b: &Histogram<u64>) -> bool {
+    let contents = |h: &Histogram<u64>| {
+        h.iter_recorded()
+            .map(|v| (v.value_iterated_to(), v.count_at_value()))
+            .collect::<Vec<_>>()
+    };
+    !a.is_empty() && contents(a) == contents(b)
+}
+
+#[test]
+fn written_intervals_read_back_identical() {
+    let dir = tempfile::tempdir().unwrap();
+    let path = dir.path().join("run.hlog");
+    let (_, written) = write_log(&path, 0);
+
+    let text = std::fs::read_to_string(&path).unwrap();
+    assert!(text.starts_with("#[Histogram log format version 1.3]\n"));
+    assert!(text.contains("#[StartTime: 1700000000.000 (seconds since epoch)]\n"));
+    assert!(text.contains("Tag=search%20\"q\"%2C%20page%20100%25,1700000000.000,1.000,"));
+
+    let log = read_hdr_log(&path).unwrap();
+    // 4 + 3 + 4: the total and each label with samples in the interval.
+    assert_eq!(log.intervals.len(), 11);
+    let mut read = log.intervals.iter();
+    for (second, histograms) in written.iter().enumerate() {
+        for (tag, histogram) in histograms {
+            let interval = read.next().unwrap();
+            assert_eq!(&interval.tag, tag, "labels survive percent-encoding");
+            assert_eq!(interval.start_ms, T0 + second as u64 * 1000);
+            assert_eq!(interval.length_ms, 1000);
+            assert!(same(&interval.histogram, histogram), "{second} {tag:?}");
+        }
+    }
+}
+
+#[test]
+fn tags_are_the_labels_sorted() {
+    let dir = tempfile::tempdir().unwrap();
+    let path = dir.path().join("run.hlog");
+    write_log(&path, 0);
+    let log = read_hdr_log(&path).unwrap();
+    let first_interval: Vec<Option<&str>> = log.intervals[..4]
+        .iter()
+        .map(|i| i.tag.as_deref())
+        .collect();
+    let mut sorted = LABELS;
+    sorted.sort_unstable();
+    assert_eq!(first_interval[0], None);
+    assert_eq!(first_interval[1..], sorted.map(Some)[..]);
+}
+
+#[test]
+fn logs_of_two_workers_merge_to_the_exact_run_histograms() {
+    let dir = tempfile::tempdir().unwrap();
+    let (path_a, path_b) = (dir.path().join("a.hlog"), dir.path().join("b.hlog"));
+    let (mut stats, _) = write_log(&path_a, 0);
+    let (stats_b, _) = write_log(&path_b, 5);
+    stats.merge(&stats_b);
+
+    let mut totals = read_hdr_log(&path_a).unwrap().totals();
+    totals.merge(&read_hdr_log(&path_b).unwrap().totals());
+
+    assert!(same(&totals.total, stats.total().elapsed().histogram()));
+    assert_eq!(totals.labels.len(), LABELS.len());
+    for label in LABELS {
+        let from_log = &totals.labels[label];
+        let recorded = stats.label(label).unwrap().elapsed();
+        assert!(same(from_log, recorded.histogram()), "{label}");
+        assert_eq!(
+            from_log.value_at_quantile(0.99),
+            recorded.histogram().value_at_quantile(0.99)
+        );
+    }
+}
+
+#[test]
+fn java_style_base_time_offsets_are_resolved() {
+    let dir = tempfile::tempdir().unwrap();
+    let ours = dir.path().join("ours.hlog");
+    write_log(&ours, 0);
+    // Rewrite the first interval the way Java's writer does with a BaseTime: offsets from it.
+    let text = std::fs::read_to_string(&ours).unwrap();
+    let interval = text
+        .lines()
+        .find(|l| l.starts_with("1700000000.000,"))
+        .unwrap();
+    let java = dir.path().join("java.hlog");
+    std::fs::write(
+        &java,
+        format!(
+            "#[StartTime: 1700000000.000 (seconds since epoch)]\n\
+             #[BaseTime: 1699999990.000 (seconds since epoch)]\n\
+             {}",
+            interval.replacen("1700000000.000", "10.000", 1)
+        ),
+    )
+    .unwrap();
+    let log = read_hdr_log(&java).unwrap();
+    assert_eq!(log.intervals.len(), 1);
+    assert_eq!(log.intervals[0].start_ms, T0);
+}
+
+#[test]
+fn bad_logs_name_the_file_and_line() {
+    let dir = tempfile::tempdir().unwrap();
+    let path = dir.path().join("bad.hlog");
+    std::fs::write(&path, "#comment\n1.000,1.000,5.0,bm90IGEgaGlzdG9ncmFt\n").unwrap();
+    let err = read_hdr_log(&path).unwrap_err();
+    assert!(
+        matches!(err, HdrLogError::Histogram { line: 2, .. }),
+        "{err:?}"
+    );
+    assert!(err.to_string().contains("bad.hlog, line 2"), "{err}");
+
+    std::fs::write(&path, "#comment\nnot a log line\n").unwrap();
+    let err = read_hdr_log(&path).unwrap_err();
+    assert!(
+        matches!(err, HdrLogError::Syntax { line: 2, .. }),
+        "{err:?}"
+    );
+
+    let err = read_hdr_log(&dir.path().join("missing.hlog")).unwrap_err();
+    assert!(err.to_string().contains("missing.hlog"), "{err}");
+}

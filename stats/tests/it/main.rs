@@ -1,0 +1,10 @@
+//! Integration tests of results, statistics and reports, in one binary.
+
+mod hdr_log;
+mod jtl_edge;
+mod jtl_vectors;
+mod jtl_writer;
+mod merge;
+mod report_html;
+mod reports;
+mod stats_jtl_vectors;
