@@ -12,7 +12,7 @@
 //!   .status(..)`, …), each returning [`models`];
 //! - [`split`] is pure: weights and totals in, a [`split::Split`] table out.
 //!
-//! The reference for every endpoint and shape is `shared/docs/bzm-api.md`.
+//! The reference for every endpoint and shape is `docs/blazemeter-api.md`.
 
 pub mod api;
 pub mod base_url;
