@@ -3,11 +3,12 @@
 
 Generates a JMeter-default JTL (17 columns; lognormal response times with a median near 34 ms,
 5 % failures over 3 error kinds, 50 threads, consecutive timestamps at --rps, --labels labels;
-the generator of ../shared/docs/taurus-and-jtl.md §4), then in one run, interleaved, --reps
+the generator of docs/jtl-and-taurus.md §4), then in one run, interleaved, --reps
 times:
 
 - `vajra report FILE --format json` (release build, pinned to one core);
-- Taurus: `bzt` with `external-results-loader` and `final-stats` dumping CSV (§5), console off.
+- Taurus: `bzt` with `external-results-loader` and `final-stats` dumping CSV
+  (docs/jtl-and-taurus.md §5), console off.
 
 For each: wall time, rows/s, CPU seconds and peak RSS (/usr/bin/time -v), medians over the
 repetitions; then a check that both agree on samples, failures and the p50/p90/p95/p99 of "ALL"
@@ -139,7 +140,7 @@ def run_taurus(venv, jtl, work):
     home = work / "home"
     home.mkdir(exist_ok=True)
     env = {**os.environ, "HOME": str(home)}
-    # `python -m bzt.cli`, not the `bzt` entry point (taurus-and-jtl.md §6).
+    # `python -m bzt.cli`, not the `bzt` entry point (docs/jtl-and-taurus.md §6).
     _, wall, cpu, rss = timed([str(venv / "bin" / "python"), "-m", "bzt.cli", str(config),
                                "-o", "modules.console.disable=true"], env=env, cwd=work)
     with open(dump, newline="") as f:

@@ -1,7 +1,7 @@
 #!/usr/bin/env python3
 """Side-by-side benchmark: vajra vs wrk and oha against nginx on 127.0.0.1:18080.
 
-Method (../shared/docs/performance.md): one run, tools interleaved (A B C A B C ...), at least
+Method (docs/measuring.md): one run, tools interleaved (A B C A B C ...), at least
 5 repetitions, medians and best; generator CPU per successful request from /usr/bin/time is the
 steadiest figure. nginx is pinned to core 0 and the tools to core 1.
 
@@ -24,7 +24,7 @@ import time
 from pathlib import Path
 
 ROOT = Path(__file__).resolve().parent.parent
-NGINX_CONF = ROOT.parent / "shared" / "bench" / "nginx.conf"
+NGINX_CONF = ROOT / "bench" / "nginx.conf"
 TARGET = "http://127.0.0.1:18080/"
 VAJRA = ROOT / "target" / "release" / "vajra"
 

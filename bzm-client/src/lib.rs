@@ -10,7 +10,7 @@
 //! - [`api`] has one handler per resource (`client.tests().create(..)`, `client.masters()
 //!   .status(..)`, …), each returning [`models`];
 //!
-//! The reference for every endpoint and shape is `shared/docs/bzm-api.md`.
+//! The reference for every endpoint and shape is `docs/blazemeter-api.md`.
 
 pub mod api;
 pub mod base_url;

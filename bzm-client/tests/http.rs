@@ -1,5 +1,5 @@
 //! The client over real HTTP on 127.0.0.1, against small axum servers that answer with the
-//! shapes of bzm-api.md: pagination, absent objects, errors, retries, uploads.
+//! shapes of docs/blazemeter-api.md: pagination, absent objects, errors, retries, uploads.
 
 use std::sync::atomic::{AtomicUsize, Ordering};
 use std::sync::{Arc, Mutex};

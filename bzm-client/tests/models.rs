@@ -1,4 +1,5 @@
-//! Models parse the realistic response bodies in `tests/fixtures/` (shapes of bzm-api.md §2).
+//! Models parse the realistic response bodies in `tests/fixtures/` (shapes of
+//! docs/blazemeter-api.md §2).
 
 use bzm_client::envelope::Envelope;
 use bzm_client::models::*;

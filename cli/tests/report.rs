@@ -1,5 +1,7 @@
-//! `vajra report` end to end: the real binary on the shared JTL test vectors and on generated
-//! files, merging, bad rows, pass/fail criteria, HDR interval logs; and `vajra run` thresholds.
+//! `vajra report` end to end: the real binary on the JTL test vectors (the repo's own in
+//! `fixtures/jtl-vectors/`, and the real JMeter/Taurus files in `../shared/test-vectors/jtl`
+//! when that folder is present beside the repo) and on generated files, merging, bad rows,
+//! pass/fail criteria, HDR interval logs; and `vajra run` thresholds.
 
 use std::path::{Path, PathBuf};
 use std::process::{Command, Output, Stdio};
@@ -7,10 +9,37 @@ use std::process::{Command, Output, Stdio};
 use proptest::prelude::*;
 use serde_json::Value;
 
+/// Real JMeter/Taurus files kept beside the repo by its developers; not part of a clone.
 const VECTORS: &str = concat!(
     env!("CARGO_MANIFEST_DIR"),
     "/../../shared/test-vectors/jtl/"
 );
+
+/// The repo's own vectors, written by `fixtures/jtl-vectors/make.py`.
+const OWN_VECTORS: &str = concat!(env!("CARGO_MANIFEST_DIR"), "/../fixtures/jtl-vectors/");
+
+/// Whether the shared vectors are there; says why the test is skipped when they are not.
+fn shared_present() -> bool {
+    let present = Path::new(VECTORS).is_dir();
+    if !present {
+        eprintln!(
+            "skipping: ../shared/test-vectors not present (a clone of the repo alone has no \
+             shared/ folder); the repo's own vectors in fixtures/jtl-vectors cover the same cases"
+        );
+    }
+    present
+}
+
+/// The `.jtl` and `.csv` files of a vector folder, sorted.
+fn vector_files(dir: &str) -> Vec<PathBuf> {
+    let mut files: Vec<PathBuf> = std::fs::read_dir(dir)
+        .unwrap_or_else(|e| panic!("{dir}: {e}"))
+        .map(|e| e.unwrap().path())
+        .filter(|p| p.extension().is_some_and(|e| e == "jtl" || e == "csv"))
+        .collect();
+    files.sort();
+    files
+}
 
 const HEADER: &str = "timeStamp,elapsed,label,responseCode,responseMessage,threadName,dataType,\
 success,failureMessage,bytes,sentBytes,grpThreads,allThreads,URL,Latency,IdleTime,Connect";
@@ -140,12 +169,10 @@ fn csv_rows(path: &Path) -> u64 {
 
 #[test]
 fn every_shared_test_vector_reads_without_bad_rows() {
-    let mut files: Vec<PathBuf> = std::fs::read_dir(VECTORS)
-        .unwrap()
-        .map(|e| e.unwrap().path())
-        .filter(|p| p.extension().is_some_and(|e| e == "jtl" || e == "csv"))
-        .collect();
-    files.sort();
+    if !shared_present() {
+        return;
+    }
+    let files = vector_files(VECTORS);
     assert!(files.len() >= 12, "{files:?}");
     let mut all_rows = 0;
     for file in &files {
@@ -173,6 +200,9 @@ fn every_shared_test_vector_reads_without_bad_rows() {
 
 #[test]
 fn transaction_controllers_are_kept_out_of_all_unless_asked() {
+    if !shared_present() {
+        return;
+    }
     let tranctl = PathBuf::from(VECTORS).join("tranctl.jtl");
     let report = report_json(&[&tranctl], &[]);
     assert_eq!(report["transactions_excluded"], true);
@@ -181,6 +211,75 @@ fn transaction_controllers_are_kept_out_of_all_unless_asked() {
     assert_eq!(
         report["transaction_labels"],
         serde_json::json!(["Transaction Controller1", "Transaction Controller2"])
+    );
+    let included = report_json(&[&tranctl], &["--include-transactions"]);
+    assert_eq!(included["transactions_excluded"], false);
+    assert_eq!(row(&included, "ALL")["samples"], 2);
+    let console = vajra(&["report", tranctl.to_str().unwrap()]);
+    assert_eq!(console.status.code(), Some(0));
+    assert!(
+        text(&console.stdout).contains("transaction controllers kept out of ALL"),
+        "{console:?}"
+    );
+}
+
+#[test]
+fn every_own_test_vector_reports_its_rows_and_failures() {
+    // (file, rows, failures), as in fixtures/jtl-vectors/README.md; transactions included.
+    let cases: [(&str, u64, u64); 16] = [
+        ("500-success.jtl", 2, 0),
+        ("apiritif.csv", 12, 0),
+        ("crlf-bom.jtl", 3, 1),
+        ("doublequoting.jtl", 2, 2),
+        ("embedded-newlines.jtl", 4, 2),
+        ("embedded-resources.jtl", 2, 1),
+        ("jmeter-default.jtl", 8, 4),
+        ("kpi-pair-a.jtl", 8, 6),
+        ("kpi-pair-b.jtl", 6, 1),
+        ("no-success-column.jtl", 5, 3),
+        ("non-http.jtl", 8, 6),
+        ("quote-guessing.jtl", 5, 0),
+        ("semicolons.jtl", 3, 1),
+        ("tabs.jtl", 4, 0),
+        ("tranctl.jtl", 2, 1),
+        ("unicode.jtl", 9, 3),
+    ];
+    let files = vector_files(OWN_VECTORS);
+    let names: Vec<String> = files
+        .iter()
+        .map(|f| f.file_name().unwrap().to_string_lossy().into_owned())
+        .collect();
+    let expected: Vec<&str> = cases.iter().map(|c| c.0).collect();
+    assert_eq!(names, expected, "every vector has its expected counts");
+    let (mut all_rows, mut all_failures) = (0, 0);
+    for (file, (name, rows, failures)) in files.iter().zip(cases) {
+        let report = report_json(&[file], &["--include-transactions"]);
+        assert_eq!(report["bad_rows"]["count"], 0, "{name}: {report}");
+        let all = row(&report, "ALL");
+        assert_eq!(all["samples"].as_u64(), Some(rows), "{name}");
+        assert_eq!(all["errorsCount"].as_u64(), Some(failures), "{name}");
+        all_rows += rows;
+        all_failures += failures;
+    }
+    // All vectors at once: different layouts, delimiters and line ends merge.
+    let refs: Vec<&Path> = files.iter().map(PathBuf::as_path).collect();
+    let merged = report_json(&refs, &["--include-transactions"]);
+    let all = row(&merged, "ALL");
+    assert_eq!(all["samples"].as_u64(), Some(all_rows));
+    assert_eq!(all["errorsCount"].as_u64(), Some(all_failures));
+}
+
+#[test]
+fn own_transaction_controllers_are_kept_out_of_all_unless_asked() {
+    let tranctl = PathBuf::from(OWN_VECTORS).join("tranctl.jtl");
+    let report = report_json(&[&tranctl], &[]);
+    assert_eq!(report["transactions_excluded"], true);
+    assert_eq!(row(&report, "ALL")["samples"], 0);
+    assert_eq!(row(&report, "Login flow")["samples"], 1);
+    assert_eq!(row(&report, "Login flow")["errorsCount"], 1);
+    assert_eq!(
+        report["transaction_labels"],
+        serde_json::json!(["Checkout flow", "Login flow"])
     );
     let included = report_json(&[&tranctl], &["--include-transactions"]);
     assert_eq!(included["transactions_excluded"], false);

@@ -22,7 +22,7 @@ fn run_to_end(args: &[&str]) -> Output {
     vajra().args(args).output().expect("vajra runs")
 }
 
-/// JTL rows read the way Taurus's JTLReader reads them (taurus-and-jtl.md §3.4): a header,
+/// JTL rows read the way Taurus's JTLReader reads them (docs/jtl-and-taurus.md §3.4): a header,
 /// columns looked up by name, integer numeric fields, `success` exactly `true`/`false`.
 struct JtlRows {
     rows: Vec<csv::StringRecord>,

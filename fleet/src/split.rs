@@ -1,4 +1,4 @@
-//! Splitting a total load across locations and engines (bzm-api.md §3.4).
+//! Splitting a total load across locations and engines (docs/blazemeter-api.md §3.4).
 //!
 //! [`split`] validates the wanted locations against the workspace's, divides the total TPS
 //! and users by weight with [`largest_remainder`] rounding (shares always sum to the total),
@@ -406,8 +406,8 @@ mod tests {
         }
     }
 
-    /// bzm-api.md §3.4: throughput 1000, concurrency 300, us-east4-a: 2, europe-west1-b: 1,
-    /// threadsPerEngine 500.
+    /// The worked example of docs/blazemeter-api.md §3.4: throughput 1000, concurrency 300,
+    /// us-east4-a: 2, europe-west1-b: 1, threadsPerEngine 500.
     #[test]
     fn worked_example_of_the_docs() {
         let avail = available(&[("us-east4-a", 500), ("europe-west1-b", 500)]);

@@ -1,5 +1,5 @@
 //! A whole cloud run against the mock BlazeMeter of `fixtures/mock`, over real HTTP on
-//! 127.0.0.1: the call sequence of bzm-api.md §5 as our CLI will make it.
+//! 127.0.0.1: the call sequence of docs/blazemeter-api.md §5 as our CLI will make it.
 
 use std::time::Duration;
 

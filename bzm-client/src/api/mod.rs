@@ -1,7 +1,7 @@
 //! One handler per resource, as in octocrab: `client.tests().create(project, name).send()`.
 //!
 //! Handlers borrow the [`Client`](crate::Client); calls with optional parameters return a
-//! builder ending in `send()`. Each call maps to a row of bzm-api.md §2 and names the
+//! builder ending in `send()`. Each call maps to a row of docs/blazemeter-api.md §2 and names the
 //! account/workspace/test/master it concerns, so errors can say which one was refused.
 
 mod accounts;

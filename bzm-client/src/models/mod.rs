@@ -1,8 +1,8 @@
 //! Typed shapes of BlazeMeter's JSON objects, one file per resource.
 //!
-//! Only fields some client reads are typed (see bzm-api.md §2); everything optional on the
-//! wire is an `Option` or defaults to empty, and unknown fields are ignored, so a larger real
-//! object still parses. Request bodies the client sends are here too.
+//! Only fields some client reads are typed (see docs/blazemeter-api.md §2); everything optional
+//! on the wire is an `Option` or defaults to empty, and unknown fields are ignored, so a larger
+//! real object still parses. Request bodies the client sends are here too.
 
 mod account;
 mod data;

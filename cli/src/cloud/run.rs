@@ -1,6 +1,6 @@
 //! `vajra cloud run`: split and package the plan, find or create the test, upload, configure
-//! (bzm-api.md §2.5), validate, start, record the master locally, then the live view and the
-//! verdict (or, with `--detach`, the master id and report URL).
+//! (docs/blazemeter-api.md §2.5), validate, start, record the master locally, then the live view
+//! and the verdict (or, with `--detach`, the master id and report URL).
 
 use std::time::Duration;
 
@@ -282,7 +282,7 @@ async fn upload(client: &Client, test_id: u64, package: &Package) -> anyhow::Res
         .with_context(|| format!("cannot upload the package to test {test_id}"))
 }
 
-/// Lets taurus.yml govern the load (bzm-api.md §2.5).
+/// Lets taurus.yml govern the load (docs/blazemeter-api.md §2.5).
 async fn configure(client: &Client, test_id: u64) -> anyhow::Result<()> {
     client
         .tests()

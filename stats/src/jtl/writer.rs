@@ -1,4 +1,4 @@
-//! The JTL writer: our [`Sample`]s as JMeter default CSV rows (taurus-and-jtl.md §3.7).
+//! The JTL writer: our [`Sample`]s as JMeter default CSV rows (docs/jtl-and-taurus.md §3.7).
 //!
 //! [`JtlWriter`] formats each row by hand into one reused byte buffer (`itoa` for the numbers,
 //! [`quote_field`] for the strings) and hands the buffer to the inner writer in 64 KiB chunks of

@@ -8,3 +8,4 @@ mod merge;
 mod report_html;
 mod reports;
 mod stats_jtl_vectors;
+mod vectors;
