@@ -47,7 +47,7 @@ pub use lane::LATE_AFTER;
 pub use sink::ProgressFn;
 pub use vajra_plan::load_model::{ClosedModel, LoadModel};
 use vajra_plan::schedule::Arrivals;
-use vajra_plan::{DataFeed, Plan, Row};
+use vajra_plan::{DataFeed, Plan, PlanError, Row};
 use vajra_stats::jtl::JtlWriter;
 use vajra_stats::{HdrLogWriter, IntervalSummary, Stats};
 use workload::CompiledScenario;
@@ -179,9 +179,13 @@ pub struct RunReport {
 /// Errors that prevent a run or make its results unusable.
 #[derive(Debug, thiserror::Error)]
 pub enum RunError {
-    #[error("{0}")]
-    Plan(String),
-    #[error("cannot write results to {path}: {source}")]
+    /// A data set could not be opened or read.
+    #[error(transparent)]
+    Plan(#[from] PlanError),
+    /// A request of the plan cannot be built for sending.
+    #[error(transparent)]
+    Request(#[from] workload::RequestError),
+    #[error("cannot write results to {}", path.display())]
     Output {
         path: PathBuf,
         source: std::io::Error,
@@ -277,18 +281,15 @@ pub async fn run(
     stop: StopSignal,
     progress: ProgressFn,
 ) -> Result<RunReport, RunError> {
-    let scenarios = workload::compile(plan).map_err(RunError::Plan)?;
+    let scenarios = workload::compile(plan)?;
     let data = if plan.data.is_empty() {
         None
     } else {
-        Some(
-            DataFeed::open(
-                &plan.data,
-                settings.worker_index as usize,
-                settings.worker_count as usize,
-            )
-            .map_err(|e| RunError::Plan(e.to_string()))?,
-        )
+        Some(DataFeed::open(
+            &plan.data,
+            settings.worker_index as usize,
+            settings.worker_count as usize,
+        )?)
     };
     let jtl = open_jtl(&settings.jtl_path)?;
 

@@ -13,6 +13,26 @@ use vajra_plan::{Plan, RequestSpec, Row};
 /// Request timeout when neither the request nor the plan's defaults set one.
 pub const DEFAULT_TIMEOUT: Duration = Duration::from_secs(30);
 
+/// Why a request of the plan could not be built for sending.
+#[derive(Debug, Clone, PartialEq, Eq, thiserror::Error)]
+#[error("request {label:?}: {problem}")]
+pub struct RequestError {
+    pub label: String,
+    pub problem: RequestProblem,
+}
+
+/// What was wrong with the request.
+#[derive(Debug, Clone, PartialEq, Eq, thiserror::Error)]
+pub enum RequestProblem {
+    #[error("invalid URL {url:?}: {reason}")]
+    InvalidUrl { url: String, reason: String },
+    #[error("header {name} has a value that is not valid in HTTP: {value:?}")]
+    InvalidHeaderValue { name: String, value: String },
+    /// The URL parsed but cannot be sent (not `http://`, no host, …).
+    #[error("{0}")]
+    Unsendable(String),
+}
+
 /// One request of a scenario, ready to send or to render.
 pub struct CompiledRequest {
     pub label: Arc<str>,
@@ -36,7 +56,7 @@ pub struct Rendered {
 }
 
 impl CompiledRequest {
-    fn new(spec: &RequestSpec) -> Result<Self, String> {
+    fn new(spec: &RequestSpec) -> Result<Self, RequestError> {
         let static_url: Arc<str> = Arc::from(spec.url.to_string());
         let mut compiled = CompiledRequest {
             label: Arc::from(spec.label.as_str()),
@@ -56,7 +76,7 @@ impl CompiledRequest {
     }
 
     /// The request for one iteration, rendered with `row` when the request uses variables.
-    pub fn render(&self, row: &Row) -> Result<Rendered, String> {
+    pub fn render(&self, row: &Row) -> Result<Rendered, RequestError> {
         match &self.prepared {
             Some(request) => Ok(Rendered {
                 request: request.clone(),
@@ -71,22 +91,25 @@ impl CompiledRequest {
         &self.static_url
     }
 
-    fn render_from(&self, row: &Row) -> Result<Rendered, String> {
+    fn render_from(&self, row: &Row) -> Result<Rendered, RequestError> {
         let mut url = String::new();
         self.spec.url.render_into(row, &mut url);
         let mut text = String::new();
-        let uri: Uri = url
-            .parse()
-            .map_err(|e| format!("request {:?}: invalid URL {url:?}: {e}", self.spec.label))?;
+        let uri: Uri = url.parse().map_err(|e: http::uri::InvalidUri| {
+            self.error(RequestProblem::InvalidUrl {
+                url: url.clone(),
+                reason: e.to_string(),
+            })
+        })?;
         let mut headers = HeaderMap::with_capacity(self.spec.headers.len());
         for (name, template) in &self.spec.headers {
             text.clear();
             template.render_into(row, &mut text);
             let value = HeaderValue::from_str(&text).map_err(|_| {
-                format!(
-                    "request {:?}: header {name} has a value that is not valid in HTTP: {text:?}",
-                    self.spec.label
-                )
+                self.error(RequestProblem::InvalidHeaderValue {
+                    name: name.to_string(),
+                    value: text.clone(),
+                })
             })?;
             headers.append(name.clone(), value);
         }
@@ -106,11 +129,18 @@ impl CompiledRequest {
             self.spec.timeout.unwrap_or(DEFAULT_TIMEOUT),
             !self.spec.assertions.body_contains.is_empty(),
         )
-        .map_err(|e| format!("request {:?}: {e}", self.spec.label))?;
+        .map_err(|e| self.error(RequestProblem::Unsendable(e)))?;
         Ok(Rendered {
             request,
             url: Arc::from(url),
         })
+    }
+
+    fn error(&self, problem: RequestProblem) -> RequestError {
+        RequestError {
+            label: self.spec.label.clone(),
+            problem,
+        }
     }
 
     pub fn spec(&self) -> &RequestSpec {
@@ -119,7 +149,7 @@ impl CompiledRequest {
 }
 
 /// Compiles every scenario of `plan` (whose URLs are already joined to its base URL).
-pub fn compile(plan: &Plan) -> Result<Vec<CompiledScenario>, String> {
+pub fn compile(plan: &Plan) -> Result<Vec<CompiledScenario>, RequestError> {
     plan.scenarios
         .iter()
         .map(|scenario| {
