@@ -82,9 +82,7 @@ impl Envelope {
 
     /// A readable form of `error`: `"Unauthorized (code 401)"`, or the raw JSON; clipped.
     pub fn error_message(&self) -> Option<String> {
-        self.error
-            .as_ref()
-            .map(|error| clip(&describe_error(error), MAX_MESSAGE_CHARS))
+        self.error.as_ref().map(describe_error)
     }
 
     /// Decodes `result` into `T`; `Ok(None)` when it is null. `Err` names the field that did
@@ -119,14 +117,18 @@ fn is_truthy(value: &Value) -> bool {
     }
 }
 
+/// The server's text is clipped before the code is added, so the code stays in view.
 fn describe_error(error: &Value) -> String {
     let message = error.get("message").and_then(Value::as_str);
     let code = error.get("code").filter(|c| !c.is_null());
+    let clip = |text: &str| clip(text, MAX_MESSAGE_CHARS);
     match (error.as_str(), message, code) {
-        (Some(text), _, _) => text.to_owned(),
-        (None, Some(message), Some(code)) => format!("{message} (code {code})"),
-        (None, Some(message), None) => message.to_owned(),
-        _ => error.to_string(),
+        (Some(text), _, _) => clip(text),
+        (None, Some(message), Some(code)) => {
+            format!("{} (code {})", clip(message), clip(&code.to_string()))
+        }
+        (None, Some(message), None) => clip(message),
+        _ => clip(&error.to_string()),
     }
 }
 
@@ -142,9 +144,12 @@ pub(crate) fn clip(text: &str, max_chars: usize) -> String {
     }
 }
 
-/// The start of a body for error messages (bodies can be whole HTML pages).
+/// The start of a body for error messages (bodies can be whole HTML pages), on one line:
+/// runs of whitespace, line breaks included, become one space.
 pub(crate) fn snippet(body: &[u8]) -> String {
-    clip(String::from_utf8_lossy(body).trim(), 200)
+    let text = String::from_utf8_lossy(body);
+    let words: Vec<&str> = text.split_whitespace().collect();
+    clip(&words.join(" "), 200)
 }
 
 /// A successful (status < 400) answer's body, as the client reads it: the envelope, or
@@ -280,6 +285,14 @@ mod tests {
         let long = "é".repeat(500);
         let cut = snippet(long.as_bytes());
         assert_eq!(cut, format!("{}… (600 more bytes)", "é".repeat(200)));
+    }
+
+    #[test]
+    fn snippet_is_one_line() {
+        assert_eq!(
+            snippet(b"<html>\r\n<head>\t<title>502</title>\n</head>  </html>\n"),
+            "<html> <head> <title>502</title> </head> </html>"
+        );
     }
 
     #[test]
