@@ -1,12 +1,14 @@
 //! The crate's integration tests, in one binary so that tokio, hyper and axum link once.
 //!
 //! - `http`: the client over real HTTP on 127.0.0.1 against small axum servers;
+//! - `hostile`: raw loopback servers that misbehave (endless body, huge message, silence);
 //! - `models`: the models parse the realistic bodies in `tests/fixtures/`;
 //! - `mock_cloud_run`: a whole cloud run against the mock BlazeMeter of `fixtures/mock`;
 //! - `os_keyring`: credential resolution with this machine's real OS keyring.
 
 mod support;
 
+mod hostile;
 mod http;
 mod mock_cloud_run;
 mod models;
