@@ -58,6 +58,8 @@ impl std::fmt::Debug for Client {
             .field("base", &self.base.as_str())
             .field("key", &self.key)
             .field("retry", &self.retry)
+            .field("deadline", &self.deadline)
+            .field("max_response_bytes", &self.max_response_bytes)
             .finish_non_exhaustive()
     }
 }
@@ -619,7 +621,13 @@ mod tests {
     #[test]
     fn client_debug_hides_the_secret() {
         let key = ApiKey::new("id-1", "very-secret").unwrap();
-        let client = Client::builder(key).build().unwrap();
+        let builder = Client::builder(key);
+        let shown = format!("{builder:?}");
+        assert!(
+            !shown.contains("very-secret") && shown.contains("id-1"),
+            "{shown}"
+        );
+        let client = builder.build().unwrap();
         let shown = format!("{client:?}");
         assert!(
             !shown.contains("very-secret") && shown.contains("id-1"),

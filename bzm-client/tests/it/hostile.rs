@@ -16,7 +16,7 @@ use serde_json::json;
 use tokio::io::{AsyncReadExt, AsyncWriteExt};
 use tokio::net::{TcpListener, TcpStream};
 
-use crate::support::{builder, client, fast_retries, serve};
+use crate::support::{assert_no_secret, builder, client, fast_retries, serve};
 
 /// A raw server: each connection's request is read, then `answer` owns the socket.
 /// Returns the base URL and a connection counter.
@@ -65,6 +65,7 @@ async fn an_endless_body_stops_at_the_default_limit() {
         text.starts_with("the answer to GET /api/v4/accounts is larger than 16 MiB"),
         "{text}"
     );
+    assert_no_secret(&err);
     // Refused at once: a bigger body will not come out smaller next time.
     assert_eq!(connections.load(Ordering::SeqCst), 1);
     assert!(started.elapsed() < Duration::from_secs(5));
@@ -207,8 +208,15 @@ async fn a_server_that_never_answers_is_given_up_on_at_the_deadline() {
     assert_eq!(limit, Duration::from_secs(1));
     assert!(elapsed >= limit && elapsed <= took, "{elapsed:?}");
     // 300 ms per attempt plus short waits: three or four attempts fit in one second.
-    assert!((3..=4).contains(&attempts), "{attempts}");
-    assert_eq!(connections.load(Ordering::SeqCst), attempts as usize);
+    // (Fewer on a loaded machine; never more.)
+    assert!((2..=4).contains(&attempts), "{attempts}");
+    // The last connection may not have been counted yet when the deadline cut it.
+    let accepted = connections.load(Ordering::SeqCst) as u32;
+    assert!(
+        accepted == attempts || accepted + 1 == attempts,
+        "{accepted}"
+    );
+    assert_no_secret(&err);
     assert!(
         matches!(last.as_deref(), Some(Error::Transport { .. })),
         "{last:?}"
@@ -245,5 +253,6 @@ async fn the_deadline_cuts_a_slow_attempt_short() {
         "{err:?}"
     );
     assert!(err.source().is_none());
+    assert_no_secret(&err);
     assert_eq!(connections.load(Ordering::SeqCst), 1);
 }

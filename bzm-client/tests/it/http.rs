@@ -15,7 +15,7 @@ use serde_json::{json, Value};
 use tokio::io::{AsyncReadExt, AsyncWriteExt};
 use tokio::net::TcpListener;
 
-use crate::support::{client, serve};
+use crate::support::{assert_no_secret, client, serve};
 
 fn ok(result: Value) -> Json<Value> {
     Json(json!({ "api_version": 4, "error": null, "result": result }))
@@ -312,6 +312,7 @@ async fn nothing_listening_is_a_transport_error() {
     let err = client(&base).accounts().list().await.unwrap_err();
     assert!(matches!(err, Error::Transport { attempts: 4, .. }), "{err}");
     assert!(err.to_string().contains("check the network"), "{err}");
+    assert_no_secret(&err);
 }
 
 #[derive(Debug, Clone, PartialEq)]

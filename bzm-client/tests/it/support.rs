@@ -36,3 +36,16 @@ pub fn builder(base: &str) -> ClientBuilder {
 pub fn client(base: &str) -> Client {
     builder(base).build().unwrap()
 }
+
+/// Neither the error's `Debug` nor any message in its chain shows the key's secret.
+pub fn assert_no_secret(error: &bzm_client::Error) {
+    let mut shown = format!("{error:?} {error:#?}");
+    let mut cause: Option<&dyn std::error::Error> = Some(error);
+    while let Some(layer) = cause {
+        shown.push_str(&layer.to_string());
+        cause = layer.source();
+    }
+    assert!(!shown.contains("key-secret"), "{shown}");
+    // Nor in Basic-auth form (base64 of `key-id:key-secret`).
+    assert!(!shown.contains("a2V5LWlkOmtleS1zZWNyZXQ"), "{shown}");
+}
