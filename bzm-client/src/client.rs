@@ -4,8 +4,14 @@
 //! Each endpoint module in [`crate::api`] builds a [`Request`] and calls [`Client::execute`]
 //! (one call, retried per [`RetryPolicy`]), [`Client::fetch`] (decode the result),
 //! [`Client::fetch_optional`] (404 and `null` → `None`) or [`Client::fetch_all`] (every page).
+//!
+//! Against a hostile or broken server every call is bounded: an answer's body is read up to
+//! [`DEFAULT_MAX_RESPONSE_BYTES`] and refused beyond, and one call, retries and waits
+//! included, ends by [`DEFAULT_DEADLINE`].
 
 use std::time::{Duration, SystemTime};
+
+use tokio::time::Instant;
 
 use bytes::Bytes;
 use rand::Rng;
@@ -19,12 +25,20 @@ use crate::api::{
 };
 use crate::base_url::{parse_base_url, DEFAULT_BASE_URL};
 use crate::credentials::ApiKey;
-use crate::envelope::{snippet, Envelope};
+use crate::envelope::{decode_result, parse_success, snippet, Envelope};
 use crate::error::{Error, Result, Scope};
 use crate::retry::{parse_retry_after, should_retry, Failure, RetryPolicy};
 
 /// Page size for list endpoints (Taurus uses 100 too).
 pub const DEFAULT_PAGE_SIZE: u64 = 100;
+
+/// The largest answer body read (16 MiB): the largest real answers (a long run's KPI series)
+/// are a few MiB, and an endless body must not exhaust memory.
+pub const DEFAULT_MAX_RESPONSE_BYTES: usize = 16 << 20;
+
+/// The longest one call may take, retries and waits included: enough for a few retries of
+/// slow answers, short enough that a server that never answers is reported within a minute.
+pub const DEFAULT_DEADLINE: Duration = Duration::from_secs(60);
 
 /// A BlazeMeter API v4 client. Cheap to clone (the pool is shared).
 #[derive(Clone)]
@@ -34,6 +48,8 @@ pub struct Client {
     key: ApiKey,
     retry: RetryPolicy,
     page_size: u64,
+    max_response_bytes: usize,
+    deadline: Duration,
 }
 
 impl std::fmt::Debug for Client {
@@ -42,6 +58,8 @@ impl std::fmt::Debug for Client {
             .field("base", &self.base.as_str())
             .field("key", &self.key)
             .field("retry", &self.retry)
+            .field("deadline", &self.deadline)
+            .field("max_response_bytes", &self.max_response_bytes)
             .finish_non_exhaustive()
     }
 }
@@ -55,6 +73,8 @@ pub struct ClientBuilder {
     connect_timeout: Duration,
     retry: RetryPolicy,
     page_size: u64,
+    max_response_bytes: usize,
+    deadline: Duration,
 }
 
 impl ClientBuilder {
@@ -64,7 +84,8 @@ impl ClientBuilder {
         self
     }
 
-    /// Whole-request timeout (default 30 s, as Taurus).
+    /// Timeout of one attempt, from connecting to the end of the body (default 30 s, as
+    /// Taurus). See [`ClientBuilder::deadline`] for the bound on a whole call.
     pub fn timeout(mut self, timeout: Duration) -> Self {
         self.timeout = timeout;
         self
@@ -78,6 +99,20 @@ impl ClientBuilder {
 
     pub fn retry(mut self, policy: RetryPolicy) -> Self {
         self.retry = policy;
+        self
+    }
+
+    /// The longest one call may take, all attempts and waits between them included (default
+    /// [`DEFAULT_DEADLINE`]). Past it the call fails with [`Error::TimedOut`].
+    pub fn deadline(mut self, deadline: Duration) -> Self {
+        self.deadline = deadline;
+        self
+    }
+
+    /// The largest answer body accepted (default [`DEFAULT_MAX_RESPONSE_BYTES`]); a larger one
+    /// fails with [`Error::ResponseTooLarge`].
+    pub fn max_response_bytes(mut self, limit: usize) -> Self {
+        self.max_response_bytes = limit;
         self
     }
 
@@ -108,6 +143,8 @@ impl ClientBuilder {
             key: self.key,
             retry: self.retry,
             page_size: self.page_size,
+            max_response_bytes: self.max_response_bytes,
+            deadline: self.deadline,
         })
     }
 }
@@ -212,6 +249,8 @@ impl Client {
             connect_timeout: Duration::from_secs(10),
             retry: RetryPolicy::default(),
             page_size: DEFAULT_PAGE_SIZE,
+            max_response_bytes: DEFAULT_MAX_RESPONSE_BYTES,
+            deadline: DEFAULT_DEADLINE,
         }
     }
 
@@ -263,23 +302,51 @@ impl Client {
         DataHandler::new(self)
     }
 
-    /// Sends a request, retrying per policy, and returns the parsed envelope of a success.
+    /// Sends a request, retrying per policy within the call's deadline, and returns the parsed
+    /// envelope of a success.
     pub(crate) async fn execute(&self, request: &Request) -> Result<Envelope> {
         let label = request.label();
         let idempotent = request.effect == Effect::Idempotent;
+        let started = Instant::now();
+        let deadline = started + self.deadline;
+        let timed_out = |attempts, last: Option<Error>| Error::TimedOut {
+            request: label.clone(),
+            attempts,
+            elapsed: started.elapsed(),
+            limit: self.deadline,
+            last: last.map(Box::new),
+        };
         let mut attempt = 1;
+        let mut previous = None;
         loop {
             let last = attempt >= self.retry.max_attempts;
-            let (failure, retry_after, error) = match self.send_once(request).await {
-                Ok((status, _, body)) if status.as_u16() < 400 => {
-                    return success_envelope(&label, &body)
+            let Ok(outcome) = tokio::time::timeout_at(deadline, self.send_once(request)).await
+            else {
+                return Err(timed_out(attempt, previous));
+            };
+            let (failure, retry_after, error) = match outcome {
+                Ok(answer) if answer.status.as_u16() < 400 => {
+                    return parse_success(&label, &answer.body)
                 }
-                Ok((status, retry_after, body)) => {
-                    let error =
-                        status_error(status, &label, &request.scope, &body, attempt, retry_after);
-                    (Failure::Status(status.as_u16()), retry_after, error)
+                Ok(answer) => {
+                    let error = status_error(
+                        answer.status,
+                        &label,
+                        &request.scope,
+                        &answer.body,
+                        attempt,
+                        answer.retry_after,
+                    );
+                    let failure = Failure::Status(answer.status.as_u16());
+                    (failure, answer.retry_after, error)
                 }
-                Err(source) => {
+                Err(SendError::TooLarge) => {
+                    return Err(Error::ResponseTooLarge {
+                        request: label,
+                        limit: self.max_response_bytes,
+                    })
+                }
+                Err(SendError::Http(source)) => {
                     let failure = if source.is_connect() {
                         Failure::Connect
                     } else {
@@ -288,6 +355,7 @@ impl Client {
                     let error = Error::Transport {
                         request: label.clone(),
                         attempts: attempt,
+                        elapsed: started.elapsed(),
                         source,
                     };
                     (failure, None, error)
@@ -300,17 +368,18 @@ impl Client {
             let Some(delay) = self.retry.delay(attempt - 1, jitter, retry_after) else {
                 return Err(error);
             };
+            if Instant::now() + delay >= deadline {
+                return Err(timed_out(attempt, Some(error)));
+            }
             tracing::debug!(request = %label, attempt, ?delay, %error, "retrying");
             tokio::time::sleep(delay).await;
+            previous = Some(error);
             attempt += 1;
         }
     }
 
-    /// One attempt: status, parsed `Retry-After`, and body.
-    async fn send_once(
-        &self,
-        request: &Request,
-    ) -> std::result::Result<(StatusCode, Option<Duration>, Bytes), reqwest::Error> {
+    /// One attempt: status, parsed `Retry-After`, and the body, read up to the size limit.
+    async fn send_once(&self, request: &Request) -> std::result::Result<Answer, SendError> {
         let url = format!("{}{}", self.origin(), request.path);
         let mut builder = self
             .http
@@ -325,15 +394,33 @@ impl Client {
             Body::Json(value) => builder.json(value),
             Body::Multipart(parts) => builder.multipart(multipart_form(parts)),
         };
-        let response = builder.send().await?;
+        let mut response = builder.send().await?;
         let status = response.status();
         let retry_after = response
             .headers()
             .get(header::RETRY_AFTER)
             .and_then(|v| v.to_str().ok())
             .and_then(|v| parse_retry_after(v, SystemTime::now()));
-        let body = response.bytes().await?;
-        Ok((status, retry_after, body))
+        let limit = self.max_response_bytes;
+        if response
+            .content_length()
+            .is_some_and(|length| length > limit as u64)
+        {
+            return Err(SendError::TooLarge);
+        }
+        // Chunk by chunk, so an endless body stops at the limit instead of filling memory.
+        let mut body = Vec::new();
+        while let Some(chunk) = response.chunk().await? {
+            if body.len() + chunk.len() > limit {
+                return Err(SendError::TooLarge);
+            }
+            body.extend_from_slice(&chunk);
+        }
+        Ok(Answer {
+            status,
+            retry_after,
+            body,
+        })
     }
 
     /// Executes and decodes the result; a `null` result is an error here.
@@ -353,7 +440,7 @@ impl Client {
         request: Request,
     ) -> Result<Option<T>> {
         match self.execute(&request).await {
-            Ok(envelope) => decode(&request.label(), envelope),
+            Ok(envelope) => decode_result(&request.label(), envelope),
             Err(Error::NotFound { .. }) => Ok(None),
             Err(e) => Err(e),
         }
@@ -371,7 +458,7 @@ impl Client {
                 .query("skip", skip);
             let envelope = self.execute(&page).await?;
             let total = envelope.total;
-            let batch: Vec<T> = decode(&page.label(), envelope)?.unwrap_or_default();
+            let batch: Vec<T> = decode_result(&page.label(), envelope)?.unwrap_or_default();
             // Advance by what came back, not by `limit`: a server may cap the page size.
             skip += batch.len() as u64;
             let empty = batch.is_empty();
@@ -384,24 +471,23 @@ impl Client {
     }
 }
 
-fn decode<T: DeserializeOwned>(label: &str, envelope: Envelope) -> Result<Option<T>> {
-    envelope.decode().map_err(|e| Error::Decode {
-        request: label.to_owned(),
-        message: format!("the result has an unexpected shape: {e}"),
-    })
+/// What one attempt got back.
+struct Answer {
+    status: StatusCode,
+    retry_after: Option<Duration>,
+    body: Vec<u8>,
 }
 
-fn success_envelope(label: &str, body: &[u8]) -> Result<Envelope> {
-    let envelope = Envelope::parse(body).map_err(|message| Error::Decode {
-        request: label.to_owned(),
-        message,
-    })?;
-    match envelope.error_message() {
-        Some(message) => Err(Error::Api {
-            request: label.to_owned(),
-            message,
-        }),
-        None => Ok(envelope),
+/// Why one attempt got no [`Answer`].
+enum SendError {
+    Http(reqwest::Error),
+    /// The body is over the client's limit.
+    TooLarge,
+}
+
+impl From<reqwest::Error> for SendError {
+    fn from(error: reqwest::Error) -> Self {
+        SendError::Http(error)
     }
 }
 
@@ -535,7 +621,13 @@ mod tests {
     #[test]
     fn client_debug_hides_the_secret() {
         let key = ApiKey::new("id-1", "very-secret").unwrap();
-        let client = Client::builder(key).build().unwrap();
+        let builder = Client::builder(key);
+        let shown = format!("{builder:?}");
+        assert!(
+            !shown.contains("very-secret") && shown.contains("id-1"),
+            "{shown}"
+        );
+        let client = builder.build().unwrap();
         let shown = format!("{client:?}");
         assert!(
             !shown.contains("very-secret") && shown.contains("id-1"),

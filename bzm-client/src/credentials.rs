@@ -121,8 +121,8 @@ pub struct Resolved {
 }
 
 /// What [`resolve`] looks at. Built from the process with [`CredentialInputs::from_process`],
-/// or by hand in tests.
-#[derive(Debug, Clone, Default)]
+/// or by hand in tests. `Debug` hides the secrets.
+#[derive(Clone, Default)]
 pub struct CredentialInputs {
     pub flag_id: Option<String>,
     pub flag_secret: Option<String>,
@@ -130,6 +130,19 @@ pub struct CredentialInputs {
     pub env_secret: Option<String>,
     /// Home directory holding `.bzt-rc`; `None` skips it.
     pub home: Option<PathBuf>,
+}
+
+impl fmt::Debug for CredentialInputs {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        let redacted = |secret: &Option<String>| secret.as_ref().map(|_| "<redacted>");
+        f.debug_struct("CredentialInputs")
+            .field("flag_id", &self.flag_id)
+            .field("flag_secret", &redacted(&self.flag_secret))
+            .field("env_id", &self.env_id)
+            .field("env_secret", &redacted(&self.env_secret))
+            .field("home", &self.home)
+            .finish()
+    }
 }
 
 impl CredentialInputs {
@@ -605,5 +618,31 @@ mod tests {
             shown.contains("key-id-123") && shown.contains("<redacted>"),
             "{shown}"
         );
+        let resolved = Resolved {
+            credentials: creds,
+            notes: vec![],
+        };
+        let shown = format!("{resolved:?}");
+        assert!(!shown.contains("top-secret-value"), "{shown}");
+    }
+
+    #[test]
+    fn debug_of_the_inputs_never_shows_the_secrets() {
+        let inputs = CredentialInputs {
+            env_id: Some("env-id".into()),
+            env_secret: Some("env-secret-value".into()),
+            ..CredentialInputs::default()
+        }
+        .with_flags(Some("flag-id".into()), Some("flag-secret-value".into()));
+        let shown = format!("{inputs:?} {inputs:#?}");
+        assert!(
+            !shown.contains("secret-value")
+                && shown.contains("flag-id")
+                && shown.contains("env-id"),
+            "{shown}"
+        );
+        assert!(shown.contains("<redacted>"), "{shown}");
+        let none = format!("{:?}", CredentialInputs::default());
+        assert!(none.contains("flag_secret: None"), "{none}");
     }
 }

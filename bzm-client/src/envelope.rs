@@ -4,6 +4,12 @@
 //! checks [`Envelope::error_message`] and decodes `result` into a model. A body without envelope
 //! keys is taken as a bare result (Taurus' own mock answers `/user` that way), an empty body as
 //! `{}` (as Taurus does), and `"result": null` as "absent".
+//!
+//! [`decode_response`] is the whole path of a successful answer's body, as the client takes it:
+//! parse, refuse an `error` member, decode the result. Every message built from the server's
+//! text is clipped to [`MAX_MESSAGE_CHARS`], so a hostile answer gives a short error.
+
+use crate::error::Error;
 
 use serde::de::DeserializeOwned;
 use serde_json::{Map, Value};
@@ -35,8 +41,12 @@ impl Envelope {
                 ..Envelope::default()
             });
         }
-        let value: Value = serde_json::from_slice(body)
-            .map_err(|e| format!("not JSON ({e}): {}", snippet(body)))?;
+        let value: Value = serde_json::from_slice(body).map_err(|e| {
+            clip(
+                &format!("not JSON ({e}): {}", snippet(body)),
+                MAX_MESSAGE_CHARS,
+            )
+        })?;
         Ok(Envelope::from_value(value))
     }
 
@@ -70,17 +80,30 @@ impl Envelope {
         }
     }
 
-    /// A readable form of `error`: `"Unauthorized (code 401)"`, or the raw JSON.
+    /// A readable form of `error`: `"Unauthorized (code 401)"`, or the raw JSON; clipped.
     pub fn error_message(&self) -> Option<String> {
         self.error.as_ref().map(describe_error)
     }
 
-    /// Decodes `result` into `T`; `Ok(None)` when it is null.
-    pub fn decode<T: DeserializeOwned>(self) -> Result<Option<T>, serde_json::Error> {
+    /// Decodes `result` into `T`; `Ok(None)` when it is null. `Err` names the field that did
+    /// not fit (`` `result.sessions[0].id`: invalid type: … ``), clipped.
+    pub fn decode<T: DeserializeOwned>(self) -> Result<Option<T>, String> {
         if self.result.is_null() {
             return Ok(None);
         }
-        serde_json::from_value(self.result).map(Some)
+        // The path says which field of a large object was wrong.
+        serde_path_to_error::deserialize(self.result)
+            .map(Some)
+            .map_err(|e| {
+                let path = e.path().to_string();
+                let inner = e.into_inner();
+                let text = match path.as_str() {
+                    "." => inner.to_string(),
+                    index if index.starts_with('[') => format!("`result{index}`: {inner}"),
+                    field => format!("`result.{field}`: {inner}"),
+                };
+                clip(&text, MAX_MESSAGE_CHARS)
+            })
     }
 }
 
@@ -94,26 +117,77 @@ fn is_truthy(value: &Value) -> bool {
     }
 }
 
+/// The server's text is clipped before the code is added, so the code stays in view.
 fn describe_error(error: &Value) -> String {
     let message = error.get("message").and_then(Value::as_str);
     let code = error.get("code").filter(|c| !c.is_null());
+    let clip = |text: &str| clip(text, MAX_MESSAGE_CHARS);
     match (error.as_str(), message, code) {
-        (Some(text), _, _) => text.to_owned(),
-        (None, Some(message), Some(code)) => format!("{message} (code {code})"),
-        (None, Some(message), None) => message.to_owned(),
-        _ => error.to_string(),
+        (Some(text), _, _) => clip(text),
+        (None, Some(message), Some(code)) => {
+            format!("{} (code {})", clip(message), clip(&code.to_string()))
+        }
+        (None, Some(message), None) => clip(message),
+        _ => clip(&error.to_string()),
     }
 }
 
-/// The start of a body for error messages (bodies can be whole HTML pages).
-pub(crate) fn snippet(body: &[u8]) -> String {
-    const MAX: usize = 200;
-    let text = String::from_utf8_lossy(body);
-    let text = text.trim();
-    match text.char_indices().nth(MAX) {
-        Some((cut, _)) => format!("{}…", &text[..cut]),
+/// The most characters of server-provided text an error message carries.
+pub const MAX_MESSAGE_CHARS: usize = 500;
+
+/// The first `max_chars` characters of `text`, cut on a char boundary, with how much was left
+/// off: `"abc… (1234 more bytes)"`.
+pub(crate) fn clip(text: &str, max_chars: usize) -> String {
+    match text.char_indices().nth(max_chars) {
+        Some((cut, _)) => format!("{}… ({} more bytes)", &text[..cut], text.len() - cut),
         None => text.to_owned(),
     }
+}
+
+/// The start of a body for error messages (bodies can be whole HTML pages), on one line:
+/// runs of whitespace, line breaks included, become one space.
+pub(crate) fn snippet(body: &[u8]) -> String {
+    let text = String::from_utf8_lossy(body);
+    let words: Vec<&str> = text.split_whitespace().collect();
+    clip(&words.join(" "), 200)
+}
+
+/// A successful (status < 400) answer's body, as the client reads it: the envelope, or
+/// [`Error::Api`] when it carries an `error`, or [`Error::Decode`] when it is not JSON.
+/// `request` (`METHOD /path`) names the call in errors.
+pub fn parse_success(request: &str, body: &[u8]) -> Result<Envelope, Error> {
+    let envelope = Envelope::parse(body).map_err(|message| Error::Decode {
+        request: request.to_owned(),
+        message,
+    })?;
+    match envelope.error_message() {
+        Some(message) => Err(Error::Api {
+            request: request.to_owned(),
+            message,
+        }),
+        None => Ok(envelope),
+    }
+}
+
+/// Decodes an envelope's result as the client does; `Ok(None)` for a null result.
+pub fn decode_result<T: DeserializeOwned>(
+    request: &str,
+    envelope: Envelope,
+) -> Result<Option<T>, Error> {
+    envelope.decode().map_err(|e| Error::Decode {
+        request: request.to_owned(),
+        message: format!("the result has an unexpected shape: {e}"),
+    })
+}
+
+/// The whole path of a successful answer into a model: [`parse_success`] then
+/// [`decode_result`]. Exposed so that tests can feed bodies through exactly what the client
+/// runs.
+pub fn decode_response<T: DeserializeOwned>(
+    request: &str,
+    body: &[u8],
+) -> Result<Option<T>, Error> {
+    decode_result(request, parse_success(request, body)?)
 }
 
 #[cfg(test)]
@@ -210,6 +284,46 @@ mod tests {
     fn snippet_cuts_long_bodies_on_char_boundaries() {
         let long = "é".repeat(500);
         let cut = snippet(long.as_bytes());
-        assert_eq!(cut.chars().count(), 201);
+        assert_eq!(cut, format!("{}… (600 more bytes)", "é".repeat(200)));
+    }
+
+    #[test]
+    fn snippet_is_one_line() {
+        assert_eq!(
+            snippet(b"<html>\r\n<head>\t<title>502</title>\n</head>  </html>\n"),
+            "<html> <head> <title>502</title> </head> </html>"
+        );
+    }
+
+    #[test]
+    fn clip_keeps_short_text_and_counts_what_it_drops() {
+        assert_eq!(clip("short", 10), "short");
+        assert_eq!(clip("exactly10!", 10), "exactly10!");
+        assert_eq!(clip("abcdef", 3), "abc… (3 more bytes)");
+        // A 4-byte char straddling the cut is kept whole or dropped whole.
+        assert_eq!(clip("ab🦀cd", 3), "ab🦀… (2 more bytes)");
+    }
+
+    #[test]
+    fn a_huge_error_message_is_clipped() {
+        let body = format!(
+            r#"{{"error":{{"message":"{}"}},"result":null}}"#,
+            "x".repeat(1 << 20)
+        );
+        let message = Envelope::parse(body.as_bytes())
+            .unwrap()
+            .error_message()
+            .unwrap();
+        assert_eq!(
+            message,
+            format!("{}… ({} more bytes)", "x".repeat(500), (1 << 20) - 500)
+        );
+    }
+
+    #[test]
+    fn decode_errors_name_the_field() {
+        let env = Envelope::parse(br#"{"result":[{"id":1},{"id":"two"}]}"#).unwrap();
+        let err = env.decode::<Vec<Item>>().unwrap_err();
+        assert!(err.starts_with("`result[1].id`: invalid type"), "{err}");
     }
 }

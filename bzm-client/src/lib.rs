@@ -6,7 +6,8 @@
 //! - [`Client`] (in `client`) holds the key, the checked base URL ([`base_url`]) and the
 //!   [`RetryPolicy`]; every call goes through its send loop, which parses the response
 //!   [`envelope`], maps HTTP failures to [`Error`], retries network errors, 429 and 5xx per
-//!   [`retry`], and walks `limit`/`skip` pages;
+//!   [`retry`] within a total deadline per call, refuses answers over a size limit, and walks
+//!   `limit`/`skip` pages;
 //! - [`api`] has one handler per resource (`client.tests().create(..)`, `client.masters()
 //!   .status(..)`, …), each returning [`models`];
 //!
@@ -21,7 +22,9 @@ mod error;
 pub mod models;
 pub mod retry;
 
-pub use client::{Client, ClientBuilder, DEFAULT_PAGE_SIZE};
+pub use client::{
+    Client, ClientBuilder, DEFAULT_DEADLINE, DEFAULT_MAX_RESPONSE_BYTES, DEFAULT_PAGE_SIZE,
+};
 pub use credentials::{ApiKey, CredentialSource, Credentials};
 pub use error::{Error, Result, Scope};
 pub use retry::RetryPolicy;

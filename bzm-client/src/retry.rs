@@ -1,7 +1,8 @@
 //! When and how long to wait before trying a request again.
 //!
-//! Pure functions only; the client's send loop ([`crate::client`]) asks [`should_retry`] whether
-//! a failure is worth another attempt and [`RetryPolicy::delay`] how long to sleep first.
+//! Pure functions only; the client's send loop ([`Client`](crate::Client)) asks
+//! [`should_retry`] whether a failure is worth another attempt and [`RetryPolicy::delay`] how
+//! long to sleep first.
 //! Network errors, 429 and 5xx are retried; other 4xx never are (they will not get better).
 //! Requests that create something (start a test, create a test or project) are retried only when
 //! the server surely did not act on them (connection refused, 429), so a flaky network cannot

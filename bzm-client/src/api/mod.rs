@@ -7,15 +7,15 @@
 mod accounts;
 mod data;
 mod masters;
+mod perf_tests;
 mod projects;
-mod tests;
 mod users;
 mod workspaces;
 
 pub use accounts::AccountsHandler;
 pub use data::{AggregateQuery, DataHandler, KpisQuery};
 pub use masters::{MastersHandler, StartOptions, StatusQuery};
+pub use perf_tests::{CreateTest, ListTests, TestsHandler, UpdateTest, Upload, MAX_UPLOAD_BYTES};
 pub use projects::{ListProjects, ProjectsHandler};
-pub use tests::{CreateTest, ListTests, TestsHandler, UpdateTest, Upload, MAX_UPLOAD_BYTES};
 pub use users::UsersHandler;
 pub use workspaces::{ListWorkspaces, WorkspacesHandler};

@@ -10,37 +10,12 @@ use axum::http::{header, HeaderMap, StatusCode};
 use axum::response::{IntoResponse, Response};
 use axum::routing::{get, post};
 use axum::{Json, Router};
-use bzm_client::{ApiKey, Client, Error, RetryPolicy};
+use bzm_client::{ApiKey, Client, Error};
 use serde_json::{json, Value};
 use tokio::io::{AsyncReadExt, AsyncWriteExt};
 use tokio::net::TcpListener;
 
-/// Serves `router` on an ephemeral loopback port; returns the base URL.
-async fn serve(router: Router) -> String {
-    let listener = TcpListener::bind("127.0.0.1:0").await.unwrap();
-    let addr = listener.local_addr().unwrap();
-    tokio::spawn(async move { axum::serve(listener, router).await.unwrap() });
-    format!("http://{addr}")
-}
-
-fn fast_retries() -> RetryPolicy {
-    RetryPolicy {
-        max_attempts: 4,
-        base_delay: Duration::from_millis(10),
-        factor: 2.0,
-        max_delay: Duration::from_secs(5),
-        jitter: 0.0,
-    }
-}
-
-fn client(base: &str) -> Client {
-    Client::builder(ApiKey::new("key-id", "key-secret").unwrap())
-        .base_url(base)
-        .retry(fast_retries())
-        .timeout(Duration::from_secs(5))
-        .build()
-        .unwrap()
-}
+use crate::support::{assert_no_secret, client, serve};
 
 fn ok(result: Value) -> Json<Value> {
     Json(json!({ "api_version": 4, "error": null, "result": result }))
@@ -337,6 +312,7 @@ async fn nothing_listening_is_a_transport_error() {
     let err = client(&base).accounts().list().await.unwrap_err();
     assert!(matches!(err, Error::Transport { attempts: 4, .. }), "{err}");
     assert!(err.to_string().contains("check the network"), "{err}");
+    assert_no_secret(&err);
 }
 
 #[derive(Debug, Clone, PartialEq)]

@@ -1,4 +1,5 @@
-//! Tests: find, create, update, files, validation and start (rows 9–18).
+//! BlazeMeter's "tests" resource (a load-test definition; named `perf_tests` so it does not
+//! read as a test module): find, create, update, files, validation and start (rows 9–18).
 
 use std::path::{Path, PathBuf};
 
