@@ -95,6 +95,29 @@ impl Arrivals {
         }
     }
 
+    /// Skips this worker's arrivals intended at or before `t` seconds without solving for each
+    /// one, and returns how many it skipped. A dispatcher that has fallen behind counts them in
+    /// one step, so no rate can keep it busy walking arrivals past the end of the run.
+    pub fn skip_through(&mut self, t: f64) -> u64 {
+        if self.next_index > self.count || !(t > self.last_at) {
+            return 0;
+        }
+        let t = t.min(self.end);
+        let integral = self.profile.arrivals_until(t);
+        // Arrival n is intended where the integral reaches n: those up to floor(integral) are due.
+        let due = ((integral + slack(integral)).floor() as u64).min(self.count);
+        if due < self.next_index {
+            return 0;
+        }
+        let skipped = (due - self.next_index) / self.stride + 1;
+        self.next_index = self
+            .next_index
+            .saturating_add(skipped.saturating_mul(self.stride));
+        self.last_at = t;
+        self.last_integral = integral;
+        skipped
+    }
+
     /// The smallest `t` (within rounding) at or after the previous arrival where the integral
     /// reaches `n`, with the integral there.
     fn solve(&self, n: f64) -> (f64, f64) {
@@ -199,6 +222,43 @@ mod tests {
                 })
                 .collect(),
         })
+    }
+
+    #[test]
+    fn skipping_counts_the_due_arrivals_and_the_rest_follow_in_order() {
+        let profile = LoadProfile::new(LoadPattern::Static {
+            tps: 1000.0,
+            duration: s(2.0),
+        });
+        let all: Vec<Arrival> = Arrivals::new(profile.clone(), 1, 3).collect();
+        let mut arrivals = Arrivals::new(profile, 1, 3);
+        let first = arrivals.next().unwrap();
+        let skipped = arrivals.skip_through(0.5);
+        let due_by_half = all.iter().filter(|a| a.at <= 0.5).count() as u64;
+        assert_eq!(1 + skipped, due_by_half);
+        let rest: Vec<Arrival> = arrivals.collect();
+        assert_eq!(first.index, all[0].index);
+        assert_eq!(rest.len() as u64 + 1 + skipped, all.len() as u64);
+        assert_eq!(rest[0].index, all[due_by_half as usize].index);
+        assert!((rest[0].at - all[due_by_half as usize].at).abs() < 1e-9);
+    }
+
+    #[test]
+    fn skipping_a_billion_arrivals_is_one_step() {
+        let profile = LoadProfile::new(LoadPattern::Static {
+            tps: 1e9,
+            duration: s(10.0),
+        });
+        let mut arrivals = Arrivals::new(profile, 0, 1);
+        assert_eq!(arrivals.skip_through(5.0), 5_000_000_000);
+        assert_eq!(arrivals.len(), 5_000_000_000);
+        assert_eq!(arrivals.skip_through(5.0), 0, "nothing more is due by then");
+        assert_eq!(
+            arrivals.skip_through(99.0),
+            5_000_000_000,
+            "never past the end"
+        );
+        assert!(arrivals.next().is_none());
     }
 
     #[test]

@@ -7,7 +7,7 @@
 
 use std::sync::atomic::Ordering;
 use std::sync::Arc;
-use std::time::Duration;
+use std::time::{Duration, Instant};
 
 use tokio::sync::mpsc;
 
@@ -23,24 +23,42 @@ use vajra_stats::sample::Sample;
 /// so the window never makes a response look faster than it was.
 pub const SEND_AHEAD: Duration = Duration::from_millis(1);
 
+/// How far past the profile's end the dispatcher may still be releasing arrivals. Beyond it,
+/// the arrivals left are counted as unsent in one step, so a run ends on time whatever its rate.
+pub const OVERRUN_GRACE: Duration = Duration::from_secs(1);
+
 pub async fn dispatch(
-    arrivals: Arrivals,
+    mut arrivals: Arrivals,
+    end: Duration,
     shared: Arc<Shared>,
     samples: mpsc::Sender<Sample>,
     steady_state_only: bool,
 ) {
     let mut lanes = 0u32;
     let weights = shared.scenario_weights();
-    for arrival in arrivals {
+    let cutoff = shared.start + end + OVERRUN_GRACE;
+    while let Some(arrival) = arrivals.next() {
         let due = shared.start + Duration::from_secs_f64(arrival.at);
         tokio::select! {
             biased;
             _ = shared.stop.stopped() => break,
             _ = tokio::time::sleep_until(due.checked_sub(SEND_AHEAD).unwrap_or(due).into()) => {}
         }
+        shared.scheduled.fetch_add(1, Ordering::Relaxed);
+        if Instant::now() >= cutoff {
+            let left = arrivals.len() as u64;
+            shared.scheduled.fetch_add(left, Ordering::Relaxed);
+            shared.unsent.fetch_add(1 + left, Ordering::Relaxed);
+            break;
+        }
         let outstanding = shared.outstanding.load(Ordering::Acquire);
         if outstanding >= shared.max_in_flight {
-            shared.dropped.fetch_add(1, Ordering::Relaxed);
+            // Behind schedule with every slot taken: the arrivals already due find the bound
+            // reached too. Counting them at once keeps an absurd rate from being walked one by
+            // one long after the run should have ended.
+            let behind = arrivals.skip_through(shared.start.elapsed().as_secs_f64());
+            shared.scheduled.fetch_add(behind, Ordering::Relaxed);
+            shared.dropped.fetch_add(1 + behind, Ordering::Relaxed);
             continue;
         }
         shared.outstanding.fetch_add(1, Ordering::AcqRel);

@@ -53,6 +53,7 @@ pub async fn open_lane(id: u32, shared: Arc<Shared>, samples: mpsc::Sender<Sampl
             // Handed over but never started: it was not issued, so it is counted, not sent.
             shared.unsent.fetch_add(1, Ordering::Relaxed);
         } else {
+            shared.sent.fetch_add(1, Ordering::Relaxed);
             run_iteration(id, &job, &mut connection, &shared, &samples).await;
         }
         shared.outstanding.fetch_sub(1, Ordering::AcqRel);

@@ -28,6 +28,7 @@ pub mod embedded_target;
 pub mod http;
 
 mod dispatch;
+pub use dispatch::OVERRUN_GRACE;
 mod lane;
 mod pool;
 mod sink;
@@ -167,9 +168,16 @@ pub struct RunReport {
     pub duration: Duration,
     /// Mean target rate of this worker over the whole profile (0 in the closed model).
     pub target_tps: f64,
+    /// Arrivals intended before the run's dispatcher ended: all of them for a run that
+    /// completed, those due by the stop for one that was stopped (open model; 0 closed).
+    /// Always `sent + dropped + unsent`.
+    pub scheduled: u64,
+    /// Arrivals whose iteration started.
+    pub sent: u64,
     /// Arrivals not sent because `max_in_flight` requests were already outstanding.
     pub dropped: u64,
-    /// Arrivals queued but not started when a stop came.
+    /// Arrivals queued but not started when a stop came, or left when the dispatcher passed
+    /// the end of the profile by [`OVERRUN_GRACE`].
     pub unsent: u64,
     /// Requests that started more than [`LATE_AFTER`] after their intended time.
     pub late: u64,
@@ -213,6 +221,10 @@ struct Shared {
     max_in_flight: usize,
     pool: pool::Pool,
     outstanding: AtomicUsize,
+    /// Arrivals whose intended time came before the dispatcher ended (open model).
+    scheduled: AtomicU64,
+    /// Arrivals whose iteration started (open model).
+    sent: AtomicU64,
     dropped: AtomicU64,
     unsent: AtomicU64,
     late: AtomicU64,
@@ -305,6 +317,8 @@ pub async fn run(
         max_in_flight: settings.max_in_flight.max(1),
         pool: pool::Pool::default(),
         outstanding: AtomicUsize::new(0),
+        scheduled: AtomicU64::new(0),
+        sent: AtomicU64::new(0),
         dropped: AtomicU64::new(0),
         unsent: AtomicU64::new(0),
         late: AtomicU64::new(0),
@@ -330,6 +344,7 @@ pub async fn run(
             let steady_only = profile.steady_state_only;
             tokio::spawn(dispatch::dispatch(
                 arrivals,
+                profile.duration(),
                 shared.clone(),
                 samples_tx,
                 steady_only,
@@ -388,6 +403,8 @@ pub async fn run(
             LoadModel::Open(profile) => profile.mean_rate() / settings.worker_count.max(1) as f64,
             LoadModel::Closed(_) => 0.0,
         },
+        scheduled: shared.scheduled.load(Ordering::Relaxed),
+        sent: shared.sent.load(Ordering::Relaxed),
         dropped: shared.dropped.load(Ordering::Relaxed),
         unsent: shared.unsent.load(Ordering::Relaxed),
         late: shared.late.load(Ordering::Relaxed),
