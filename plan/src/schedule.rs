@@ -99,7 +99,7 @@ impl Arrivals {
     /// one, and returns how many it skipped. A dispatcher that has fallen behind counts them in
     /// one step, so no rate can keep it busy walking arrivals past the end of the run.
     pub fn skip_through(&mut self, t: f64) -> u64 {
-        if self.next_index > self.count || !(t > self.last_at) {
+        if self.next_index > self.count || t.is_nan() || t <= self.last_at {
             return 0;
         }
         let t = t.min(self.end);
