@@ -9,5 +9,8 @@
 //!   engines, and gives every engine its exact share, printable as the table shown before a
 //!   launch. The even division between equal parts is the plan's own
 //!   [`vajra_plan::schedule::share`], so a fleet's workers and a worker's arrivals agree.
+//! - [`cloud`] holds what a BlazeMeter run decides from the API's answers: its reports as
+//!   vajra's report types, and more as the orchestration moves here from the binary.
 
+pub mod cloud;
 pub mod split;
