@@ -5,10 +5,12 @@
 use anyhow::Context;
 use clap::Args;
 use serde_json::json;
+use vajra_stats::threshold::Threshold;
 
 use super::live::{self, Ending, Interrupts, WatchFlags};
 use super::{outcome, state, Global};
 use crate::exit::Exit;
+use crate::thresholds;
 
 #[derive(Args, Debug)]
 pub struct MasterArg {
@@ -70,7 +72,7 @@ pub fn stop(global: &Global, args: MasterArg, terminate: bool) -> anyhow::Result
 }
 
 /// The recorded criteria (when vajra started this master here) and `--fail-on`.
-fn criteria(args: &AttachArgs) -> anyhow::Result<Vec<String>> {
+fn criteria(args: &AttachArgs) -> anyhow::Result<Vec<Threshold>> {
     let mut criteria = match state::load(args.master_id)? {
         Some(record) => record.criteria,
         None => {
@@ -82,7 +84,7 @@ fn criteria(args: &AttachArgs) -> anyhow::Result<Vec<String>> {
             Vec::new()
         }
     };
-    criteria.extend(args.watch.fail_on.iter().cloned());
+    criteria.extend(thresholds::from_flags(&args.watch.fail_on)?);
     Ok(criteria)
 }
 

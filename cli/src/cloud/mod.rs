@@ -26,6 +26,7 @@ use bzm_client::{Client, Credentials, RetryPolicy};
 use clap::{Args, Subcommand};
 use vajra_fleet::split::{split, Capacity, Split, SplitRequest};
 use vajra_plan::Plan;
+use vajra_stats::threshold::Threshold;
 
 use crate::exit::{report_error, Exit};
 use crate::load_flags::LoadFlags;
@@ -129,17 +130,17 @@ pub struct Prepared {
     pub load: CloudLoad,
     pub weights: Vec<(String, f64)>,
     pub engine_capacity_tps: u64,
-    /// The plan's thresholds and `--fail-on`, as written.
-    pub criteria: Vec<String>,
+    /// The plan's thresholds and `--fail-on`.
+    pub criteria: Vec<Threshold>,
 }
 
 /// Reads the plan and lays the flags over it.
 pub fn prepare(flags: &SplitFlags, fail_on: &[String]) -> anyhow::Result<Prepared> {
     let plan = Plan::load(&flags.plan)?;
-    let mut parsed = thresholds::from_plan(&plan.source, &plan.thresholds)?;
-    parsed.extend(thresholds::from_flags(fail_on)?);
+    let mut criteria = thresholds::from_plan(&plan.source, &plan.thresholds)?;
+    criteria.extend(thresholds::from_flags(fail_on)?);
     let labels: Vec<&str> = plan.requests().map(|r| r.label.as_str()).collect();
-    thresholds::require_plan_labels(&plan.source, &parsed, &labels)?;
+    thresholds::require_plan_labels(&plan.source, &criteria, &labels)?;
     let spec = plan.load.clone().overlay(&flags.load.to_spec()?);
     let load = package::cloud_load(&spec)
         .with_context(|| format!("{} cannot run in the cloud", flags.plan.display()))?;
@@ -151,7 +152,6 @@ pub fn prepare(flags: &SplitFlags, fail_on: &[String]) -> anyhow::Result<Prepare
         .engine_capacity_tps
         .or(plan.cloud.engine_capacity_tps)
         .unwrap_or(DEFAULT_ENGINE_CAPACITY_TPS);
-    let criteria = plan.thresholds.iter().chain(fail_on).cloned().collect();
     Ok(Prepared {
         flags: flags.clone(),
         plan,

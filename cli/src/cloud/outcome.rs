@@ -25,7 +25,7 @@ pub async fn finish(
     client: &Client,
     master_id: u64,
     ending: Ending,
-    criteria: &[String],
+    thresholds: &[Threshold],
     out_dir: &Path,
     json: bool,
 ) -> anyhow::Result<Exit> {
@@ -38,10 +38,6 @@ pub async fn finish(
         );
         return Ok(Exit::Error);
     }
-    let thresholds: Vec<Threshold> = criteria
-        .iter()
-        .map(|c| Threshold::parse(c).with_context(|| format!("invalid criterion `{c}`")))
-        .collect::<anyhow::Result<_>>()?;
     let full = client.masters().full(master_id).await?;
     let aggregate = results::aggregate_rows(&client.data().aggregate(master_id).send().await?);
     let errors = results::errors_entries(&client.data().errors(master_id).await?);
@@ -84,7 +80,7 @@ pub async fn finish(
     let verdicts = if thresholds.is_empty() || report.aggregate.is_empty() {
         Vec::new()
     } else {
-        evaluate(&thresholds, &report.aggregate, None)?
+        evaluate(thresholds, &report.aggregate, None)?
     };
     let met: Vec<_> = verdicts.iter().filter(|v| v.met).collect();
     let session_error = full.first_session_error().map(|e| {
