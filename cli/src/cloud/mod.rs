@@ -30,7 +30,7 @@ use vajra_stats::threshold::Threshold;
 
 use crate::exit::{report_error, Exit};
 use crate::load_flags::LoadFlags;
-use crate::thresholds;
+use crate::prepare::PlanWithFlags;
 use package::{CloudLoad, Package, PackageInputs, DEFAULT_ENGINE_CAPACITY_TPS};
 
 #[derive(Args, Debug)]
@@ -136,13 +136,12 @@ pub struct Prepared {
 
 /// Reads the plan and lays the flags over it.
 pub fn prepare(flags: &SplitFlags, fail_on: &[String]) -> anyhow::Result<Prepared> {
-    let plan = Plan::load(&flags.plan)?;
-    let mut criteria = thresholds::from_plan(&plan.source, &plan.thresholds)?;
-    criteria.extend(thresholds::from_flags(fail_on)?);
-    let labels: Vec<&str> = plan.requests().map(|r| r.label.as_str()).collect();
-    thresholds::require_plan_labels(&plan.source, &criteria, &labels)?;
-    let spec = plan.load.clone().overlay(&flags.load.to_spec()?);
-    let load = package::cloud_load(&spec)
+    let PlanWithFlags {
+        plan,
+        criteria,
+        load,
+    } = crate::prepare::prepare(&flags.plan, &flags.load, fail_on)?;
+    let load = package::cloud_load(&load)
         .with_context(|| format!("{} cannot run in the cloud", flags.plan.display()))?;
     let weights = match &flags.locations {
         Some(text) => parse_locations(text)?,

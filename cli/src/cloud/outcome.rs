@@ -15,6 +15,7 @@ use vajra_stats::TOTAL_LABEL;
 
 use super::live::Ending;
 use crate::exit::Exit;
+use crate::thresholds;
 
 pub fn default_out_dir(master_id: u64) -> PathBuf {
     PathBuf::from("vajra-results").join(format!("cloud-{master_id}"))
@@ -133,23 +134,7 @@ pub async fn finish(
     } else {
         println!();
         print!("{}", text::console(&report));
-        if !verdicts.is_empty() {
-            if met.is_empty() {
-                println!(
-                    "\npass: no failure criterion met ({} checked)",
-                    verdicts.len()
-                );
-            } else {
-                println!(
-                    "\nFAIL: {} of {} failure criteria met:",
-                    met.len(),
-                    verdicts.len()
-                );
-                for verdict in &met {
-                    println!("  {verdict}");
-                }
-            }
-        }
+        print!("{}", thresholds::verdict_text(&verdicts));
         println!(
             "reports: {}, {}; BlazeMeter: {}",
             json_path.display(),
