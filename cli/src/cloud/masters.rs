@@ -7,8 +7,10 @@ use clap::Args;
 use serde_json::json;
 use vajra_stats::threshold::Threshold;
 
-use super::live::{self, Ending, Interrupts, WatchFlags};
-use super::{outcome, state, Global};
+use super::api::{self, Global};
+use super::interrupt::Interrupts;
+use super::watch::{self, Ending, WatchFlags};
+use super::{outcome, state};
 use crate::exit::Exit;
 use crate::thresholds;
 
@@ -27,11 +29,11 @@ pub struct AttachArgs {
 }
 
 pub fn status(global: &Global, args: MasterArg) -> anyhow::Result<Exit> {
-    let (client, _) = super::connect(global)?;
-    super::runtime()?.block_on(async {
+    let (client, _) = api::connect(global)?;
+    api::runtime()?.block_on(async {
         let status = client.masters().status(args.master_id).send().await?;
         if global.json {
-            super::print_json(&status)?;
+            api::print_json(&status)?;
         } else {
             println!(
                 "master {}: {} ({}/140)",
@@ -54,8 +56,8 @@ pub fn status(global: &Global, args: MasterArg) -> anyhow::Result<Exit> {
 }
 
 pub fn stop(global: &Global, args: MasterArg, terminate: bool) -> anyhow::Result<Exit> {
-    let (client, _) = super::connect(global)?;
-    super::runtime()?.block_on(async {
+    let (client, _) = api::connect(global)?;
+    api::runtime()?.block_on(async {
         if terminate {
             client.masters().terminate(args.master_id).await?;
         } else {
@@ -63,7 +65,7 @@ pub fn stop(global: &Global, args: MasterArg, terminate: bool) -> anyhow::Result
         }
         let what = if terminate { "terminate" } else { "stop" };
         if global.json {
-            super::print_json(&json!({ "master_id": args.master_id, "sent": what }))?;
+            api::print_json(&json!({ "master_id": args.master_id, "sent": what }))?;
         } else {
             println!("{what} sent to master {}", args.master_id);
         }
@@ -99,16 +101,16 @@ pub fn report(global: &Global, args: AttachArgs) -> anyhow::Result<Exit> {
 fn follow(global: &Global, args: AttachArgs, live_view: bool) -> anyhow::Result<Exit> {
     let criteria = criteria(&args)?;
     let options = args.watch.options(global.json)?;
-    let (client, _) = super::connect(global)?;
+    let (client, _) = api::connect(global)?;
     let out_dir = args.watch.out_dir(args.master_id);
-    super::runtime()?.block_on(async {
+    api::runtime()?.block_on(async {
         let ending = if live_view {
             eprintln!(
                 "attached to master {}: {}",
                 args.master_id,
                 client.report_url(args.master_id)
             );
-            live::watch(&client, args.master_id, &options, Interrupts::listen()).await
+            watch::watch(&client, args.master_id, &options, Interrupts::listen()).await
         } else {
             Ending::Ended
         };

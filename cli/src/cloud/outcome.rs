@@ -3,7 +3,7 @@
 //! `vajra report` (console, JSON, HTML); the thresholds checked on the cloud aggregate; session errors and BlazeMeter's own
 //! failed thresholds; and the exit code (Taurus's: 0, 1 error, 2 interrupted, 3 criteria met).
 
-use std::path::{Path, PathBuf};
+use std::path::Path;
 
 use anyhow::Context;
 use bzm_client::Client;
@@ -13,13 +13,10 @@ use vajra_stats::report::{text, BadRows, Report};
 use vajra_stats::threshold::{evaluate, Threshold};
 use vajra_stats::TOTAL_LABEL;
 
-use super::live::Ending;
+use super::api::print_json;
+use super::watch::Ending;
 use crate::exit::Exit;
 use crate::thresholds;
-
-pub fn default_out_dir(master_id: u64) -> PathBuf {
-    PathBuf::from("vajra-results").join(format!("cloud-{master_id}"))
-}
 
 /// Fetches the final reports, prints and writes them, and decides the exit code.
 pub async fn finish(
@@ -118,7 +115,7 @@ pub async fn finish(
     };
 
     if json {
-        super::print_json(&serde_json::json!({
+        print_json(&serde_json::json!({
             "master_id": master_id,
             "exit_code": exit as u8,
             "aggregate": report.aggregate,

@@ -8,6 +8,7 @@ use std::path::PathBuf;
 
 use anyhow::{anyhow, Context};
 use serde::{Deserialize, Serialize};
+use vajra_fleet::split::Split;
 use vajra_stats::threshold::Threshold;
 
 /// Overrides where records are kept (tests use it).
@@ -64,6 +65,21 @@ mod criteria_text {
             })
             .collect()
     }
+}
+
+/// The split as records (for JSON and the local master record).
+pub fn split_lines(split: &Split) -> Vec<SplitLine> {
+    split
+        .locations
+        .iter()
+        .map(|l| SplitLine {
+            location: l.id.clone(),
+            tps: l.tps,
+            users: l.users,
+            engines: l.engines,
+            engine_tps: l.engine_tps.clone(),
+        })
+        .collect()
 }
 
 /// The directory records live in.
