@@ -1,71 +1,14 @@
 //! The live view of a running master: status and progress, sessions per location, elapsed
 //! time, and TPS, p95, errors and active users for the whole run and for each location, every
 //! poll interval — a progress bar on a terminal, plain lines otherwise. [`describe`] turns one
-//! poll's [`Snapshot`] into the text; [`LiveView`] puts it on the terminal.
+//! poll's `Snapshot` (`vajra_fleet::cloud::status`) into the text; [`LiveView`] puts it on the terminal.
 
-use std::collections::{BTreeMap, BTreeSet};
 use std::io::IsTerminal;
 use std::time::Duration;
 
-use bzm_client::models::{AggregateRow, PROGRESS_DATA_RECEIVED, PROGRESS_ENDED};
+use bzm_client::models::PROGRESS_ENDED;
 use indicatif::{ProgressBar, ProgressStyle};
-
-/// The KPIs of the run or of one location, from the `ALL` row of an aggregate report.
-#[derive(Debug, Clone, Default, PartialEq)]
-pub struct Figures {
-    pub samples: u64,
-    /// Average samples per second so far.
-    pub tps: f64,
-    pub p95_ms: f64,
-    pub errors_pct: f64,
-    pub users: Option<u64>,
-}
-
-impl Figures {
-    /// From the `ALL` row, if the report has one; users are the row's concurrency.
-    pub fn from_rows(rows: &[AggregateRow]) -> Option<Figures> {
-        let all = rows.iter().find(|r| r.label_name == "ALL")?;
-        Some(Figures {
-            samples: all.samples,
-            tps: all.avg_throughput.unwrap_or(0.0),
-            p95_ms: all.p95.unwrap_or(0.0),
-            errors_pct: all.errors_rate.unwrap_or(0.0),
-            users: all.concurrency.map(|c| c.round() as u64),
-        })
-    }
-}
-
-/// One poll's worth of what the view shows.
-#[derive(Debug, Clone, Default)]
-pub struct Snapshot {
-    pub status: String,
-    pub progress: i64,
-    /// Location → its sessions' statuses.
-    pub sessions: BTreeMap<String, Vec<String>>,
-    /// Location → engines, once BlazeMeter lists the sessions.
-    pub engines: BTreeMap<String, u64>,
-    /// The whole run; users are the active users of the last second.
-    pub run: Figures,
-    /// Location → its figures, once data flows.
-    pub locations: BTreeMap<String, Figures>,
-    /// Why the per-location figures are missing this poll (the run's are still shown).
-    pub locations_error: Option<String>,
-}
-
-impl Snapshot {
-    /// Every location the sessions name, in order.
-    pub fn location_ids(&self) -> BTreeSet<&str> {
-        self.sessions
-            .keys()
-            .chain(self.engines.keys())
-            .chain(self.locations.keys())
-            .map(String::as_str)
-            .collect()
-    }
-}
-
-/// Shown for a session without a location.
-pub const UNKNOWN_LOCATION: &str = "?";
+use vajra_fleet::cloud::status::{Figures, Snapshot};
 
 /// `12 samples, 3.0/s, p95 41.0 ms, errors 0.00%, users 2`.
 fn describe_figures(f: &Figures) -> String {
@@ -109,7 +52,7 @@ fn describe(s: &Snapshot, elapsed: Duration) -> String {
         .into_iter()
         .map(|location| describe_location(s, location))
         .collect();
-    if s.progress < PROGRESS_DATA_RECEIVED {
+    if !s.phase().has_data() {
         if !locations.is_empty() {
             text.push_str(&format!(" {}", locations.join(", ")));
         }
@@ -238,29 +181,5 @@ mod tests {
             ),
             "{without}"
         );
-    }
-
-    #[test]
-    fn figures_come_from_the_all_row() {
-        let row = |label: &str, samples: u64| AggregateRow {
-            label_name: label.into(),
-            samples,
-            avg_throughput: Some(2.5),
-            p95: Some(90.0),
-            errors_rate: Some(4.0),
-            concurrency: Some(3.0),
-            ..serde_json::from_value(serde_json::json!({"labelName": label})).unwrap()
-        };
-        assert_eq!(
-            Figures::from_rows(&[row("GET /", 1), row("ALL", 7)]),
-            Some(Figures {
-                samples: 7,
-                tps: 2.5,
-                p95_ms: 90.0,
-                errors_pct: 4.0,
-                users: Some(3),
-            })
-        );
-        assert_eq!(Figures::from_rows(&[row("GET /", 1)]), None);
     }
 }

@@ -5,11 +5,12 @@
 use anyhow::Context;
 use clap::Args;
 use serde_json::json;
+use vajra_fleet::cloud::outcome::Ending;
 use vajra_stats::threshold::Threshold;
 
 use super::api::{self, Global};
 use super::interrupt::Interrupts;
-use super::watch::{self, Ending, WatchFlags};
+use super::watch::{self, WatchFlags};
 use super::{outcome, state};
 use crate::exit::Exit;
 use crate::thresholds;

@@ -1,20 +1,20 @@
-//! The end of a cloud run: BlazeMeter's aggregate and errors reports, converted into vajra's
-//! own report types (`vajra_fleet::cloud::results`) and rendered by the same code as
-//! `vajra report` (console, JSON, HTML); the thresholds checked on the cloud aggregate; session errors and BlazeMeter's own
-//! failed thresholds; and the exit code (Taurus's: 0, 1 error, 2 interrupted, 3 criteria met).
-
+//! The end of a cloud run: fetch BlazeMeter's final reports, write and print them with the
+//! same code as `vajra report` (console, JSON, HTML), and print the verdict. The conversions
+//! (`vajra_fleet::cloud::results`) and the decision (`vajra_fleet::cloud::outcome`: thresholds
+//! on the cloud aggregate, session errors, BlazeMeter's own criteria) are the library's; the
+//! outcome becomes Taurus's exit code here (0 ok, 1 error, 2 interrupted, 3 criteria met).
 use std::path::Path;
 
 use anyhow::Context;
 use bzm_client::Client;
+use vajra_fleet::cloud::outcome::{self, Assessment, Ending, Outcome};
 use vajra_fleet::cloud::results;
 use vajra_stats::report::html::{self, ReportInput};
 use vajra_stats::report::{text, BadRows, Report};
-use vajra_stats::threshold::{evaluate, Threshold};
+use vajra_stats::threshold::Threshold;
 use vajra_stats::TOTAL_LABEL;
 
 use super::api::print_json;
-use super::watch::Ending;
 use crate::exit::Exit;
 use crate::thresholds;
 
@@ -75,44 +75,24 @@ pub async fn finish(
     std::fs::write(&html_path, page)
         .with_context(|| format!("cannot write {}", html_path.display()))?;
 
-    let verdicts = if thresholds.is_empty() || report.aggregate.is_empty() {
-        Vec::new()
-    } else {
-        evaluate(thresholds, &report.aggregate, None)?
-    };
-    let met: Vec<_> = verdicts.iter().filter(|v| v.met).collect();
-    let session_error = full.first_session_error().map(|e| {
-        format!(
-            "session error {}: {}",
-            e.code.map_or_else(|| "?".to_owned(), |c| c.to_string()),
-            e.message.clone().unwrap_or_default()
-        )
-    });
-    let cloud_failure = if full.has_thresholds == Some(true) {
-        client
-            .data()
-            .thresholds(master_id)
-            .await?
-            .first_failure()
-            .map(|a| {
-                format!(
-                    "BlazeMeter failure criterion `{}` (on label `{}`) was met",
-                    a.field.clone().unwrap_or_default(),
-                    a.label.clone().unwrap_or_else(|| TOTAL_LABEL.to_owned())
-                )
-            })
+    let cloud_thresholds = if outcome::has_cloud_thresholds(&full) {
+        Some(client.data().thresholds(master_id).await?)
     } else {
         None
     };
-    let exit = if ending == Ending::Interrupted {
-        Exit::Interrupted
-    } else if session_error.is_some() {
-        Exit::Error
-    } else if !met.is_empty() || cloud_failure.is_some() {
-        Exit::FailureCriteria
-    } else {
-        Exit::Ok
-    };
+    let Assessment {
+        verdicts,
+        session_error,
+        cloud_failure,
+        outcome,
+    } = outcome::assess(
+        ending,
+        thresholds,
+        &report.aggregate,
+        &full,
+        cloud_thresholds.as_ref(),
+    )?;
+    let exit = exit_for(outcome);
 
     if json {
         print_json(&serde_json::json!({
@@ -148,8 +128,18 @@ pub async fn finish(
     if let Some(error) = &session_error {
         eprintln!("error: {error}");
     }
-    if ending == Ending::Interrupted {
+    if outcome == Outcome::Interrupted {
         eprintln!("interrupted: the reports above hold what was collected before the stop");
     }
     Ok(exit)
+}
+
+/// The exit code of an outcome.
+fn exit_for(outcome: Outcome) -> Exit {
+    match outcome {
+        Outcome::Passed => Exit::Ok,
+        Outcome::Error => Exit::Error,
+        Outcome::Interrupted => Exit::Interrupted,
+        Outcome::FailureCriteria => Exit::FailureCriteria,
+    }
 }

@@ -3,17 +3,20 @@
 //! `locations[]`), and shows it in the live view. Transient API errors are shown and retried
 //! (a failing location's figures are left out of that poll); a master unreachable for longer
 //! than the timeout ends the watch (the cloud test keeps running). Ctrl-C is handled by the
-//! policy in `interrupt`.
+//! policy of `vajra_fleet::cloud::interrupt`; the answers are read by
+//! `vajra_fleet::cloud::status`.
 
 use std::collections::BTreeMap;
 use std::path::PathBuf;
 use std::time::{Duration, Instant};
 
-use bzm_client::models::{MasterStatus, PROGRESS_DATA_RECEIVED, PROGRESS_ENDED};
 use bzm_client::Client;
+use vajra_fleet::cloud::interrupt::{Halt, InterruptPolicy};
+use vajra_fleet::cloud::outcome::Ending;
+use vajra_fleet::cloud::status::{engines_per_location, Figures, Phase, Snapshot};
 
-use super::interrupt::{self, Halt, InterruptPolicy, Interrupts};
-use super::live::{Figures, LiveView, Snapshot, UNKNOWN_LOCATION};
+use super::interrupt::{self, Interrupts};
+use super::live::LiveView;
 
 /// The flags of every command that follows a master to its end (`run`, `attach`, `report`).
 #[derive(clap::Args, Debug)]
@@ -68,68 +71,22 @@ pub struct WatchOptions {
     pub json: bool,
 }
 
-/// How watching ended.
-#[derive(Debug, Clone, Copy, PartialEq, Eq)]
-pub enum Ending {
-    /// The master reached ENDED by itself.
-    Ended,
-    /// The user pressed Ctrl-C; the master was stopped or terminated.
-    Interrupted,
-    /// The master could not be reached for longer than the timeout.
-    Unreachable { master_id: u64, after: Duration },
-}
-
 /// One poll; `engines` caches the engines per location (asked for until BlazeMeter has them).
 async fn poll(
     client: &Client,
     master_id: u64,
     engines: &mut BTreeMap<String, u64>,
 ) -> bzm_client::Result<Snapshot> {
-    let status: MasterStatus = client.masters().status(master_id).send().await?;
+    let status = client.masters().status(master_id).send().await?;
     if engines.is_empty() {
-        for session in client.masters().sessions(master_id).await? {
-            if let Some(config) = session.configuration {
-                let location = config.location.unwrap_or_else(|| UNKNOWN_LOCATION.into());
-                *engines.entry(location).or_default() += config.servers_count.unwrap_or(1);
-            }
-        }
+        *engines = engines_per_location(&client.masters().sessions(master_id).await?);
     }
-    let mut snapshot = Snapshot {
-        status: status.status.clone().unwrap_or_else(|| "UNKNOWN".into()),
-        progress: status.progress.unwrap_or(0),
-        engines: engines.clone(),
-        ..Snapshot::default()
-    };
-    for session in &status.sessions {
-        snapshot
-            .sessions
-            .entry(
-                session
-                    .location_id
-                    .clone()
-                    .unwrap_or_else(|| UNKNOWN_LOCATION.into()),
-            )
-            .or_default()
-            .push(session.status.clone().unwrap_or_default());
-    }
-    if snapshot.progress >= PROGRESS_DATA_RECEIVED {
+    let mut snapshot = Snapshot::from_status(&status, engines);
+    if snapshot.phase().has_data() {
         let rows = client.data().aggregate(master_id).send().await?;
-        snapshot.run = Figures::from_rows(&rows).unwrap_or_default();
         let series = client.data().kpis(master_id).labels(["ALL"]).send().await?;
-        // The active users of the last second, else the aggregate's concurrency.
-        snapshot.run.users = series
-            .iter()
-            .flat_map(|s| s.kpis.last())
-            .filter_map(|k| k.na)
-            .max()
-            .or(snapshot.run.users);
-        let locations: Vec<String> = snapshot
-            .location_ids()
-            .into_iter()
-            .filter(|l| *l != UNKNOWN_LOCATION)
-            .map(str::to_owned)
-            .collect();
-        match location_figures(client, master_id, &locations).await {
+        snapshot.set_run(&rows, &series);
+        match location_figures(client, master_id, &snapshot.known_locations()).await {
             Ok(figures) => snapshot.locations = figures,
             Err(e) => snapshot.locations_error = Some(e.to_string()),
         }
@@ -200,7 +157,7 @@ pub async fn watch(
                         "API error while polling the locations' figures (retrying): {e}"
                     ));
                 }
-                if snapshot.progress >= PROGRESS_ENDED {
+                if snapshot.phase() == Phase::Ended {
                     view.finish();
                     return if policy.interrupted() {
                         Ending::Interrupted
