@@ -7,6 +7,7 @@ use anyhow::Context;
 use bzm_client::credentials::{resolve, CredentialInputs, OsKeyring};
 use bzm_client::{Client, Credentials, RetryPolicy};
 use clap::Args;
+use vajra_plan::duration::parse_duration;
 
 /// Options every cloud command takes.
 #[derive(Args, Debug, Clone)]
@@ -25,8 +26,8 @@ pub struct Global {
     #[arg(long, global = true)]
     pub json: bool,
     /// First wait before retrying a failed API call (429, 5xx, network); it doubles per retry.
-    #[arg(long, global = true, default_value = "1s", value_name = "DURATION")]
-    pub api_retry_delay: String,
+    #[arg(long, global = true, default_value = "1s", value_name = "DURATION", value_parser = parse_duration)]
+    pub api_retry_delay: Duration,
 }
 
 /// A client for the API with the key found the usual way (environment, OS keyring,
@@ -44,7 +45,7 @@ pub fn connect(global: &Global) -> anyhow::Result<(Client, Credentials)> {
 /// A client for the API with `key`.
 pub fn client_for(global: &Global, key: bzm_client::ApiKey) -> anyhow::Result<Client> {
     let retry = RetryPolicy {
-        base_delay: crate::run::duration_flag("--api-retry-delay", &global.api_retry_delay)?,
+        base_delay: global.api_retry_delay,
         ..RetryPolicy::default()
     };
     let mut builder = Client::builder(key)

@@ -101,7 +101,7 @@ pub fn report(global: &Global, args: AttachArgs) -> anyhow::Result<Exit> {
 
 fn follow(global: &Global, args: AttachArgs, live_view: bool) -> anyhow::Result<Exit> {
     let criteria = criteria(&args)?;
-    let options = args.watch.options(global.json)?;
+    let options = args.watch.options(global.json);
     let (client, _) = api::connect(global)?;
     let out_dir = args.watch.out_dir(args.master_id);
     api::runtime()?.block_on(async {

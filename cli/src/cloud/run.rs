@@ -49,7 +49,7 @@ pub struct RunArgs {
 
 pub fn execute(global: &Global, args: RunArgs) -> anyhow::Result<Exit> {
     let cloud = prepare(&args.split, &args.watch.fail_on)?;
-    let watch = args.watch.options(global.json)?;
+    let watch = args.watch.options(global.json);
     if args.dry_run {
         let split = cloud.split_offline()?;
         let package = cloud.package(&split)?;

@@ -14,6 +14,7 @@ use bzm_client::Client;
 use vajra_fleet::cloud::interrupt::{Halt, InterruptPolicy};
 use vajra_fleet::cloud::outcome::Ending;
 use vajra_fleet::cloud::status::{engines_per_location, Figures, Phase, Snapshot};
+use vajra_plan::duration::parse_duration;
 
 use super::interrupt::{self, Interrupts};
 use super::live::LiveView;
@@ -22,12 +23,12 @@ use super::live::LiveView;
 #[derive(clap::Args, Debug)]
 pub struct WatchFlags {
     /// How often to ask for the master's status.
-    #[arg(long, default_value = "5s", value_name = "DURATION")]
-    pub poll_interval: String,
+    #[arg(long, default_value = "5s", value_name = "DURATION", value_parser = parse_duration)]
+    pub poll_interval: Duration,
     /// Give up (exit 1, the cloud test keeps running) when the master cannot be reached for
     /// this long.
-    #[arg(long, default_value = "5m", value_name = "DURATION")]
-    pub unreachable_timeout: String,
+    #[arg(long, default_value = "5m", value_name = "DURATION", value_parser = parse_duration)]
+    pub unreachable_timeout: Duration,
     /// A failure criterion like 'p95(login)>500ms' or 'errors>1%' (repeatable), checked with
     /// the plan's thresholds on the cloud aggregate; when one is met the exit code is 3.
     #[arg(long, value_name = "EXPR")]
@@ -38,15 +39,12 @@ pub struct WatchFlags {
 }
 
 impl WatchFlags {
-    pub fn options(&self, json: bool) -> anyhow::Result<WatchOptions> {
-        Ok(WatchOptions {
-            poll: crate::run::duration_flag("--poll-interval", &self.poll_interval)?,
-            unreachable_timeout: crate::run::duration_flag(
-                "--unreachable-timeout",
-                &self.unreachable_timeout,
-            )?,
+    pub fn options(&self, json: bool) -> WatchOptions {
+        WatchOptions {
+            poll: self.poll_interval,
+            unreachable_timeout: self.unreachable_timeout,
             json,
-        })
+        }
     }
 
     /// The directory for the final reports of `master_id`.
@@ -190,4 +188,31 @@ fn note_press(halt: Halt, view: &LiveView) {
         }
         Halt::Terminate => "\ninterrupted: terminating the master",
     });
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use clap::Parser;
+
+    #[derive(Parser)]
+    struct Command {
+        #[command(flatten)]
+        watch: WatchFlags,
+    }
+
+    #[test]
+    fn duration_flags_parse_when_the_command_line_is_read() {
+        let parsed = Command::try_parse_from(["t", "--poll-interval", "250ms"]).unwrap();
+        assert_eq!(parsed.watch.poll_interval, Duration::from_millis(250));
+        assert_eq!(parsed.watch.unreachable_timeout, Duration::from_secs(300));
+        let error = Command::try_parse_from(["t", "--unreachable-timeout", "5x"])
+            .err()
+            .unwrap()
+            .to_string();
+        assert!(
+            error.contains("--unreachable-timeout") && error.contains("invalid duration \"5x\""),
+            "{error}"
+        );
+    }
 }
