@@ -7,6 +7,7 @@ mod cloud;
 mod exit;
 mod load_flags;
 mod package;
+mod prepare;
 mod progress;
 mod report;
 mod run;

@@ -7,7 +7,10 @@ use anyhow::Context;
 use clap::Args;
 use serde_json::json;
 
-use crate::cloud::{self, package, SplitFlags};
+use crate::cloud::api::print_json;
+use crate::cloud::package;
+use crate::cloud::prepare::{prepare, SplitFlags};
+use crate::cloud::state::split_lines;
 use crate::exit::{report_error, Exit};
 
 #[derive(Args, Debug)]
@@ -31,17 +34,17 @@ pub fn execute(args: PackageArgs) -> Exit {
 }
 
 fn run(args: PackageArgs) -> anyhow::Result<()> {
-    let prepared = cloud::prepare(&args.split, &[])?;
-    let split = prepared.split_offline()?;
-    let package = prepared.package(&split)?;
+    let plan = prepare(&args.split, &[])?;
+    let split = plan.split_offline()?;
+    let package = plan.package(&split)?;
     package
         .write(&args.out)
         .with_context(|| format!("cannot write the package {}", args.out.display()))?;
     let manifest = package.manifest();
     if args.json {
-        cloud::print_json(&json!({
+        print_json(&json!({
             "out": args.out,
-            "split": cloud::split_json(&split),
+            "split": split_lines(&split),
             "files": manifest,
         }))
     } else {

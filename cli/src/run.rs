@@ -7,7 +7,6 @@ use std::time::Duration;
 
 use anyhow::{bail, Context};
 use clap::Args;
-use vajra_plan::Plan;
 use vajra_runner::embedded_target::EmbeddedTarget;
 use vajra_runner::{RunReport, RunSettings, StopReason, StopSignal};
 use vajra_stats::report::html::{self, ReportInput};
@@ -15,6 +14,7 @@ use vajra_stats::RunFacts;
 
 use crate::exit::{report_error, Exit};
 use crate::load_flags::LoadFlags;
+use crate::prepare::{prepare, PlanWithFlags};
 use crate::{progress, signals, thresholds};
 
 #[derive(Args, Debug)]
@@ -71,12 +71,11 @@ fn run(args: RunArgs) -> anyhow::Result<Exit> {
             args.worker_count
         );
     }
-    let mut plan = Plan::load(&args.plan)?;
-    let mut criteria = thresholds::from_plan(&plan.source, &plan.thresholds)?;
-    criteria.extend(thresholds::from_flags(&args.fail_on)?);
-    let labels: Vec<&str> = plan.requests().map(|r| r.label.as_str()).collect();
-    thresholds::require_plan_labels(&plan.source, &criteria, &labels)?;
-    let load = plan.load.clone().overlay(&args.load.to_spec()?);
+    let PlanWithFlags {
+        mut plan,
+        criteria,
+        load,
+    } = prepare(&args.plan, &args.load, &args.fail_on)?;
     let model = load.build_model()?;
     let drain_timeout = duration_flag("--drain-timeout", &args.drain_timeout)?;
     let progress_every = duration_flag("--progress-every", &args.progress_every)?;

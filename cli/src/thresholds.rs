@@ -6,7 +6,7 @@ use std::io::Write;
 use std::path::Path;
 
 use anyhow::{anyhow, bail, Context};
-use vajra_stats::threshold::{evaluate, Threshold};
+use vajra_stats::threshold::{evaluate, Threshold, Verdict};
 use vajra_stats::{AggregateRow, Stats};
 
 /// The `--fail-on` expressions; a bad one is an error naming the flag.
@@ -60,24 +60,54 @@ pub fn check(
         return Ok(false);
     }
     let verdicts = evaluate(thresholds, rows, Some(stats))?;
+    out.write_all(verdict_text(&verdicts).as_bytes())
+        .context("cannot print the threshold verdicts")?;
+    Ok(verdicts.iter().any(|v| v.met))
+}
+
+/// The verdicts as printed after a run, local or cloud: a blank line, then `pass: …` or
+/// `FAIL: n of m …` with one line per criterion met; nothing when none was checked.
+pub fn verdict_text(verdicts: &[Verdict]) -> String {
+    if verdicts.is_empty() {
+        return String::new();
+    }
     let met: Vec<_> = verdicts.iter().filter(|v| v.met).collect();
-    let mut lines = String::new();
     if met.is_empty() {
-        lines.push_str(&format!(
+        return format!(
             "\npass: no failure criterion met ({} checked)\n",
             verdicts.len()
-        ));
-    } else {
-        lines.push_str(&format!(
-            "\nFAIL: {} of {} failure criteria met:\n",
-            met.len(),
-            verdicts.len()
-        ));
-        for verdict in &met {
-            lines.push_str(&format!("  {verdict}\n"));
-        }
+        );
     }
-    out.write_all(lines.as_bytes())
-        .context("cannot print the threshold verdicts")?;
-    Ok(!met.is_empty())
+    let mut text = format!(
+        "\nFAIL: {} of {} failure criteria met:\n",
+        met.len(),
+        verdicts.len()
+    );
+    for verdict in met {
+        text.push_str(&format!("  {verdict}\n"));
+    }
+    text
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn verdicts_print_pass_or_the_criteria_met() {
+        let verdict = |expression: &str, met: bool| Verdict {
+            threshold: Threshold::parse(expression).unwrap(),
+            actual: 2.5,
+            met,
+        };
+        assert_eq!(verdict_text(&[]), "");
+        assert_eq!(
+            verdict_text(&[verdict("errors>1%", false)]),
+            "\npass: no failure criterion met (1 checked)\n"
+        );
+        assert_eq!(
+            verdict_text(&[verdict("errors>1%", true), verdict("p95>1s", false)]),
+            "\nFAIL: 1 of 2 failure criteria met:\n  errors>1% (actual: 2.5%)\n"
+        );
+    }
 }

@@ -11,7 +11,7 @@ use bzm_client::ApiKey;
 use clap::Args;
 use serde_json::json;
 
-use super::Global;
+use super::api::{self, Global};
 use crate::exit::Exit;
 
 #[derive(Args, Debug)]
@@ -46,14 +46,14 @@ pub fn login(global: &Global, args: LoginArgs) -> anyhow::Result<Exit> {
         None => ask("API key secret: ", true)?,
     };
     let key = ApiKey::new(id, secret)?;
-    let client = super::client_for(global, key.clone())?;
-    let user = super::runtime()?
+    let client = api::client_for(global, key.clone())?;
+    let user = api::runtime()?
         .block_on(client.users().me())
         .context("BlazeMeter did not accept the key")?;
     store_in_keyring(&OsKeyring, &key)?;
     let mail = user.mail.unwrap_or_default();
     if global.json {
-        super::print_json(&json!({ "user": mail, "key_id": key.id(), "stored": "OS keyring" }))?;
+        api::print_json(&json!({ "user": mail, "key_id": key.id(), "stored": "OS keyring" }))?;
     } else {
         println!(
             "logged in as {mail} (key {}); the key is in the OS keyring",
@@ -66,7 +66,7 @@ pub fn login(global: &Global, args: LoginArgs) -> anyhow::Result<Exit> {
 pub fn logout(global: &Global) -> anyhow::Result<Exit> {
     let removed = delete_from_keyring(&OsKeyring)?;
     if global.json {
-        super::print_json(&json!({ "removed": removed }))?;
+        api::print_json(&json!({ "removed": removed }))?;
     } else if removed {
         println!("the API key was removed from the OS keyring");
     } else {
@@ -76,8 +76,8 @@ pub fn logout(global: &Global) -> anyhow::Result<Exit> {
 }
 
 pub fn whoami(global: &Global) -> anyhow::Result<Exit> {
-    let (client, credentials) = super::connect(global)?;
-    super::runtime()?.block_on(async {
+    let (client, credentials) = api::connect(global)?;
+    api::runtime()?.block_on(async {
         let user = client.users().me().await?;
         let Some(default) = user.default_project.clone() else {
             bail!("user {} has no default project", user.id);
@@ -92,7 +92,7 @@ pub fn whoami(global: &Global) -> anyhow::Result<Exit> {
         };
         let source = credentials.source.to_string();
         if global.json {
-            super::print_json(&json!({
+            api::print_json(&json!({
                 "user": {"id": user.id, "mail": user.mail},
                 "account": {"id": account_id, "name": account.and_then(|a| a.name.clone())},
                 "workspace": {"id": workspace_id, "name": workspace.as_ref().and_then(|w| w.name.clone())},

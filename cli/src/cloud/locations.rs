@@ -2,12 +2,12 @@
 
 use serde_json::json;
 
-use super::Global;
+use super::api::{self, Global};
 use crate::exit::Exit;
 
 pub fn execute(global: &Global) -> anyhow::Result<Exit> {
-    let (client, _) = super::connect(global)?;
-    super::runtime()?.block_on(async {
+    let (client, _) = api::connect(global)?;
+    api::runtime()?.block_on(async {
         let workspace_id = match global.workspace {
             Some(id) => id,
             None => client
@@ -37,7 +37,7 @@ pub fn execute(global: &Global) -> anyhow::Result<Exit> {
                     })
                 })
                 .collect();
-            super::print_json(&list)?;
+            api::print_json(&list)?;
             return Ok(Exit::Ok);
         }
         println!("locations of workspace {workspace_id}:");

@@ -5,10 +5,15 @@
 use anyhow::Context;
 use clap::Args;
 use serde_json::json;
+use vajra_fleet::cloud::outcome::Ending;
+use vajra_stats::threshold::Threshold;
 
-use super::live::{self, Ending, Interrupts, WatchFlags};
-use super::{outcome, state, Global};
+use super::api::{self, Global};
+use super::interrupt::Interrupts;
+use super::watch::{self, WatchFlags};
+use super::{outcome, state};
 use crate::exit::Exit;
+use crate::thresholds;
 
 #[derive(Args, Debug)]
 pub struct MasterArg {
@@ -25,11 +30,11 @@ pub struct AttachArgs {
 }
 
 pub fn status(global: &Global, args: MasterArg) -> anyhow::Result<Exit> {
-    let (client, _) = super::connect(global)?;
-    super::runtime()?.block_on(async {
+    let (client, _) = api::connect(global)?;
+    api::runtime()?.block_on(async {
         let status = client.masters().status(args.master_id).send().await?;
         if global.json {
-            super::print_json(&status)?;
+            api::print_json(&status)?;
         } else {
             println!(
                 "master {}: {} ({}/140)",
@@ -52,8 +57,8 @@ pub fn status(global: &Global, args: MasterArg) -> anyhow::Result<Exit> {
 }
 
 pub fn stop(global: &Global, args: MasterArg, terminate: bool) -> anyhow::Result<Exit> {
-    let (client, _) = super::connect(global)?;
-    super::runtime()?.block_on(async {
+    let (client, _) = api::connect(global)?;
+    api::runtime()?.block_on(async {
         if terminate {
             client.masters().terminate(args.master_id).await?;
         } else {
@@ -61,7 +66,7 @@ pub fn stop(global: &Global, args: MasterArg, terminate: bool) -> anyhow::Result
         }
         let what = if terminate { "terminate" } else { "stop" };
         if global.json {
-            super::print_json(&json!({ "master_id": args.master_id, "sent": what }))?;
+            api::print_json(&json!({ "master_id": args.master_id, "sent": what }))?;
         } else {
             println!("{what} sent to master {}", args.master_id);
         }
@@ -70,7 +75,7 @@ pub fn stop(global: &Global, args: MasterArg, terminate: bool) -> anyhow::Result
 }
 
 /// The recorded criteria (when vajra started this master here) and `--fail-on`.
-fn criteria(args: &AttachArgs) -> anyhow::Result<Vec<String>> {
+fn criteria(args: &AttachArgs) -> anyhow::Result<Vec<Threshold>> {
     let mut criteria = match state::load(args.master_id)? {
         Some(record) => record.criteria,
         None => {
@@ -82,7 +87,7 @@ fn criteria(args: &AttachArgs) -> anyhow::Result<Vec<String>> {
             Vec::new()
         }
     };
-    criteria.extend(args.watch.fail_on.iter().cloned());
+    criteria.extend(thresholds::from_flags(&args.watch.fail_on)?);
     Ok(criteria)
 }
 
@@ -96,17 +101,17 @@ pub fn report(global: &Global, args: AttachArgs) -> anyhow::Result<Exit> {
 
 fn follow(global: &Global, args: AttachArgs, live_view: bool) -> anyhow::Result<Exit> {
     let criteria = criteria(&args)?;
-    let options = args.watch.options(global.json)?;
-    let (client, _) = super::connect(global)?;
+    let options = args.watch.options(global.json);
+    let (client, _) = api::connect(global)?;
     let out_dir = args.watch.out_dir(args.master_id);
-    super::runtime()?.block_on(async {
+    api::runtime()?.block_on(async {
         let ending = if live_view {
             eprintln!(
                 "attached to master {}: {}",
                 args.master_id,
                 client.report_url(args.master_id)
             );
-            live::watch(&client, args.master_id, &options, Interrupts::listen()).await
+            watch::watch(&client, args.master_id, &options, Interrupts::listen()).await
         } else {
             Ending::Ended
         };

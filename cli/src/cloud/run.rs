@@ -10,10 +10,13 @@ use clap::Args;
 use serde_json::json;
 use vajra_fleet::split::capacities;
 
-use super::live::{self, Interrupts, WatchFlags};
+use super::api::{self, Global};
+use super::interrupt::Interrupts;
+use super::outcome;
 use super::package::{self, Package, MAIN_FILE};
-use super::state::{self, MasterRecord};
-use super::{outcome, prepare, split_lines, Global, SplitFlags};
+use super::prepare::{prepare, SplitFlags};
+use super::state::{self, split_lines, MasterRecord};
+use super::watch::{self, WatchFlags};
 use crate::exit::Exit;
 
 /// Taurus's default location, used when neither the flags nor the plan name one.
@@ -45,22 +48,22 @@ pub struct RunArgs {
 }
 
 pub fn execute(global: &Global, args: RunArgs) -> anyhow::Result<Exit> {
-    let prepared = prepare(&args.split, &args.watch.fail_on)?;
-    let watch = args.watch.options(global.json)?;
+    let cloud = prepare(&args.split, &args.watch.fail_on)?;
+    let watch = args.watch.options(global.json);
     if args.dry_run {
-        let split = prepared.split_offline()?;
-        let package = prepared.package(&split)?;
+        let split = cloud.split_offline()?;
+        let package = cloud.package(&split)?;
         show_plan(&split, &package, global.json)?;
         println!("dry run: nothing uploaded");
         return Ok(Exit::Ok);
     }
-    let (client, credentials) = super::connect(global)?;
+    let (client, credentials) = api::connect(global)?;
     eprintln!(
         "API key {} from {}",
         credentials.key.id(),
         credentials.source
     );
-    let runtime = super::runtime()?;
+    let runtime = api::runtime()?;
     runtime.block_on(async {
         let target = Target::resolve(&client, global).await?;
         let workspace = client
@@ -69,18 +72,18 @@ pub fn execute(global: &Global, args: RunArgs) -> anyhow::Result<Exit> {
             .await?
             .ok_or_else(|| anyhow!("workspace {} not found", target.workspace_id))?;
         let available = capacities(&workspace.locations);
-        let mut prepared = prepared;
-        if prepared.weights.is_empty() && available.contains_key(DEFAULT_LOCATION) {
-            prepared.weights = vec![(DEFAULT_LOCATION.to_owned(), 1.0)];
+        let mut cloud = cloud;
+        if cloud.weights.is_empty() && available.contains_key(DEFAULT_LOCATION) {
+            cloud.weights = vec![(DEFAULT_LOCATION.to_owned(), 1.0)];
         }
-        let split = prepared.split(&available)?;
-        let package = prepared.package(&split)?;
+        let split = cloud.split(&available)?;
+        let package = cloud.package(&split)?;
         show_plan(&split, &package, global.json)?;
 
         let test_name = args
             .test
             .clone()
-            .unwrap_or_else(|| format!("vajra {}", prepared.plan.name));
+            .unwrap_or_else(|| format!("vajra {}", cloud.plan.name));
         let test_id = find_or_create_test(&client, target.project_id, &test_name).await?;
         upload(&client, test_id, &package).await?;
         configure(&client, test_id).await?;
@@ -94,11 +97,11 @@ pub fn execute(global: &Global, args: RunArgs) -> anyhow::Result<Exit> {
             master_id: master.id,
             test_id,
             test_name: test_name.clone(),
-            plan: prepared.flags.plan.clone(),
+            plan: cloud.flags.plan.clone(),
             api_url: client.base_url().to_string(),
             report_url: report_url.clone(),
             started_at: chrono::Utc::now().timestamp(),
-            criteria: prepared.criteria.clone(),
+            criteria: cloud.criteria.clone(),
             split: split_lines(&split),
         };
         let record_path = state::save(&record)?;
@@ -112,7 +115,7 @@ pub fn execute(global: &Global, args: RunArgs) -> anyhow::Result<Exit> {
             None
         };
         if global.json && args.detach {
-            super::print_json(&json!({
+            api::print_json(&json!({
                 "master_id": master.id,
                 "test_id": test_id,
                 "report_url": report_url,
@@ -144,13 +147,13 @@ pub fn execute(global: &Global, args: RunArgs) -> anyhow::Result<Exit> {
             ));
             return Ok(Exit::Ok);
         }
-        let ending = live::watch(&client, master.id, &watch, interrupts).await;
+        let ending = watch::watch(&client, master.id, &watch, interrupts).await;
         let out_dir = args.watch.out_dir(master.id);
         outcome::finish(
             &client,
             master.id,
             ending,
-            &prepared.criteria,
+            &cloud.criteria,
             &out_dir,
             global.json,
         )

@@ -8,6 +8,8 @@ use std::path::PathBuf;
 
 use anyhow::{anyhow, Context};
 use serde::{Deserialize, Serialize};
+use vajra_fleet::split::Split;
+use vajra_stats::threshold::Threshold;
 
 /// Overrides where records are kept (tests use it).
 pub const ENV_STATE_DIR: &str = "VAJRA_STATE_DIR";
@@ -23,8 +25,10 @@ pub struct MasterRecord {
     pub report_url: String,
     /// Unix seconds.
     pub started_at: i64,
-    /// Failure criteria checked at the end: the plan's thresholds and `--fail-on`.
-    pub criteria: Vec<String>,
+    /// Failure criteria checked at the end: the plan's thresholds and `--fail-on`, kept in
+    /// their canonical text (`p95(login)>500ms`) and parsed again on read.
+    #[serde(with = "criteria_text")]
+    pub criteria: Vec<Threshold>,
     /// One line per location: id, TPS, users, engines.
     pub split: Vec<SplitLine>,
 }
@@ -38,6 +42,44 @@ pub struct SplitLine {
     /// TPS of each engine.
     #[serde(default)]
     pub engine_tps: Vec<u64>,
+}
+
+/// Thresholds as their canonical text on disk, so a record stays readable and editable; a
+/// record whose text no longer parses is refused with the parse error (serde_json adds the
+/// line and column, [`load`] the file).
+mod criteria_text {
+    use serde::de::Error as _;
+    use serde::{Deserialize, Deserializer, Serializer};
+    use vajra_stats::threshold::Threshold;
+
+    pub fn serialize<S: Serializer>(criteria: &[Threshold], s: S) -> Result<S::Ok, S::Error> {
+        s.collect_seq(criteria.iter().map(ToString::to_string))
+    }
+
+    pub fn deserialize<'de, D: Deserializer<'de>>(d: D) -> Result<Vec<Threshold>, D::Error> {
+        Vec::<String>::deserialize(d)?
+            .iter()
+            .enumerate()
+            .map(|(i, text)| {
+                Threshold::parse(text).map_err(|e| D::Error::custom(format!("criteria[{i}]: {e}")))
+            })
+            .collect()
+    }
+}
+
+/// The split as records (for JSON and the local master record).
+pub fn split_lines(split: &Split) -> Vec<SplitLine> {
+    split
+        .locations
+        .iter()
+        .map(|l| SplitLine {
+            location: l.id.clone(),
+            tps: l.tps,
+            users: l.users,
+            engines: l.engines,
+            engine_tps: l.engine_tps.clone(),
+        })
+        .collect()
 }
 
 /// The directory records live in.
@@ -104,7 +146,10 @@ mod tests {
             api_url: "http://127.0.0.1:1".into(),
             report_url: "http://127.0.0.1:1/app/#/masters/42".into(),
             started_at: 1,
-            criteria: vec!["errors>1%".into()],
+            criteria: vec![
+                Threshold::parse("errors>1%").unwrap(),
+                Threshold::parse("p95(log\\)in)>0.5s").unwrap(),
+            ],
             split: vec![SplitLine {
                 location: "us-east4-a".into(),
                 tps: Some(3),
@@ -115,9 +160,27 @@ mod tests {
         };
         let path = save(&record).unwrap();
         assert_eq!(path, dir.path().join("masters/42.json"));
+        let on_disk: serde_json::Value =
+            serde_json::from_str(&std::fs::read_to_string(&path).unwrap()).unwrap();
+        assert_eq!(
+            on_disk["criteria"],
+            serde_json::json!(["errors>1%", "p95(log\\)in)>0.5s"]),
+            "criteria are kept as their canonical text"
+        );
         assert_eq!(load(42).unwrap(), Some(record));
         assert_eq!(load(43).unwrap(), None);
         std::fs::write(dir.path().join("masters/44.json"), "{").unwrap();
         assert!(load(44).unwrap_err().to_string().contains("44.json"));
+        let mut corrupt = on_disk;
+        corrupt["master_id"] = 45.into();
+        corrupt["criteria"] = serde_json::json!(["errors>1%", "p95>>1ms"]);
+        std::fs::write(dir.path().join("masters/45.json"), corrupt.to_string()).unwrap();
+        let error = format!("{:#}", load(45).unwrap_err());
+        assert!(
+            error.contains("45.json")
+                && error.contains("criteria[1]")
+                && error.contains("p95>>1ms"),
+            "{error}"
+        );
     }
 }
