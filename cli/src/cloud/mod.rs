@@ -8,6 +8,7 @@
 //! `locations` are the account commands. Every API call goes through `bzm_client`.
 
 mod auth;
+pub mod glibc;
 mod live;
 mod locations;
 mod masters;
@@ -115,7 +116,11 @@ pub struct SplitFlags {
     /// cloud.engine-capacity-tps, else 5000].
     #[arg(long, value_name = "TPS")]
     pub engine_capacity_tps: Option<u64>,
-    /// The Linux x86-64 vajra binary to upload [default: this executable].
+    /// The Linux x86-64 vajra binary to upload. Without it, the first found of:
+    /// $VAJRA_PORTABLE_BINARY; `vajra-portable` beside this executable; `../portable/vajra`
+    /// from this executable's directory (where scripts/build-portable.sh writes
+    /// target/portable/vajra, which needs only glibc 2.17); this executable, which may need a
+    /// newer glibc than the engines have (a warning says so).
     #[arg(long, value_name = "FILE")]
     pub vajra_binary: Option<PathBuf>,
     #[command(flatten)]
@@ -210,17 +215,33 @@ impl Prepared {
     }
 
     pub fn package(&self, split: &Split) -> anyhow::Result<Package> {
-        let binary = match &self.flags.vajra_binary {
-            Some(path) => path.clone(),
-            None => std::env::current_exe()
-                .context("cannot find this executable; pass --vajra-binary")?,
-        };
-        package::build(&PackageInputs {
+        let binary = package::choose_binary(
+            self.flags.vajra_binary.as_deref(),
+            std::env::var_os(package::PORTABLE_ENV),
+            std::env::current_exe(),
+        )?;
+        let package = package::build(&PackageInputs {
             plan_path: &self.flags.plan,
             split,
             load: &self.load,
             vajra_binary: &binary,
-        })
+        })?;
+        if let Some(need) = package.binary_libc().filter(|n| !n.within_baseline()) {
+            let needs = match need {
+                glibc::LibcNeed::Glibc(version) => format!("needs glibc {version} or newer"),
+                other => format!("needs {other}"),
+            };
+            eprintln!(
+                "warning: the packaged vajra binary {} ({}) {needs}; BlazeMeter engine images \
+                 with an older glibc cannot start it. Build one that needs only glibc {} with \
+                 scripts/build-portable.sh, and it is packaged instead (see --vajra-binary in \
+                 --help)",
+                binary.path.display(),
+                binary.why,
+                glibc::BASELINE
+            );
+        }
+        Ok(package)
     }
 }
 
