@@ -234,8 +234,8 @@ impl Prepared {
             eprintln!(
                 "warning: the packaged vajra binary {} ({}) {needs}; BlazeMeter engine images \
                  with an older glibc cannot start it. Build one that needs only glibc {} with \
-                 scripts/build-portable.sh, and it is packaged instead (see --vajra-binary in \
-                 --help)",
+                 scripts/build-portable.sh: it writes target/portable/vajra, which is packaged \
+                 when --vajra-binary is not given (see --help)",
                 binary.path.display(),
                 binary.why,
                 glibc::BASELINE
