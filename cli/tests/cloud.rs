@@ -1193,8 +1193,8 @@ fn package_prefers_a_portable_build_beside_the_executable() {
 }
 
 /// Where scripts/build-portable.sh writes the portable build: target/portable/vajra, beside
-/// target/debug. CI builds it only for releases (it takes minutes), so this checks it when it
-/// is there.
+/// target/debug. It takes about ten minutes on 2 cores, so scripts/test.sh does not build it;
+/// it is a release step (README, cloud section), and this test checks it when it is there.
 #[test]
 fn a_portable_build_is_packaged_and_needs_at_most_glibc_2_17() {
     let vajra = Path::new(env!("CARGO_BIN_EXE_vajra"));
