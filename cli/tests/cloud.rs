@@ -1138,13 +1138,8 @@ fn package_prefers_a_portable_build_beside_the_executable() {
     let portable = dir.path().join("vajra-portable");
     std::fs::copy(small_vajra(), &portable).unwrap();
 
-    let entry = binary_entry(&package_with(
-        &vajra,
-        &scratch,
-        "out-dir",
-        &["--json"],
-        None,
-    ));
+    let output = package_with(&vajra, &scratch, "out-dir", &["--json"], None);
+    let entry = binary_entry(&output);
     let origin = entry["origin"].as_str().unwrap();
     assert_eq!(
         origin,
@@ -1152,6 +1147,21 @@ fn package_prefers_a_portable_build_beside_the_executable() {
             "{} (the portable build beside this executable)",
             portable.display()
         )
+    );
+    assert!(!text(&output.stderr).contains("older than"));
+    // A portable build older than the executable may be stale: a warning says so.
+    let hour_ago = std::time::SystemTime::now() - Duration::from_secs(3600);
+    std::fs::File::options()
+        .write(true)
+        .open(&portable)
+        .and_then(|f| f.set_modified(hour_ago))
+        .unwrap();
+    let output = package_with(&vajra, &scratch, "out-dir", &["--json"], None);
+    binary_entry(&output);
+    let stderr = text(&output.stderr);
+    assert!(
+        stderr.contains("older than this executable") && stderr.contains("build-portable.sh"),
+        "{stderr}"
     );
 
     // VAJRA_PORTABLE_BINARY comes first; naming a missing file is an error.
@@ -1219,7 +1229,7 @@ fn a_portable_build_is_packaged_and_needs_at_most_glibc_2_17() {
     let stated = entry["glibc"].as_str().unwrap();
     assert!(parse_glibc(stated) <= vec![2, 17], "{entry}");
     let stderr = text(&output.stderr);
-    assert!(!stderr.contains("warning"), "{stderr}");
+    assert!(!stderr.contains("needs glibc"), "{stderr}");
     let packaged = unzip_binary(&scratch);
     assert_eq!(
         std::fs::read(&packaged).unwrap(),

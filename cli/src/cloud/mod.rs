@@ -215,11 +215,23 @@ impl Prepared {
     }
 
     pub fn package(&self, split: &Split) -> anyhow::Result<Package> {
+        let exe = std::env::current_exe();
         let binary = package::choose_binary(
             self.flags.vajra_binary.as_deref(),
             std::env::var_os(package::PORTABLE_ENV),
-            std::env::current_exe(),
+            &exe,
         )?;
+        if let Ok(exe) = &exe {
+            if self.flags.vajra_binary.is_none() && binary.path != *exe && binary.older_than(exe) {
+                eprintln!(
+                    "warning: packaging {} ({}), which is older than this executable {}; if \
+                     the source changed since, rebuild it with scripts/build-portable.sh",
+                    binary.path.display(),
+                    binary.why,
+                    exe.display()
+                );
+            }
+        }
         let package = package::build(&PackageInputs {
             plan_path: &self.flags.plan,
             split,

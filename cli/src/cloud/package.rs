@@ -283,6 +283,14 @@ pub struct ChosenBinary {
     pub why: &'static str,
 }
 
+impl ChosenBinary {
+    /// Whether it is older than `exe`: a portable build from before vajra was last rebuilt.
+    pub fn older_than(&self, exe: &Path) -> bool {
+        let modified = |p: &Path| std::fs::metadata(p).and_then(|m| m.modified()).ok();
+        matches!((modified(&self.path), modified(exe)), (Some(it), Some(exe)) if it < exe)
+    }
+}
+
 /// The vajra binary to package, first found of: `--vajra-binary`; `$VAJRA_PORTABLE_BINARY`;
 /// `vajra-portable` beside the running executable; `../portable/vajra` from its directory
 /// (where `scripts/build-portable.sh` puts it, beside `target/release`); the running
@@ -291,7 +299,7 @@ pub struct ChosenBinary {
 pub fn choose_binary(
     flag: Option<&Path>,
     env: Option<OsString>,
-    current_exe: std::io::Result<PathBuf>,
+    current_exe: &std::io::Result<PathBuf>,
 ) -> anyhow::Result<ChosenBinary> {
     if let Some(path) = flag {
         return Ok(ChosenBinary {
@@ -312,7 +320,10 @@ pub fn choose_binary(
             why: PORTABLE_ENV,
         });
     }
-    let exe = current_exe.context("cannot find this executable; pass --vajra-binary")?;
+    let exe = match current_exe {
+        Ok(exe) => exe.clone(),
+        Err(e) => bail!("cannot find this executable ({e}); pass --vajra-binary"),
+    };
     if let Some(dir) = exe.parent() {
         for (candidate, why) in [
             (PORTABLE_BESIDE, "the portable build beside this executable"),
@@ -714,7 +725,7 @@ mod tests {
         let touch = |p: &Path| std::fs::write(p, b"x").unwrap();
         touch(&exe);
         let choose = |flag: Option<&Path>, env: Option<&Path>| {
-            choose_binary(flag, env.map(OsString::from), Ok(exe.clone()))
+            choose_binary(flag, env.map(OsString::from), &Ok(exe.clone()))
         };
 
         assert_eq!(choose(None, None).unwrap().path, exe);
@@ -748,7 +759,22 @@ mod tests {
             error.contains(PORTABLE_ENV) && error.contains("missing"),
             "{error}"
         );
-        let error = choose_binary(None, None, Err(std::io::Error::other("gone")))
+        // The portable build of an older source than this executable's.
+        let hour_ago = std::time::SystemTime::now() - Duration::from_secs(3600);
+        let set_mtime = |p: &Path, t| {
+            std::fs::File::options()
+                .write(true)
+                .open(p)
+                .unwrap()
+                .set_modified(t)
+                .unwrap()
+        };
+        set_mtime(&beside, hour_ago);
+        assert!(choose(None, None).unwrap().older_than(&exe));
+        set_mtime(&exe, hour_ago - Duration::from_secs(1));
+        assert!(!choose(None, None).unwrap().older_than(&exe));
+
+        let error = choose_binary(None, None, &Err(std::io::Error::other("gone")))
             .unwrap_err()
             .to_string();
         assert!(error.contains("--vajra-binary"), "{error}");
