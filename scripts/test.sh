@@ -22,6 +22,8 @@ if command -v apt-get >/dev/null 2>&1; then
   export VAJRA_BROWSER_TESTS=1
 fi
 
+# The portable binary (scripts/build-portable.sh, a release step: it takes minutes) is checked
+# by cli/tests/cloud.rs when target/portable/vajra exists.
 echo "== cargo test"
 cargo test --workspace --locked
 

@@ -1011,3 +1011,231 @@ fn project_and_test_are_found_or_created_by_name() {
     assert_eq!(state.masters.len(), 2);
     assert!(state.masters.iter().all(|m| m.test_id == test.id));
 }
+
+/// The newest `GLIBC_x.y` symbol version that `objdump -T` lists for `binary`, as numbers;
+/// `None` if objdump (binutils) is not installed.
+fn objdump_newest_glibc(binary: &Path) -> Option<Vec<u32>> {
+    let output = Command::new("objdump")
+        .arg("-T")
+        .arg(binary)
+        .output()
+        .ok()?;
+    assert!(output.status.success(), "objdump -T {}", binary.display());
+    text(&output.stdout)
+        .split(|c: char| c.is_whitespace() || c == '(' || c == ')')
+        .filter_map(|word| word.strip_prefix("GLIBC_"))
+        .filter_map(|v| {
+            v.split('.')
+                .map(str::parse)
+                .collect::<Result<Vec<u32>, _>>()
+                .ok()
+        })
+        .max()
+}
+
+fn parse_glibc(stated: &str) -> Vec<u32> {
+    stated
+        .split('.')
+        .map(|part| part.parse().unwrap_or_else(|_| panic!("glibc `{stated}`")))
+        .collect()
+}
+
+/// `vajra package … -o OUT` run as `vajra` (any copy of it) in `scratch`, with no
+/// VAJRA_PORTABLE_BINARY unless `env` sets it. Deflating a debug-sized binary takes a debug
+/// build seconds, so only tests that look into the zip write one (`out.zip`); `out-dir` is the
+/// fast choice.
+fn package_with(
+    vajra: &Path,
+    scratch: &Scratch,
+    out: &str,
+    args: &[&str],
+    env: Option<&Path>,
+) -> Output {
+    let mut command = Command::new(vajra);
+    command
+        .current_dir(scratch.dir.path())
+        .env_remove("VAJRA_PORTABLE_BINARY")
+        .args([
+            "package",
+            "plan.yaml",
+            "--locations",
+            "us-east4-a",
+            "--tps",
+            "5",
+            "--duration",
+            "1s",
+            "-o",
+            out,
+        ])
+        .args(args);
+    if let Some(path) = env {
+        command.env("VAJRA_PORTABLE_BINARY", path);
+    }
+    command.output().unwrap()
+}
+
+/// The manifest line of the vajra binary in `vajra package --json`'s output.
+fn binary_entry(output: &Output) -> Value {
+    assert_eq!(output.status.code(), Some(0), "{}", text(&output.stderr));
+    let json: Value = serde_json::from_slice(&output.stdout).unwrap();
+    json["files"]
+        .as_array()
+        .unwrap()
+        .iter()
+        .find(|f| f["name"] == "vajra")
+        .cloned()
+        .expect("the manifest lists the vajra binary")
+}
+
+/// The vajra binary as packaged in `out.zip`, written out to be inspected.
+fn unzip_binary(scratch: &Scratch) -> PathBuf {
+    let mut zip =
+        zip::ZipArchive::new(std::fs::File::open(scratch.path("out.zip")).unwrap()).unwrap();
+    let mut bytes = Vec::new();
+    std::io::Read::read_to_end(&mut zip.by_name("vajra").unwrap(), &mut bytes).unwrap();
+    let path = scratch.path("packaged-vajra");
+    std::fs::write(&path, bytes).unwrap();
+    path
+}
+
+#[test]
+fn the_manifest_states_the_glibc_the_packaged_binary_needs() {
+    let scratch = Scratch::new("");
+    let vajra = Path::new(env!("CARGO_BIN_EXE_vajra"));
+    let args = ["--json", "--vajra-binary", small_vajra().to_str().unwrap()];
+    let output = package_with(vajra, &scratch, "out.zip", &args, None);
+    let entry = binary_entry(&output);
+    let stated = entry["glibc"].as_str().expect("the manifest states glibc");
+    let Some(newest) = objdump_newest_glibc(&unzip_binary(&scratch)) else {
+        eprintln!("skipped the objdump comparison: objdump (binutils) is not installed");
+        return;
+    };
+    assert_eq!(parse_glibc(stated), newest, "{entry}");
+    // A build on a newer glibc than the engines' baseline is packaged with a warning.
+    let stderr = text(&output.stderr);
+    let warned = stderr.contains(&format!("needs glibc {stated} or newer"))
+        && stderr.contains("scripts/build-portable.sh");
+    assert_eq!(warned, newest > vec![2, 17], "{stderr}");
+
+    // The table states it too.
+    let output = package_with(vajra, &scratch, "out-dir", &args[1..], None);
+    assert_eq!(output.status.code(), Some(0), "{}", text(&output.stderr));
+    let stdout = text(&output.stdout);
+    assert!(
+        stdout.contains(&format!("vajra: glibc: {stated}")),
+        "{stdout}"
+    );
+}
+
+#[test]
+fn package_prefers_a_portable_build_beside_the_executable() {
+    let scratch = Scratch::new("");
+    // A copy of vajra in a directory of its own, with and without a `vajra-portable` beside it
+    // (a small copy of the same program stands in for the portable build).
+    let dir = tempfile::tempdir_in(env!("CARGO_TARGET_TMPDIR")).unwrap();
+    let vajra = dir.path().join("vajra");
+    std::fs::copy(small_vajra(), &vajra).unwrap();
+    let portable = dir.path().join("vajra-portable");
+    std::fs::copy(small_vajra(), &portable).unwrap();
+
+    let output = package_with(&vajra, &scratch, "out-dir", &["--json"], None);
+    let entry = binary_entry(&output);
+    let origin = entry["origin"].as_str().unwrap();
+    assert_eq!(
+        origin,
+        format!(
+            "{} (the portable build beside this executable)",
+            portable.display()
+        )
+    );
+    assert!(!text(&output.stderr).contains("older than"));
+    // A portable build older than the executable may be stale: a warning says so.
+    let hour_ago = std::time::SystemTime::now() - Duration::from_secs(3600);
+    std::fs::File::options()
+        .write(true)
+        .open(&portable)
+        .and_then(|f| f.set_modified(hour_ago))
+        .unwrap();
+    let output = package_with(&vajra, &scratch, "out-dir", &["--json"], None);
+    binary_entry(&output);
+    let stderr = text(&output.stderr);
+    assert!(
+        stderr.contains("older than this executable") && stderr.contains("build-portable.sh"),
+        "{stderr}"
+    );
+
+    // VAJRA_PORTABLE_BINARY comes first; naming a missing file is an error.
+    let named = scratch.path("named-vajra");
+    std::fs::copy(small_vajra(), &named).unwrap();
+    let entry = binary_entry(&package_with(
+        &vajra,
+        &scratch,
+        "out-dir",
+        &["--json"],
+        Some(&named),
+    ));
+    assert_eq!(
+        entry["origin"],
+        format!("{} (VAJRA_PORTABLE_BINARY)", named.display())
+    );
+    let missing = scratch.path("no-such-vajra");
+    let output = package_with(&vajra, &scratch, "out-dir", &["--json"], Some(&missing));
+    let stderr = text(&output.stderr);
+    assert_eq!(output.status.code(), Some(1), "{stderr}");
+    assert!(
+        stderr.contains("VAJRA_PORTABLE_BINARY") && stderr.contains("no-such-vajra"),
+        "{stderr}"
+    );
+
+    // Without a portable build, vajra packages itself.
+    std::fs::remove_file(&portable).unwrap();
+    let entry = binary_entry(&package_with(
+        &vajra,
+        &scratch,
+        "out-dir",
+        &["--json"],
+        None,
+    ));
+    assert_eq!(
+        entry["origin"],
+        format!("{} (this executable)", vajra.display())
+    );
+}
+
+/// Where scripts/build-portable.sh writes the portable build: target/portable/vajra, beside
+/// target/debug. It takes about ten minutes on 2 cores, so scripts/test.sh does not build it;
+/// it is a release step (README, cloud section), and this test checks it when it is there.
+#[test]
+fn a_portable_build_is_packaged_and_needs_at_most_glibc_2_17() {
+    let vajra = Path::new(env!("CARGO_BIN_EXE_vajra"));
+    let portable = vajra.parent().unwrap().join("../portable/vajra");
+    if !portable.is_file() {
+        eprintln!(
+            "skipped: no portable build at {} (scripts/build-portable.sh makes it)",
+            portable.display()
+        );
+        return;
+    }
+    let scratch = Scratch::new("");
+    let output = package_with(vajra, &scratch, "out.zip", &["--json"], None);
+    let entry = binary_entry(&output);
+    assert_eq!(
+        entry["origin"],
+        format!(
+            "{} (the portable build of scripts/build-portable.sh)",
+            portable.display()
+        )
+    );
+    let stated = entry["glibc"].as_str().unwrap();
+    assert!(parse_glibc(stated) <= vec![2, 17], "{entry}");
+    let stderr = text(&output.stderr);
+    assert!(!stderr.contains("needs glibc"), "{stderr}");
+    let packaged = unzip_binary(&scratch);
+    assert_eq!(
+        std::fs::read(&packaged).unwrap(),
+        std::fs::read(&portable).unwrap()
+    );
+    if let Some(newest) = objdump_newest_glibc(&packaged) {
+        assert_eq!(parse_glibc(stated), newest);
+    }
+}

@@ -11,6 +11,7 @@
 
 pub mod api;
 mod auth;
+pub mod glibc;
 mod interrupt;
 mod live;
 mod locations;

@@ -8,13 +8,15 @@
 //!   sections that only the client uses (`load` comes from taurus.yml; `thresholds` are checked
 //!   on the cloud aggregate; `cloud`);
 //! - those data and body files, the plugin modules (compiled into this binary from `taurus/`),
-//!   and the Linux x86-64 `vajra` binary.
+//!   and the Linux x86-64 `vajra` binary ([`choose_binary`] says which), with the glibc it
+//!   needs stated in the manifest.
 //!
 //! [`cloud_load`], [`taurus_yml`] and [`rewrite_plan`] are pure; [`build`] reads the files and
 //! checks names and sizes before anything could be uploaded. Secrets never enter a package:
 //! nothing here sees the API key.
 
 use std::collections::BTreeMap;
+use std::ffi::OsString;
 use std::io::Write;
 use std::path::{Path, PathBuf};
 use std::time::Duration;
@@ -28,6 +30,8 @@ use vajra_fleet::split::Split;
 use vajra_plan::duration::format_duration;
 use vajra_plan::{LoadSpec, PatternKind};
 
+use super::glibc::{self, LibcNeed};
+
 /// The main file of a Taurus test on BlazeMeter.
 pub const MAIN_FILE: &str = "taurus.yml";
 /// The name the plugin looks for beside taurus.yml.
@@ -36,6 +40,13 @@ pub const BINARY_NAME: &str = "vajra";
 pub const PLUGIN_CLASS: &str = "vajra_executor.VajraExecutor";
 /// TPS one engine is trusted with when neither the flag nor the plan says.
 pub const DEFAULT_ENGINE_CAPACITY_TPS: u64 = 5000;
+/// Names the binary to package when `--vajra-binary` is not given.
+pub const PORTABLE_ENV: &str = "VAJRA_PORTABLE_BINARY";
+/// The portable build's name beside the running executable.
+pub const PORTABLE_BESIDE: &str = "vajra-portable";
+/// Where `scripts/build-portable.sh` writes the portable build, relative to the directory of
+/// the running executable when that is `target/release` or `target/debug`.
+pub const PORTABLE_IN_TARGET: &str = "../portable/vajra";
 
 /// The plugin modules, as in `taurus/bzt_vajra/`.
 const PLUGIN_FILES: [(&str, &str); 2] = [
@@ -236,6 +247,8 @@ pub struct PackageFile {
     pub bytes: Vec<u8>,
     /// Where it came from, for the manifest and messages.
     pub origin: String,
+    /// For the vajra binary: the C library it needs.
+    pub libc: Option<LibcNeed>,
 }
 
 /// The files to upload, `taurus.yml` first.
@@ -250,6 +263,9 @@ pub struct ManifestEntry {
     pub bytes: u64,
     pub sha256: String,
     pub origin: String,
+    /// For the vajra binary: the oldest glibc it runs on (`2.17`), or `static`.
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub glibc: Option<String>,
 }
 
 /// What [`build`] needs.
@@ -257,7 +273,75 @@ pub struct PackageInputs<'a> {
     pub plan_path: &'a Path,
     pub split: &'a Split,
     pub load: &'a CloudLoad,
-    pub vajra_binary: &'a Path,
+    pub vajra_binary: &'a ChosenBinary,
+}
+
+/// The vajra binary to package, and why it was chosen (for the manifest).
+#[derive(Debug, Clone, PartialEq)]
+pub struct ChosenBinary {
+    pub path: PathBuf,
+    pub why: &'static str,
+}
+
+impl ChosenBinary {
+    /// Whether it is older than `exe`: a portable build from before vajra was last rebuilt.
+    pub fn older_than(&self, exe: &Path) -> bool {
+        let modified = |p: &Path| std::fs::metadata(p).and_then(|m| m.modified()).ok();
+        matches!((modified(&self.path), modified(exe)), (Some(it), Some(exe)) if it < exe)
+    }
+}
+
+/// The vajra binary to package, first found of: `--vajra-binary`; `$VAJRA_PORTABLE_BINARY`;
+/// `vajra-portable` beside the running executable; `../portable/vajra` from its directory
+/// (where `scripts/build-portable.sh` puts it, beside `target/release`); the running
+/// executable itself. The portable build needs an older glibc than a build on this machine,
+/// which BlazeMeter's engine images may have.
+pub fn choose_binary(
+    flag: Option<&Path>,
+    env: Option<OsString>,
+    current_exe: &std::io::Result<PathBuf>,
+) -> anyhow::Result<ChosenBinary> {
+    if let Some(path) = flag {
+        return Ok(ChosenBinary {
+            path: path.to_owned(),
+            why: "--vajra-binary",
+        });
+    }
+    if let Some(path) = env.filter(|p| !p.is_empty()).map(PathBuf::from) {
+        if !path.is_file() {
+            bail!(
+                "{PORTABLE_ENV} names {}, which is not a file; build it with \
+                 scripts/build-portable.sh, or unset {PORTABLE_ENV}",
+                path.display()
+            );
+        }
+        return Ok(ChosenBinary {
+            path,
+            why: PORTABLE_ENV,
+        });
+    }
+    let exe = match current_exe {
+        Ok(exe) => exe.clone(),
+        Err(e) => bail!("cannot find this executable ({e}); pass --vajra-binary"),
+    };
+    if let Some(dir) = exe.parent() {
+        for (candidate, why) in [
+            (PORTABLE_BESIDE, "the portable build beside this executable"),
+            (
+                PORTABLE_IN_TARGET,
+                "the portable build of scripts/build-portable.sh",
+            ),
+        ] {
+            let path = dir.join(candidate);
+            if path.is_file() {
+                return Ok(ChosenBinary { path, why });
+            }
+        }
+    }
+    Ok(ChosenBinary {
+        path: exe,
+        why: "this executable",
+    })
 }
 
 /// Reads and assembles the package, and checks names and sizes.
@@ -279,11 +363,13 @@ pub fn build(inputs: &PackageInputs<'_>) -> anyhow::Result<Package> {
             name: MAIN_FILE.to_owned(),
             bytes: taurus_yml(&plan_name, inputs.split, inputs.load).into_bytes(),
             origin: "generated: one execution per location".to_owned(),
+            libc: None,
         },
         PackageFile {
             name: plan_name.clone(),
             bytes: plan_text.into_bytes(),
             origin: format!("{} (file paths by base name)", plan_path.display()),
+            libc: None,
         },
     ];
     for Referenced { name, path } in referenced {
@@ -298,6 +384,7 @@ pub fn build(inputs: &PackageInputs<'_>) -> anyhow::Result<Package> {
             name,
             bytes,
             origin: path.display().to_string(),
+            libc: None,
         });
     }
     for (name, text) in PLUGIN_FILES {
@@ -305,22 +392,33 @@ pub fn build(inputs: &PackageInputs<'_>) -> anyhow::Result<Package> {
             name: name.to_owned(),
             bytes: text.as_bytes().to_vec(),
             origin: "the Taurus plugin (taurus/bzt_vajra)".to_owned(),
+            libc: None,
         });
     }
-    let binary = inputs.vajra_binary;
+    let ChosenBinary { path: binary, why } = inputs.vajra_binary;
     let bytes = std::fs::read(binary)
-        .with_context(|| format!("cannot read the vajra binary {}", binary.display()))?;
+        .with_context(|| format!("cannot read the vajra binary {} ({why})", binary.display()))?;
     if !is_linux_x86_64(&bytes) {
         bail!(
-            "{} is not a Linux x86-64 executable, which BlazeMeter's engines need; pass one \
-             with --vajra-binary",
+            "{} ({why}) is not a Linux x86-64 executable, which BlazeMeter's engines need; \
+             pass one with --vajra-binary",
             binary.display()
         );
     }
+    let libc = glibc::read(&bytes)
+        .map_err(|e| {
+            anyhow!(
+                "cannot read the ELF headers of {} ({why}): {e}; pass a Linux x86-64 vajra \
+                 binary with --vajra-binary",
+                binary.display()
+            )
+        })?
+        .libc();
     files.push(PackageFile {
         name: BINARY_NAME.to_owned(),
         bytes,
-        origin: binary.display().to_string(),
+        origin: format!("{} ({why})", binary.display()),
+        libc: Some(libc),
     });
     check(&files)?;
     Ok(Package { files })
@@ -385,8 +483,14 @@ impl Package {
                     .map(|b| format!("{b:02x}"))
                     .collect(),
                 origin: f.origin.clone(),
+                glibc: f.libc.as_ref().map(LibcNeed::to_string),
             })
             .collect()
+    }
+
+    /// What the packaged vajra binary needs of the C library.
+    pub fn binary_libc(&self) -> Option<&LibcNeed> {
+        self.files.iter().find_map(|f| f.libc.as_ref())
     }
 
     /// Writes the package as a zip (`*.zip`) or into a directory (anything else).
@@ -462,6 +566,11 @@ pub fn render_manifest(entries: &[ManifestEntry]) -> String {
             &e.sha256[..16],
             e.origin
         ));
+    }
+    for e in entries {
+        if let Some(glibc) = &e.glibc {
+            out.push_str(&format!("{}: glibc: {glibc}\n", e.name));
+        }
     }
     out
 }
@@ -572,6 +681,7 @@ mod tests {
             name: name.into(),
             bytes: vec![b'x'; len],
             origin: origin.into(),
+            libc: None,
         }
     }
 
@@ -604,6 +714,70 @@ mod tests {
         elf[18] = 0xb7; // aarch64
         assert!(!is_linux_x86_64(&elf));
         assert!(!is_linux_x86_64(b"#!/bin/sh\n"));
+    }
+
+    #[test]
+    fn the_binary_is_the_flag_then_the_env_then_a_portable_build_then_this_executable() {
+        let root = tempfile::tempdir().unwrap();
+        let release = root.path().join("target/release");
+        std::fs::create_dir_all(&release).unwrap();
+        let exe = release.join("vajra");
+        let touch = |p: &Path| std::fs::write(p, b"x").unwrap();
+        touch(&exe);
+        let choose = |flag: Option<&Path>, env: Option<&Path>| {
+            choose_binary(flag, env.map(OsString::from), &Ok(exe.clone()))
+        };
+
+        assert_eq!(choose(None, None).unwrap().path, exe);
+        assert_eq!(choose(None, None).unwrap().why, "this executable");
+        // scripts/build-portable.sh's output, beside target/release.
+        let in_target = root.path().join("target/portable/vajra");
+        std::fs::create_dir_all(in_target.parent().unwrap()).unwrap();
+        touch(&in_target);
+        assert_eq!(
+            choose(None, None).unwrap().path,
+            release.join(PORTABLE_IN_TARGET)
+        );
+        let beside = release.join(PORTABLE_BESIDE);
+        touch(&beside);
+        assert_eq!(choose(None, None).unwrap().path, beside);
+        let named = root.path().join("named");
+        touch(&named);
+        let chosen = choose(None, Some(&named)).unwrap();
+        assert_eq!(
+            (chosen.path.as_path(), chosen.why),
+            (named.as_path(), PORTABLE_ENV)
+        );
+        let flag = Path::new("/given/vajra");
+        assert_eq!(choose(Some(flag), Some(&named)).unwrap().path, flag);
+        // An empty variable is unset; a wrong one is an error, not a silent fallback.
+        assert_eq!(choose(None, Some(Path::new(""))).unwrap().path, beside);
+        let error = choose(None, Some(&root.path().join("missing")))
+            .unwrap_err()
+            .to_string();
+        assert!(
+            error.contains(PORTABLE_ENV) && error.contains("missing"),
+            "{error}"
+        );
+        // The portable build of an older source than this executable's.
+        let hour_ago = std::time::SystemTime::now() - Duration::from_secs(3600);
+        let set_mtime = |p: &Path, t| {
+            std::fs::File::options()
+                .write(true)
+                .open(p)
+                .unwrap()
+                .set_modified(t)
+                .unwrap()
+        };
+        set_mtime(&beside, hour_ago);
+        assert!(choose(None, None).unwrap().older_than(&exe));
+        set_mtime(&exe, hour_ago - Duration::from_secs(1));
+        assert!(!choose(None, None).unwrap().older_than(&exe));
+
+        let error = choose_binary(None, None, &Err(std::io::Error::other("gone")))
+            .unwrap_err()
+            .to_string();
+        assert!(error.contains("--vajra-binary"), "{error}");
     }
 
     proptest::proptest! {

@@ -28,7 +28,11 @@ pub struct SplitFlags {
     /// cloud.engine-capacity-tps, else 5000].
     #[arg(long, value_name = "TPS")]
     pub engine_capacity_tps: Option<u64>,
-    /// The Linux x86-64 vajra binary to upload [default: this executable].
+    /// The Linux x86-64 vajra binary to upload. Without it, the first found of:
+    /// $VAJRA_PORTABLE_BINARY; `vajra-portable` beside this executable; `../portable/vajra`
+    /// from this executable's directory (where scripts/build-portable.sh writes
+    /// target/portable/vajra, which needs only glibc 2.17); this executable, which may need a
+    /// newer glibc than the engines have (a warning says so).
     #[arg(long, value_name = "FILE")]
     pub vajra_binary: Option<PathBuf>,
     #[command(flatten)]
@@ -122,17 +126,45 @@ impl CloudPlan {
     }
 
     pub fn package(&self, split: &Split) -> anyhow::Result<Package> {
-        let binary = match &self.flags.vajra_binary {
-            Some(path) => path.clone(),
-            None => std::env::current_exe()
-                .context("cannot find this executable; pass --vajra-binary")?,
-        };
-        package::build(&PackageInputs {
+        let exe = std::env::current_exe();
+        let binary = package::choose_binary(
+            self.flags.vajra_binary.as_deref(),
+            std::env::var_os(package::PORTABLE_ENV),
+            &exe,
+        )?;
+        if let Ok(exe) = &exe {
+            if self.flags.vajra_binary.is_none() && binary.path != *exe && binary.older_than(exe) {
+                eprintln!(
+                    "warning: packaging {} ({}), which is older than this executable {}; if \
+                     the source changed since, rebuild it with scripts/build-portable.sh",
+                    binary.path.display(),
+                    binary.why,
+                    exe.display()
+                );
+            }
+        }
+        let package = package::build(&PackageInputs {
             plan_path: &self.flags.plan,
             split,
             load: &self.load,
             vajra_binary: &binary,
-        })
+        })?;
+        if let Some(need) = package.binary_libc().filter(|n| !n.within_baseline()) {
+            let needs = match need {
+                super::glibc::LibcNeed::Glibc(version) => format!("needs glibc {version} or newer"),
+                other => format!("needs {other}"),
+            };
+            eprintln!(
+                "warning: the packaged vajra binary {} ({}) {needs}; BlazeMeter engine images \
+                 with an older glibc cannot start it. Build one that needs only glibc {} with \
+                 scripts/build-portable.sh: it writes target/portable/vajra, which is packaged \
+                 when --vajra-binary is not given (see --help)",
+                binary.path.display(),
+                binary.why,
+                super::glibc::BASELINE
+            );
+        }
+        Ok(package)
     }
 }
 
