@@ -12,7 +12,7 @@ use std::time::{Duration, Instant};
 use tokio::sync::mpsc;
 
 use super::lane::open_lane;
-use super::{Job, Shared};
+use super::{Job, RunState};
 use vajra_plan::schedule::Arrivals;
 use vajra_stats::sample::Sample;
 
@@ -30,7 +30,7 @@ pub const OVERRUN_GRACE: Duration = Duration::from_secs(1);
 pub async fn dispatch(
     mut arrivals: Arrivals,
     end: Duration,
-    shared: Arc<Shared>,
+    shared: Arc<RunState>,
     samples: mpsc::Sender<Sample>,
     steady_state_only: bool,
 ) {

@@ -10,7 +10,7 @@ use tokio::sync::mpsc;
 
 use super::pool::{Handoff, Next};
 use super::workload::CompiledRequest;
-use super::{ClosedModel, Job, Shared};
+use super::{ClosedModel, Job, RunState};
 use crate::http::{Connection, Exchange, TransportError};
 use vajra_plan::Row;
 use vajra_stats::sample::{Outcome, Sample};
@@ -23,7 +23,7 @@ pub const IDLE_LANE_TTL: Duration = Duration::from_secs(1);
 
 /// One open-model lane: one connection, running the jobs the pool gives it until the pool is
 /// closed and nothing is pending.
-pub async fn open_lane(id: u32, shared: Arc<Shared>, samples: mpsc::Sender<Sample>) {
+pub async fn open_lane(id: u32, shared: Arc<RunState>, samples: mpsc::Sender<Sample>) {
     let (slot, mut handoffs) = mpsc::channel(1);
     let mut slot = Some(slot);
     let mut connection = Connection::default();
@@ -66,7 +66,7 @@ pub async fn open_lane(id: u32, shared: Arc<Shared>, samples: mpsc::Sender<Sampl
 async fn wait_for_handoff(
     id: u32,
     handoffs: &mut mpsc::Receiver<Handoff>,
-    shared: &Shared,
+    shared: &RunState,
 ) -> Option<Handoff> {
     loop {
         match tokio::time::timeout(IDLE_LANE_TTL, handoffs.recv()).await {
@@ -84,7 +84,7 @@ pub async fn closed_user(
     id: u32,
     model: ClosedModel,
     start_delay: Duration,
-    shared: Arc<Shared>,
+    shared: Arc<RunState>,
     samples: mpsc::Sender<Sample>,
 ) {
     let end = shared.start + model.duration;
@@ -132,7 +132,7 @@ async fn run_iteration(
     lane: u32,
     job: &Job,
     connection: &mut Connection,
-    shared: &Shared,
+    shared: &RunState,
     samples: &mpsc::Sender<Sample>,
 ) -> Option<Instant> {
     let scenario = &shared.scenarios[job.scenario];
@@ -171,7 +171,7 @@ async fn execute(
     row: &Row,
     intended: Instant,
     connection: &mut Connection,
-    shared: &Shared,
+    shared: &RunState,
 ) -> Sample {
     let mut sample = Sample {
         timestamp_ms: shared.epoch_ms(intended),

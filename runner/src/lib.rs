@@ -209,7 +209,7 @@ struct Job {
 }
 
 /// State shared by the dispatcher, the lanes and the sink.
-struct Shared {
+struct RunState {
     scenarios: Vec<CompiledScenario>,
     data: Option<DataFeed>,
     start: Instant,
@@ -231,7 +231,7 @@ struct Shared {
     stop: StopSignal,
 }
 
-impl Shared {
+impl RunState {
     fn stopping(&self) -> bool {
         self.stop.is_stopped()
     }
@@ -306,7 +306,7 @@ pub async fn run(
     let jtl = open_jtl(&settings.jtl_path)?;
 
     let start = Instant::now();
-    let shared = Arc::new(Shared {
+    let shared = Arc::new(RunState {
         scenarios,
         data,
         start,

@@ -12,7 +12,7 @@ use std::time::{Duration, Instant};
 
 use tokio::sync::mpsc::{self, error::TryRecvError};
 
-use super::{Progress, Shared};
+use super::{Progress, RunState};
 use vajra_stats::jtl::JtlWriter;
 use vajra_stats::sample::Sample;
 use vajra_stats::{HdrLogWriter, IntervalStats, Stats};
@@ -39,7 +39,7 @@ pub fn drain(
     mut samples: mpsc::Receiver<Sample>,
     mut jtl: JtlWriter<BufWriter<File>>,
     mut hdr_log: Option<HdrLogWriter<BufWriter<File>>>,
-    shared: Arc<Shared>,
+    shared: Arc<RunState>,
     mut progress: ProgressFn,
 ) -> SinkResult {
     let mut stats = Stats::new();
@@ -99,7 +99,7 @@ pub fn drain(
 }
 
 /// Keeps an output's first error and stops the run on it: its results would be incomplete.
-fn keep_failure(first: &mut Option<std::io::Error>, result: std::io::Result<()>, shared: &Shared) {
+fn keep_failure(first: &mut Option<std::io::Error>, result: std::io::Result<()>, shared: &RunState) {
     if let Err(e) = result {
         shared.request_stop(super::StopReason::Failed);
         first.get_or_insert(e);
