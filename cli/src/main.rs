@@ -6,6 +6,7 @@
 mod cloud;
 mod exit;
 mod load_flags;
+mod logging;
 mod package;
 mod progress;
 mod report;
@@ -33,6 +34,10 @@ use clap::{Parser, Subcommand};
     about = "Open-model load testing with exact numbers, locally, in CI or on BlazeMeter"
 )]
 struct Cli {
+    /// More diagnostic logs on standard error: -v info, -vv debug (API retries), -vvv trace.
+    /// RUST_LOG adds directives of its own, e.g. RUST_LOG=reqwest=debug.
+    #[arg(short, long, action = clap::ArgAction::Count, global = true)]
+    verbose: u8,
     #[command(subcommand)]
     command: Command,
 }
@@ -57,6 +62,7 @@ fn main() -> ExitCode {
     // SAFETY: sets a process-wide mimalloc option before any thread is started.
     unsafe { libmimalloc_sys::mi_option_set(MI_OPTION_PURGE_DELAY, 0) };
     let cli = Cli::parse();
+    logging::install(cli.verbose);
     let code = match cli.command {
         Command::Run(args) => run::execute(*args),
         Command::Report(args) => report::execute(args),

@@ -1011,3 +1011,48 @@ fn project_and_test_are_found_or_created_by_name() {
     assert_eq!(state.masters.len(), 2);
     assert!(state.masters.iter().all(|m| m.test_id == test.id));
 }
+
+#[test]
+fn retries_are_logged_on_stderr_with_verbose_and_never_on_stdout() {
+    let mock = mock();
+    let scratch = Scratch::new("");
+    let fail_user_twice = || {
+        mock.handle
+            .inject(Fault::Status {
+                on: Matcher {
+                    method: None,
+                    path_contains: Some("/api/v4/user".into()),
+                },
+                status: 503,
+                times: 2,
+                retry_after_s: None,
+            })
+            .unwrap();
+    };
+    // Default level (warn): the retries happen but are not shown.
+    fail_user_twice();
+    let output = scratch
+        .vajra(&mock)
+        .args(["whoami"])
+        .env_remove("RUST_LOG")
+        .output()
+        .unwrap();
+    let stderr = text(&output.stderr);
+    assert_eq!(output.status.code(), Some(0), "{stderr}");
+    assert!(!stderr.contains("retrying"), "{stderr}");
+
+    fail_user_twice();
+    let output = scratch
+        .vajra(&mock)
+        .args(["whoami", "-vv"])
+        .env_remove("RUST_LOG")
+        .output()
+        .unwrap();
+    let (stdout, stderr) = (text(&output.stdout), text(&output.stderr));
+    assert_eq!(output.status.code(), Some(0), "{stderr}");
+    assert_eq!(stderr.matches("retrying").count(), 2, "{stderr}");
+    assert!(stderr.contains("503"), "{stderr}");
+    assert!(!stdout.contains("retrying"), "{stdout}");
+    assert!(stdout.contains("API key:"), "{stdout}");
+    assert_no_secret(&output, &mock, &scratch);
+}
