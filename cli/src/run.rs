@@ -7,6 +7,7 @@ use std::time::Duration;
 
 use anyhow::{bail, Context};
 use clap::Args;
+use vajra_plan::duration::parse_duration;
 use vajra_plan::Plan;
 use vajra_runner::embedded_target::EmbeddedTarget;
 use vajra_runner::{RunReport, RunSettings, StopReason, StopSignal};
@@ -34,14 +35,14 @@ pub struct RunArgs {
     #[arg(long, default_value_t = 1, value_name = "N")]
     pub worker_count: u32,
     /// Time requests in flight get to finish after a stop request.
-    #[arg(long, default_value = "10s", value_name = "DURATION")]
-    pub drain_timeout: String,
+    #[arg(long, default_value = "10s", value_name = "DURATION", value_parser = parse_duration)]
+    pub drain_timeout: Duration,
     /// No live progress display.
     #[arg(short, long)]
     pub quiet: bool,
     /// When stdout is not a terminal, print a plain progress line this often.
-    #[arg(long, default_value = "10s", value_name = "DURATION")]
-    pub progress_every: String,
+    #[arg(long, default_value = "10s", value_name = "DURATION", value_parser = parse_duration)]
+    pub progress_every: Duration,
     /// Worker threads for the HTTP lanes [default: one per CPU].
     #[arg(long, value_name = "N")]
     pub threads: Option<usize>,
@@ -78,8 +79,6 @@ fn run(args: RunArgs) -> anyhow::Result<Exit> {
     thresholds::require_plan_labels(&plan.source, &criteria, &labels)?;
     let load = plan.load.clone().overlay(&args.load.to_spec()?);
     let model = load.build_model()?;
-    let drain_timeout = duration_flag("--drain-timeout", &args.drain_timeout)?;
-    let progress_every = duration_flag("--progress-every", &args.progress_every)?;
     let out_dir = args.out.clone().unwrap_or_else(default_out_dir);
     std::fs::create_dir_all(&out_dir)
         .with_context(|| format!("cannot create the output directory {}", out_dir.display()))?;
@@ -116,7 +115,7 @@ fn run(args: RunArgs) -> anyhow::Result<Exit> {
             max_in_flight: load
                 .max_in_flight()
                 .unwrap_or(vajra_runner::DEFAULT_MAX_IN_FLIGHT),
-            drain_timeout,
+            drain_timeout: args.drain_timeout,
             jtl_path: out_dir.join("results.jtl"),
             hdr_log: args.hdr_log.clone(),
         };
@@ -131,7 +130,7 @@ fn run(args: RunArgs) -> anyhow::Result<Exit> {
         );
         let stop = StopSignal::default();
         signals::watch(&stop);
-        let reporter = progress::reporter(args.quiet, progress_every);
+        let reporter = progress::reporter(args.quiet, args.progress_every);
         anyhow::Ok(vajra_runner::run(&plan, settings, stop, reporter).await?)
     })?;
     // Lanes may still hold idle keep-alive connections; don't wait for them.

@@ -258,6 +258,56 @@ fn missing_load_is_an_error_saying_what_to_add() {
     assert!(stderr.contains("--tps"), "{stderr}");
 }
 
+#[test]
+fn duration_flags_are_read_by_clap_and_a_bad_one_names_the_flag() {
+    let dir = tempfile::tempdir().unwrap();
+    let plan = write_plan(dir.path(), "target: embedded\nrequests:\n  - url: /fast\n");
+    let out = dir.path().join("out");
+    let plan = plan.to_str().unwrap();
+    let out_arg = out.to_str().unwrap();
+    // A good value reaches the run: 20/s for 1.5 s after no warm-up = 30 rows.
+    let output = run_to_end(&[
+        "run",
+        plan,
+        "--out",
+        out_arg,
+        "--tps",
+        "20",
+        "--duration",
+        "1500ms",
+        "--warmup",
+        "0s",
+        "--drain-timeout",
+        "2s",
+        "-q",
+    ]);
+    assert!(output.status.success(), "{output:?}");
+    assert_eq!(JtlRows::read(&out.join("results.jtl")).rows.len(), 30);
+    std::fs::remove_dir_all(&out).unwrap();
+    for (flag, value) in [
+        ("--duration", "5x"),
+        ("--ramp-duration", "soon"),
+        ("--warmup", "1m-3s"),
+        ("--cooldown", ""),
+        ("--period", "s"),
+        ("--spike-interval", "10 s"),
+        ("--spike-duration", "abc"),
+        ("--drain-timeout", "forever"),
+        ("--progress-every", "5q"),
+    ] {
+        let output = run_to_end(&["run", plan, "--out", out_arg, "--tps", "1", flag, value]);
+        let stderr = String::from_utf8_lossy(&output.stderr);
+        assert!(!output.status.success(), "{flag} {value:?}: {stderr}");
+        assert!(
+            stderr.contains(&format!("invalid value '{value}' for '{flag} <DURATION>'")),
+            "{flag}: {stderr}"
+        );
+        assert!(stderr.contains("like 500ms, 30s"), "{flag}: {stderr}");
+        assert!(!stderr.contains("panicked"), "{stderr}");
+        assert!(!out.exists(), "nothing is written for a bad flag");
+    }
+}
+
 /// Starts a long run in the background and waits until it has written some rows.
 fn start_long_run(dir: &Path, extra_env: Option<(&str, &Path)>) -> (Child, PathBuf) {
     let plan = write_plan(
