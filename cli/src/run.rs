@@ -18,6 +18,11 @@ use crate::exit::{report_error, Exit};
 use crate::load_flags::LoadFlags;
 use crate::{progress, signals, thresholds};
 
+/// The most `--threads` takes. Lanes are async, so one thread serves many connections and a
+/// thread per CPU is the most that helps; the bound keeps a typo (`--threads 100000`) from
+/// asking the OS for more threads than it gives.
+const MAX_THREADS: i64 = 1024;
+
 #[derive(Args, Debug)]
 pub struct RunArgs {
     /// The test plan (YAML).
@@ -43,9 +48,9 @@ pub struct RunArgs {
     /// When stdout is not a terminal, print a plain progress line this often.
     #[arg(long, default_value = "10s", value_name = "DURATION", value_parser = parse_duration)]
     pub progress_every: Duration,
-    /// Worker threads for the HTTP lanes [default: one per CPU].
-    #[arg(long, value_name = "N")]
-    pub threads: Option<usize>,
+    /// Worker threads for the HTTP lanes, 1 to 1024 [default: one per CPU].
+    #[arg(long, value_name = "N", value_parser = clap::value_parser!(u16).range(1..=MAX_THREADS))]
+    pub threads: Option<u16>,
     /// Also write an HdrHistogram interval log (one interval per second) to FILE.
     #[arg(long, value_name = "FILE")]
     pub hdr_log: Option<PathBuf>,
@@ -83,20 +88,7 @@ fn run(args: RunArgs) -> anyhow::Result<Exit> {
     std::fs::create_dir_all(&out_dir)
         .with_context(|| format!("cannot create the output directory {}", out_dir.display()))?;
 
-    // One lane thread needs no work stealing: the current-thread scheduler is cheaper.
-    let mut builder = match args.threads {
-        Some(1) => tokio::runtime::Builder::new_current_thread(),
-        Some(threads) => {
-            let mut builder = tokio::runtime::Builder::new_multi_thread();
-            builder.worker_threads(threads);
-            builder
-        }
-        None => tokio::runtime::Builder::new_multi_thread(),
-    };
-    let runtime = builder
-        .enable_all()
-        .build()
-        .context("cannot start the async runtime")?;
+    let runtime = lane_runtime(args.threads)?;
     let report = runtime.block_on(async {
         // Kept alive until the run ends: dropping it stops the server.
         let _embedded = if plan.embedded_target || args.embedded_target {
@@ -200,6 +192,43 @@ fn write_outputs(
         html_path.display()
     );
     Ok(())
+}
+
+/// The runtime the lanes run on, with `threads` workers (one per CPU if `None`).
+fn lane_runtime(threads: Option<u16>) -> anyhow::Result<tokio::runtime::Runtime> {
+    // One lane thread needs no work stealing: the current-thread scheduler is cheaper.
+    let mut builder = match threads {
+        Some(1) => tokio::runtime::Builder::new_current_thread(),
+        Some(threads) => {
+            let mut builder = tokio::runtime::Builder::new_multi_thread();
+            builder.worker_threads(usize::from(threads));
+            builder
+        }
+        None => tokio::runtime::Builder::new_multi_thread(),
+    };
+    builder.enable_all();
+    let asked = threads.map_or_else(|| "one per CPU".to_string(), |n| n.to_string());
+    // Tokio panics when the OS refuses its first worker thread ("OS can't spawn worker
+    // thread"); that is the user's limit (ulimit -u, memory), not a bug, so it becomes an error.
+    // The default hook is muted meanwhile so no panic message reaches the terminal; nothing
+    // else runs yet, so no other panic can be lost.
+    let hook = std::panic::take_hook();
+    std::panic::set_hook(Box::new(|_| {}));
+    let built = std::panic::catch_unwind(std::panic::AssertUnwindSafe(|| builder.build()));
+    std::panic::set_hook(hook);
+    let cause = match built {
+        Ok(Ok(runtime)) => return Ok(runtime),
+        Ok(Err(error)) => error.to_string(),
+        Err(panic) => panic
+            .downcast_ref::<String>()
+            .cloned()
+            .or_else(|| panic.downcast_ref::<&str>().map(|s| s.to_string()))
+            .unwrap_or_else(|| "the OS refused a thread".to_string()),
+    };
+    bail!(
+        "cannot start the async runtime with {asked} worker thread(s): {cause}; \
+         use a smaller --threads or raise the limit on threads (ulimit -u)"
+    )
 }
 
 /// A duration flag's value, or an error naming the flag.

@@ -308,6 +308,66 @@ fn duration_flags_are_read_by_clap_and_a_bad_one_names_the_flag() {
     }
 }
 
+#[test]
+fn threads_out_of_range_are_refused_by_clap() {
+    let dir = tempfile::tempdir().unwrap();
+    let plan = write_plan(dir.path(), "target: embedded\nrequests:\n  - url: /fast\n");
+    let out = dir.path().join("out");
+    for threads in ["0", "1025", "100000", "-1"] {
+        let output = run_to_end(&[
+            "run",
+            plan.to_str().unwrap(),
+            "--out",
+            out.to_str().unwrap(),
+            "--tps",
+            "1",
+            "--duration",
+            "1s",
+            &format!("--threads={threads}"),
+        ]);
+        let stderr = String::from_utf8_lossy(&output.stderr);
+        assert!(!output.status.success(), "{threads}: {stderr}");
+        assert!(
+            stderr.contains(&format!("invalid value '{threads}' for '--threads <N>'")),
+            "{stderr}"
+        );
+        assert!(!stderr.contains("panicked"), "{stderr}");
+        assert!(!out.exists());
+    }
+}
+
+#[test]
+fn threads_the_os_refuses_are_an_error_not_a_panic() {
+    let dir = tempfile::tempdir().unwrap();
+    let plan = write_plan(dir.path(), "target: embedded\nrequests:\n  - url: /fast\n");
+    let out = dir.path().join("out");
+    // A 1 TiB default stack: the OS refuses every new thread, as it does past its thread limit.
+    let output = vajra()
+        .env("RUST_MIN_STACK", (1u64 << 40).to_string())
+        .args([
+            "run",
+            plan.to_str().unwrap(),
+            "--out",
+            out.to_str().unwrap(),
+            "--tps",
+            "1",
+            "--duration",
+            "1s",
+            "--threads",
+            "4",
+        ])
+        .output()
+        .unwrap();
+    let stderr = String::from_utf8_lossy(&output.stderr);
+    assert_eq!(output.status.code(), Some(1), "{stderr}");
+    assert!(
+        stderr.contains("cannot start the async runtime with 4 worker thread(s)")
+            && stderr.contains("use a smaller --threads"),
+        "{stderr}"
+    );
+    assert!(!stderr.contains("panicked"), "{stderr}");
+}
+
 /// Starts a long run in the background and waits until it has written some rows.
 fn start_long_run(dir: &Path, extra_env: Option<(&str, &Path)>) -> (Child, PathBuf) {
     let plan = write_plan(
