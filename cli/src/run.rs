@@ -136,7 +136,7 @@ fn run(args: RunArgs) -> anyhow::Result<Exit> {
         &criteria,
         &report.stats.aggregate(),
         &report.stats,
-        &mut std::io::stdout(),
+        &mut crate::output::stdout(),
     )?;
     Ok(match report.stop_reason {
         Some(StopReason::Interrupted) => Exit::Interrupted,

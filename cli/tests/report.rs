@@ -409,6 +409,37 @@ fn a_met_criterion_exits_3_and_is_listed() {
 }
 
 #[test]
+fn a_closed_stdout_neither_panics_nor_changes_the_exit_code() {
+    let dir = tempfile::tempdir().unwrap();
+    let file = sample_file(dir.path());
+    let html = dir.path().join("report.html");
+    for (format, criterion, code) in [
+        ("console", "errors>1%", 3),
+        ("console", "errors>50%", 0),
+        ("json", "errors>1%", 3),
+        ("csv", "errors>50%", 0),
+    ] {
+        let mut child = Command::new(env!("CARGO_BIN_EXE_vajra"))
+            .args(["report", "-f", format, "--fail-on", criterion, "--html"])
+            .arg(&html)
+            .arg(&file)
+            .stdin(Stdio::null())
+            .stdout(Stdio::piped())
+            .stderr(Stdio::piped())
+            .spawn()
+            .unwrap();
+        // The reader is gone before vajra writes a byte, as with `| head -0`.
+        drop(child.stdout.take());
+        let output = child.wait_with_output().unwrap();
+        let stderr = text(&output.stderr);
+        assert_eq!(output.status.code(), Some(code), "{format}: {stderr}");
+        assert!(!stderr.contains("panicked"), "{stderr}");
+        assert!(std::fs::read_to_string(&html).unwrap().contains("label 1"));
+        std::fs::remove_file(&html).unwrap();
+    }
+}
+
+#[test]
 fn unmet_criteria_exit_0() {
     let dir = tempfile::tempdir().unwrap();
     let file = sample_file(dir.path());

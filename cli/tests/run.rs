@@ -297,7 +297,7 @@ fn duration_flags_are_read_by_clap_and_a_bad_one_names_the_flag() {
     ] {
         let output = run_to_end(&["run", plan, "--out", out_arg, "--tps", "1", flag, value]);
         let stderr = String::from_utf8_lossy(&output.stderr);
-        assert!(!output.status.success(), "{flag} {value:?}: {stderr}");
+        assert_eq!(output.status.code(), Some(1), "{flag} {value:?}: {stderr}");
         assert!(
             stderr.contains(&format!("invalid value '{value}' for '{flag} <DURATION>'")),
             "{flag}: {stderr}"
@@ -326,7 +326,7 @@ fn threads_out_of_range_are_refused_by_clap() {
             &format!("--threads={threads}"),
         ]);
         let stderr = String::from_utf8_lossy(&output.stderr);
-        assert!(!output.status.success(), "{threads}: {stderr}");
+        assert_eq!(output.status.code(), Some(1), "{threads}: {stderr}");
         assert!(
             stderr.contains(&format!("invalid value '{threads}' for '--threads <N>'")),
             "{stderr}"
@@ -366,6 +366,90 @@ fn threads_the_os_refuses_are_an_error_not_a_panic() {
         "{stderr}"
     );
     assert!(!stderr.contains("panicked"), "{stderr}");
+}
+
+#[test]
+fn usage_errors_exit_1_and_help_and_version_exit_0() {
+    let dir = tempfile::tempdir().unwrap();
+    let plan = write_plan(dir.path(), "target: embedded\nrequests:\n  - url: /fast\n");
+    let plan = plan.to_str().unwrap();
+    for (args, says) in [
+        (
+            vec!["run", plan, "--durration", "5s"],
+            "a similar argument exists: '--duration'",
+        ),
+        (vec![], "Usage: vajra"),
+        (vec!["run"], "<PLAN>"),
+        (vec!["report", "-f", "xml", "x.jtl"], "invalid value 'xml'"),
+        (
+            vec!["run", plan, "--duration", "-5s"],
+            "unexpected argument '-5'",
+        ),
+        (vec!["run", plan, "--duration=-5s"], "invalid value '-5s'"),
+        (vec!["frobnicate"], "unrecognized subcommand"),
+    ] {
+        let output = run_to_end(&args);
+        let stderr = String::from_utf8_lossy(&output.stderr);
+        assert_eq!(output.status.code(), Some(1), "{args:?}: {stderr}");
+        assert!(stderr.contains(says), "{args:?}: {stderr}");
+        assert!(output.stdout.is_empty(), "{args:?}");
+    }
+    for args in [
+        vec!["--help"],
+        vec!["run", "--help"],
+        vec!["help", "report"],
+        vec!["--version"],
+    ] {
+        let output = run_to_end(&args);
+        assert_eq!(output.status.code(), Some(0), "{args:?}");
+        let stdout = String::from_utf8_lossy(&output.stdout);
+        assert!(
+            stdout.contains("Usage: vajra") || stdout.starts_with("vajra "),
+            "{args:?}: {stdout}"
+        );
+    }
+    assert!(!dir.path().join("vajra-results").exists());
+}
+
+#[test]
+fn a_closed_stdout_neither_panics_nor_loses_results() {
+    let dir = tempfile::tempdir().unwrap();
+    let plan = write_plan(
+        dir.path(),
+        "target: embedded\nrequests:\n  - url: /flaky\nload: {tps: 20, duration: 1s}\n",
+    );
+    for (case, read_first_line) in [("closed", false), ("head-1", true)] {
+        let out = dir.path().join(case);
+        // The embedded /flaky fails every 10th request: 10% errors, so the criterion is met.
+        let mut child = vajra()
+            .args([
+                "run",
+                plan.to_str().unwrap(),
+                "--out",
+                out.to_str().unwrap(),
+            ])
+            .args(["--fail-on", "errors>5%", "--progress-every", "100ms"])
+            .stdout(Stdio::piped())
+            .stderr(Stdio::piped())
+            .spawn()
+            .unwrap();
+        let stdout = child.stdout.take().unwrap();
+        if read_first_line {
+            // `| head -1`: one line read, then the pipe is closed.
+            let mut line = String::new();
+            std::io::BufRead::read_line(&mut std::io::BufReader::new(stdout), &mut line).unwrap();
+            assert!(line.starts_with("vajra run "), "{line}");
+        } else {
+            drop(stdout);
+        }
+        let output = wait_bounded(child);
+        let stderr = String::from_utf8_lossy(&output.stderr);
+        assert_eq!(output.status.code(), Some(3), "{case}: {stderr}");
+        assert!(!stderr.contains("panicked"), "{case}: {stderr}");
+        assert_eq!(JtlRows::read(&out.join("results.jtl")).rows.len(), 20);
+        assert_eq!(overall_samples(&summary(&out)), 20);
+        assert!(out.join("report.html").is_file());
+    }
 }
 
 /// Starts a long run in the background and waits until it has written some rows.
