@@ -1,26 +1,12 @@
 //! `vajra run` end to end: the real binary, real HTTP over loopback, real files and signals.
 
 use std::path::{Path, PathBuf};
-use std::process::{Child, Command, Output, Stdio};
+use std::process::{Child, Output, Stdio};
 use std::time::{Duration, Instant};
 
 use serde_json::Value;
 
-fn vajra() -> Command {
-    let mut cmd = Command::new(env!("CARGO_BIN_EXE_vajra"));
-    cmd.stdin(Stdio::null());
-    cmd
-}
-
-fn write_plan(dir: &Path, yaml: &str) -> PathBuf {
-    let path = dir.join("plan.yaml");
-    std::fs::write(&path, yaml).unwrap();
-    path
-}
-
-fn run_to_end(args: &[&str]) -> Output {
-    vajra().args(args).output().expect("vajra runs")
-}
+use crate::common::{run_to_end, vajra, write_plan};
 
 /// JTL rows read the way Taurus's JTLReader reads them (docs/jtl-and-taurus.md §3.4): a header,
 /// columns looked up by name, integer numeric fields, `success` exactly `true`/`false`.
