@@ -11,7 +11,7 @@ cargo fmt --all -- --check
 echo "== cargo clippy"
 cargo clippy --workspace --all-targets --locked -- -D warnings
 
-# The HTML report's browser test (cli/tests/html_report.rs) needs Debian's chromium.
+# The HTML report's browser test (cli/tests/it/html_report.rs) needs Debian's chromium.
 if command -v apt-get >/dev/null 2>&1; then
   if ! command -v chromium >/dev/null 2>&1; then
     echo "== installing chromium for the HTML report's browser test"

@@ -1,7 +1,10 @@
 //! Load flags: every key of a plan's `load:` section as a command-line flag. Flags given
 //! override the plan key by key, so a plan needs no `load:` section at all.
 
+use std::time::Duration;
+
 use clap::Args;
+use vajra_plan::duration::parse_duration;
 use vajra_plan::LoadSpec;
 
 #[derive(Args, Debug, Default, Clone)]
@@ -14,11 +17,11 @@ pub struct LoadFlags {
     #[arg(long)]
     pub tps: Option<f64>,
     /// Test duration, e.g. 30s, 5m, 1m30s (sustain time for ramp-sustain is duration − ramp).
-    #[arg(long, value_name = "DURATION")]
-    pub duration: Option<String>,
+    #[arg(long, value_name = "DURATION", value_parser = parse_duration)]
+    pub duration: Option<Duration>,
     /// Ramp time for ramp and ramp-sustain.
-    #[arg(long, value_name = "DURATION")]
-    pub ramp_duration: Option<String>,
+    #[arg(long, value_name = "DURATION", value_parser = parse_duration)]
+    pub ramp_duration: Option<Duration>,
     /// Steps for the step pattern: "rate:duration,rate:duration", e.g. "50:10s,100:20s".
     #[arg(long, value_name = "STEPS")]
     pub steps: Option<String>,
@@ -29,8 +32,8 @@ pub struct LoadFlags {
     #[arg(long)]
     pub amplitude: Option<f64>,
     /// Period of the sine pattern.
-    #[arg(long, value_name = "DURATION")]
-    pub period: Option<String>,
+    #[arg(long, value_name = "DURATION", value_parser = parse_duration)]
+    pub period: Option<Duration>,
     /// Base rate of the spike pattern.
     #[arg(long)]
     pub base_rate: Option<f64>,
@@ -38,17 +41,17 @@ pub struct LoadFlags {
     #[arg(long)]
     pub spike_rate: Option<f64>,
     /// Time from one spike's start to the next.
-    #[arg(long, value_name = "DURATION")]
-    pub spike_interval: Option<String>,
+    #[arg(long, value_name = "DURATION", value_parser = parse_duration)]
+    pub spike_interval: Option<Duration>,
     /// Length of each spike.
-    #[arg(long, value_name = "DURATION")]
-    pub spike_duration: Option<String>,
+    #[arg(long, value_name = "DURATION", value_parser = parse_duration)]
+    pub spike_duration: Option<Duration>,
     /// Linear warm-up from 0 to the pattern's first rate.
-    #[arg(long, value_name = "DURATION")]
-    pub warmup: Option<String>,
+    #[arg(long, value_name = "DURATION", value_parser = parse_duration)]
+    pub warmup: Option<Duration>,
     /// Linear cool-down from the pattern's last rate to 0.
-    #[arg(long, value_name = "DURATION")]
-    pub cooldown: Option<String>,
+    #[arg(long, value_name = "DURATION", value_parser = parse_duration)]
+    pub cooldown: Option<Duration>,
     /// Record results only between warm-up and cool-down.
     #[arg(long)]
     pub steady_state_only: bool,
@@ -65,8 +68,9 @@ pub struct LoadFlags {
 }
 
 impl LoadFlags {
-    /// The flags as a load section, to overlay on the plan's. The flags go through the same
-    /// deserializer as the plan's `load:` section, so they are checked the same way.
+    /// The flags as a load section, to overlay on the plan's. The flags other than durations go
+    /// through the same deserializer as the plan's `load:` section, so they are checked the same
+    /// way; durations are read by the same parser as the plan's, as clap reads the flags.
     pub fn to_spec(&self) -> anyhow::Result<LoadSpec> {
         use serde_yaml::{Mapping, Value};
         let mut map = Mapping::new();
@@ -78,18 +82,11 @@ impl LoadFlags {
         let entries = [
             ("pattern", text(&self.pattern)),
             ("tps", number(self.tps)),
-            ("duration", text(&self.duration)),
-            ("ramp-duration", text(&self.ramp_duration)),
             ("steps", text(&self.steps)),
             ("mean-rate", number(self.mean_rate)),
             ("amplitude", number(self.amplitude)),
-            ("period", text(&self.period)),
             ("base-rate", number(self.base_rate)),
             ("spike-rate", number(self.spike_rate)),
-            ("spike-interval", text(&self.spike_interval)),
-            ("spike-duration", text(&self.spike_duration)),
-            ("warmup", text(&self.warmup)),
-            ("cooldown", text(&self.cooldown)),
             (
                 "steady-state-only",
                 self.steady_state_only.then_some(Value::Bool(true)),
@@ -112,7 +109,18 @@ impl LoadFlags {
                 put(key, value);
             }
         }
-        serde_yaml::from_value(Value::Mapping(map))
-            .map_err(|e| anyhow::anyhow!("invalid load flag: {e} (see `vajra run --help`)"))
+        let spec: LoadSpec = serde_yaml::from_value(Value::Mapping(map))
+            .map_err(|e| anyhow::anyhow!("invalid load flag: {e} (see `vajra run --help`)"))?;
+        // Durations were read by clap already (its error names the flag).
+        Ok(LoadSpec {
+            duration: self.duration,
+            ramp_duration: self.ramp_duration,
+            period: self.period,
+            spike_interval: self.spike_interval,
+            spike_duration: self.spike_duration,
+            warmup: self.warmup,
+            cooldown: self.cooldown,
+            ..spec
+        })
     }
 }

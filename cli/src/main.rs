@@ -1,11 +1,32 @@
 //! The `vajra` command: `run` a plan locally, `report` on result files, `package` a plan for
 //! BlazeMeter and run it there with `cloud`.
 //!
-//! Exit codes follow Taurus: 0 ok, 1 error, 2 interrupted, 3 failure criteria met.
+//! Exit codes follow Taurus: 0 ok, 1 error (usage errors too), 2 interrupted, 3 failure
+//! criteria met.
+
+// Every module below prints through these, not std's macros, which panic when standard output
+// is a closed pipe (`vajra run plan.yaml | head -1`); see output.rs. Defined before the modules
+// so that they shadow std's in all of them.
+macro_rules! println {
+    () => { $crate::output::out(format_args!(""), true) };
+    ($($arg:tt)*) => { $crate::output::out(format_args!($($arg)*), true) };
+}
+macro_rules! print {
+    ($($arg:tt)*) => { $crate::output::out(format_args!($($arg)*), false) };
+}
+macro_rules! eprintln {
+    () => { $crate::output::err(format_args!(""), true) };
+    ($($arg:tt)*) => { $crate::output::err(format_args!($($arg)*), true) };
+}
+macro_rules! eprint {
+    ($($arg:tt)*) => { $crate::output::err(format_args!($($arg)*), false) };
+}
 
 mod cloud;
 mod exit;
 mod load_flags;
+mod logging;
+mod output;
 mod package;
 mod prepare;
 mod progress;
@@ -34,6 +55,10 @@ use clap::{Parser, Subcommand};
     about = "Open-model load testing with exact numbers, locally, in CI or on BlazeMeter"
 )]
 struct Cli {
+    /// More diagnostic logs on standard error: -v info, -vv debug (API retries), -vvv trace.
+    /// RUST_LOG adds directives of its own, e.g. RUST_LOG=reqwest=debug.
+    #[arg(short, long, action = clap::ArgAction::Count, global = true)]
+    verbose: u8,
     #[command(subcommand)]
     command: Command,
 }
@@ -57,7 +82,21 @@ fn main() -> ExitCode {
     // default 1 s delay let a 60 s run at 20k/s grow from 25 to 45 MB (docs/benchmarks.md).
     // SAFETY: sets a process-wide mimalloc option before any thread is started.
     unsafe { libmimalloc_sys::mi_option_set(MI_OPTION_PURGE_DELAY, 0) };
-    let cli = Cli::parse();
+    let cli = match Cli::try_parse() {
+        Ok(cli) => cli,
+        Err(error) => {
+            // clap exits 2 on a usage error, but 2 means "interrupted" to Taurus and CI: a
+            // usage error is an error (1). Help and version go to standard output and are 0.
+            let _ = error.print();
+            let exit = if error.use_stderr() {
+                exit::Exit::Error
+            } else {
+                exit::Exit::Ok
+            };
+            return exit.into();
+        }
+    };
+    logging::install(cli.verbose);
     let code = match cli.command {
         Command::Run(args) => run::execute(*args),
         Command::Report(args) => report::execute(args),

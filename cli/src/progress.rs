@@ -19,6 +19,7 @@ pub fn reporter(quiet: bool, plain_every: Duration) -> ProgressFn {
                 .expect("the template is valid")
                 .progress_chars("█▉▊▋▌▍▎▏ "),
         );
+        crate::logging::show_above(&bar);
         Box::new(move |p: &Progress| {
             let fraction = p.elapsed.as_secs_f64() / p.total.as_secs_f64().max(1e-9);
             bar.set_position((fraction.min(1.0) * 1000.0) as u64);

@@ -104,12 +104,17 @@ fn report(args: ReportArgs) -> anyhow::Result<Exit> {
     match &args.output {
         Some(path) => std::fs::write(path, &rendered)
             .with_context(|| format!("cannot write the report to {}", path.display()))?,
-        None => std::io::stdout()
+        None => crate::output::stdout()
             .write_all(rendered.as_bytes())
             .context("cannot write the report to standard output")?,
     }
     let met = if verdicts_on_stdout {
-        thresholds::check(&criteria, &report.aggregate, &stats, &mut std::io::stdout())?
+        thresholds::check(
+            &criteria,
+            &report.aggregate,
+            &stats,
+            &mut crate::output::stdout(),
+        )?
     } else {
         thresholds::check(&criteria, &report.aggregate, &stats, &mut std::io::stderr())?
     };

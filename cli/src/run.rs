@@ -7,6 +7,7 @@ use std::time::Duration;
 
 use anyhow::{bail, Context};
 use clap::Args;
+use vajra_plan::duration::parse_duration;
 use vajra_runner::embedded_target::EmbeddedTarget;
 use vajra_runner::{RunReport, RunSettings, StopReason, StopSignal};
 use vajra_stats::report::html::{self, ReportInput};
@@ -16,6 +17,11 @@ use crate::exit::{report_error, Exit};
 use crate::load_flags::LoadFlags;
 use crate::prepare::{prepare, PlanWithFlags};
 use crate::{progress, signals, thresholds};
+
+/// The most `--threads` takes. Lanes are async, so one thread serves many connections and a
+/// thread per CPU is the most that helps; the bound keeps a typo (`--threads 100000`) from
+/// asking the OS for more threads than it gives.
+const MAX_THREADS: i64 = 1024;
 
 #[derive(Args, Debug)]
 pub struct RunArgs {
@@ -34,17 +40,17 @@ pub struct RunArgs {
     #[arg(long, default_value_t = 1, value_name = "N")]
     pub worker_count: u32,
     /// Time requests in flight get to finish after a stop request.
-    #[arg(long, default_value = "10s", value_name = "DURATION")]
-    pub drain_timeout: String,
+    #[arg(long, default_value = "10s", value_name = "DURATION", value_parser = parse_duration)]
+    pub drain_timeout: Duration,
     /// No live progress display.
     #[arg(short, long)]
     pub quiet: bool,
     /// When stdout is not a terminal, print a plain progress line this often.
-    #[arg(long, default_value = "10s", value_name = "DURATION")]
-    pub progress_every: String,
-    /// Worker threads for the HTTP lanes [default: one per CPU].
-    #[arg(long, value_name = "N")]
-    pub threads: Option<usize>,
+    #[arg(long, default_value = "10s", value_name = "DURATION", value_parser = parse_duration)]
+    pub progress_every: Duration,
+    /// Worker threads for the HTTP lanes, 1 to 1024 [default: one per CPU].
+    #[arg(long, value_name = "N", value_parser = clap::value_parser!(u16).range(1..=MAX_THREADS))]
+    pub threads: Option<u16>,
     /// Also write an HdrHistogram interval log (one interval per second) to FILE.
     #[arg(long, value_name = "FILE")]
     pub hdr_log: Option<PathBuf>,
@@ -77,26 +83,11 @@ fn run(args: RunArgs) -> anyhow::Result<Exit> {
         load,
     } = prepare(&args.plan, &args.load, &args.fail_on)?;
     let model = load.build_model()?;
-    let drain_timeout = duration_flag("--drain-timeout", &args.drain_timeout)?;
-    let progress_every = duration_flag("--progress-every", &args.progress_every)?;
     let out_dir = args.out.clone().unwrap_or_else(default_out_dir);
     std::fs::create_dir_all(&out_dir)
         .with_context(|| format!("cannot create the output directory {}", out_dir.display()))?;
 
-    // One lane thread needs no work stealing: the current-thread scheduler is cheaper.
-    let mut builder = match args.threads {
-        Some(1) => tokio::runtime::Builder::new_current_thread(),
-        Some(threads) => {
-            let mut builder = tokio::runtime::Builder::new_multi_thread();
-            builder.worker_threads(threads);
-            builder
-        }
-        None => tokio::runtime::Builder::new_multi_thread(),
-    };
-    let runtime = builder
-        .enable_all()
-        .build()
-        .context("cannot start the async runtime")?;
+    let runtime = lane_runtime(args.threads)?;
     let report = runtime.block_on(async {
         // Kept alive until the run ends: dropping it stops the server.
         let _embedded = if plan.embedded_target || args.embedded_target {
@@ -115,7 +106,7 @@ fn run(args: RunArgs) -> anyhow::Result<Exit> {
             max_in_flight: load
                 .max_in_flight()
                 .unwrap_or(vajra_runner::DEFAULT_MAX_IN_FLIGHT),
-            drain_timeout,
+            drain_timeout: args.drain_timeout,
             jtl_path: out_dir.join("results.jtl"),
             hdr_log: args.hdr_log.clone(),
         };
@@ -130,7 +121,7 @@ fn run(args: RunArgs) -> anyhow::Result<Exit> {
         );
         let stop = StopSignal::default();
         signals::watch(&stop);
-        let reporter = progress::reporter(args.quiet, progress_every);
+        let reporter = progress::reporter(args.quiet, args.progress_every);
         anyhow::Ok(vajra_runner::run(&plan, settings, stop, reporter).await?)
     })?;
     // Lanes may still hold idle keep-alive connections; don't wait for them.
@@ -144,7 +135,7 @@ fn run(args: RunArgs) -> anyhow::Result<Exit> {
         &criteria,
         &report.stats.aggregate(),
         &report.stats,
-        &mut std::io::stdout(),
+        &mut crate::output::stdout(),
     )?;
     Ok(match report.stop_reason {
         Some(StopReason::Interrupted) => Exit::Interrupted,
@@ -202,9 +193,41 @@ fn write_outputs(
     Ok(())
 }
 
-/// A duration flag's value, or an error naming the flag.
-pub(crate) fn duration_flag(flag: &str, value: &str) -> anyhow::Result<Duration> {
-    vajra_plan::duration::parse_duration(value).with_context(|| format!("invalid {flag}"))
+/// The runtime the lanes run on, with `threads` workers (one per CPU if `None`).
+fn lane_runtime(threads: Option<u16>) -> anyhow::Result<tokio::runtime::Runtime> {
+    // One lane thread needs no work stealing: the current-thread scheduler is cheaper.
+    let mut builder = match threads {
+        Some(1) => tokio::runtime::Builder::new_current_thread(),
+        Some(threads) => {
+            let mut builder = tokio::runtime::Builder::new_multi_thread();
+            builder.worker_threads(usize::from(threads));
+            builder
+        }
+        None => tokio::runtime::Builder::new_multi_thread(),
+    };
+    builder.enable_all();
+    let asked = threads.map_or_else(|| "one per CPU".to_string(), |n| n.to_string());
+    // Tokio panics when the OS refuses its first worker thread ("OS can't spawn worker
+    // thread"); that is the user's limit (ulimit -u, memory), not a bug, so it becomes an error.
+    // The default hook is muted meanwhile so no panic message reaches the terminal; nothing
+    // else runs yet, so no other panic can be lost.
+    let hook = std::panic::take_hook();
+    std::panic::set_hook(Box::new(|_| {}));
+    let built = std::panic::catch_unwind(std::panic::AssertUnwindSafe(|| builder.build()));
+    std::panic::set_hook(hook);
+    let cause = match built {
+        Ok(Ok(runtime)) => return Ok(runtime),
+        Ok(Err(error)) => error.to_string(),
+        Err(panic) => panic
+            .downcast_ref::<String>()
+            .cloned()
+            .or_else(|| panic.downcast_ref::<&str>().map(|s| s.to_string()))
+            .unwrap_or_else(|| "the OS refused a thread".to_string()),
+    };
+    bail!(
+        "cannot start the async runtime with {asked} worker thread(s): {cause}; \
+         use a smaller --threads or raise the limit on threads (ulimit -u)"
+    )
 }
 
 fn default_out_dir() -> PathBuf {

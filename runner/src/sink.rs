@@ -99,7 +99,11 @@ pub fn drain(
 }
 
 /// Keeps an output's first error and stops the run on it: its results would be incomplete.
-fn keep_failure(first: &mut Option<std::io::Error>, result: std::io::Result<()>, shared: &RunState) {
+fn keep_failure(
+    first: &mut Option<std::io::Error>,
+    result: std::io::Result<()>,
+    shared: &RunState,
+) {
     if let Err(e) = result {
         shared.request_stop(super::StopReason::Failed);
         first.get_or_insert(e);

@@ -82,6 +82,7 @@ impl LiveView {
                 ProgressStyle::with_template("{bar:30} {msg}")
                     .unwrap_or_else(|_| ProgressStyle::default_bar()),
             );
+            crate::logging::show_above(&bar);
             LiveView::Bar(bar)
         } else {
             LiveView::Lines

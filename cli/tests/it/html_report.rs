@@ -11,6 +11,8 @@ use std::path::Path;
 use std::process::{Command, Stdio};
 use std::time::{Duration, Instant};
 
+use crate::common::vajra;
+
 const CHROMIUM: &str = "chromium";
 const BROWSER_TIMEOUT: Duration = Duration::from_secs(60);
 
@@ -97,13 +99,12 @@ fn run_writes_a_report_whose_charts_render_in_chromium() {
     )
     .unwrap();
     let out = dir.path().join("out");
-    let run = Command::new(env!("CARGO_BIN_EXE_vajra"))
+    let run = vajra()
         .arg("run")
         .arg(&plan)
         .arg("--out")
         .arg(&out)
         .arg("--quiet")
-        .stdin(Stdio::null())
         .output()
         .unwrap();
     assert!(

@@ -4,10 +4,12 @@
 //! pass/fail criteria, HDR interval logs; and `vajra run` thresholds.
 
 use std::path::{Path, PathBuf};
-use std::process::{Command, Output, Stdio};
+use std::process::Stdio;
 
 use proptest::prelude::*;
 use serde_json::Value;
+
+use crate::common::{run_to_end, text, vajra, write_plan};
 
 /// Real JMeter/Taurus files kept beside the repo by its developers; not part of a clone.
 const VECTORS: &str = concat!(
@@ -44,25 +46,13 @@ fn vector_files(dir: &str) -> Vec<PathBuf> {
 const HEADER: &str = "timeStamp,elapsed,label,responseCode,responseMessage,threadName,dataType,\
 success,failureMessage,bytes,sentBytes,grpThreads,allThreads,URL,Latency,IdleTime,Connect";
 
-fn vajra(args: &[&str]) -> Output {
-    Command::new(env!("CARGO_BIN_EXE_vajra"))
-        .args(args)
-        .stdin(Stdio::null())
-        .output()
-        .expect("vajra runs")
-}
-
-fn text(bytes: &[u8]) -> String {
-    String::from_utf8_lossy(bytes).into_owned()
-}
-
 /// `vajra report --format json` of `files` (exit 0 expected).
 fn report_json(files: &[&Path], extra: &[&str]) -> Value {
     let mut args = vec!["report", "--format", "json"];
     args.extend(extra);
     let names: Vec<String> = files.iter().map(|f| f.display().to_string()).collect();
     args.extend(names.iter().map(String::as_str));
-    let output = vajra(&args);
+    let output = run_to_end(&args);
     assert_eq!(output.status.code(), Some(0), "{output:?}");
     serde_json::from_slice(&output.stdout).unwrap_or_else(|e| panic!("{e}: {output:?}"))
 }
@@ -215,7 +205,7 @@ fn transaction_controllers_are_kept_out_of_all_unless_asked() {
     let included = report_json(&[&tranctl], &["--include-transactions"]);
     assert_eq!(included["transactions_excluded"], false);
     assert_eq!(row(&included, "ALL")["samples"], 2);
-    let console = vajra(&["report", tranctl.to_str().unwrap()]);
+    let console = run_to_end(&["report", tranctl.to_str().unwrap()]);
     assert_eq!(console.status.code(), Some(0));
     assert!(
         text(&console.stdout).contains("transaction controllers kept out of ALL"),
@@ -284,7 +274,7 @@ fn own_transaction_controllers_are_kept_out_of_all_unless_asked() {
     let included = report_json(&[&tranctl], &["--include-transactions"]);
     assert_eq!(included["transactions_excluded"], false);
     assert_eq!(row(&included, "ALL")["samples"], 2);
-    let console = vajra(&["report", tranctl.to_str().unwrap()]);
+    let console = run_to_end(&["report", tranctl.to_str().unwrap()]);
     assert_eq!(console.status.code(), Some(0));
     assert!(
         text(&console.stdout).contains("transaction controllers kept out of ALL"),
@@ -310,7 +300,7 @@ fn with_bad_rows(dir: &Path) -> PathBuf {
 fn bad_rows_are_skipped_counted_and_reported_with_their_lines() {
     let dir = tempfile::tempdir().unwrap();
     let bad = with_bad_rows(dir.path());
-    let output = vajra(&["report", "--format", "json", bad.to_str().unwrap()]);
+    let output = run_to_end(&["report", "--format", "json", bad.to_str().unwrap()]);
     assert_eq!(output.status.code(), Some(0), "{output:?}");
     let stderr = text(&output.stderr);
     assert!(stderr.contains("skipped 2 bad row(s)"), "{stderr}");
@@ -330,7 +320,7 @@ fn bad_rows_are_skipped_counted_and_reported_with_their_lines() {
 fn strict_mode_makes_the_first_bad_row_an_error() {
     let dir = tempfile::tempdir().unwrap();
     let bad = with_bad_rows(dir.path());
-    let output = vajra(&["report", "--strict", bad.to_str().unwrap()]);
+    let output = run_to_end(&["report", "--strict", bad.to_str().unwrap()]);
     assert_eq!(output.status.code(), Some(1), "{output:?}");
     let stderr = text(&output.stderr);
     assert!(stderr.contains("bad.jtl, line 3"), "{stderr}");
@@ -344,12 +334,12 @@ fn a_file_that_is_not_a_jtl_is_an_error_naming_it() {
     write_jtl(&good, &[(0, 5, true, 0)]);
     let other = dir.path().join("notes.txt");
     std::fs::write(&other, "hello, world\nsecond line\n").unwrap();
-    let output = vajra(&["report", good.to_str().unwrap(), other.to_str().unwrap()]);
+    let output = run_to_end(&["report", good.to_str().unwrap(), other.to_str().unwrap()]);
     assert_eq!(output.status.code(), Some(1), "{output:?}");
     let stderr = text(&output.stderr);
     assert!(stderr.contains("notes.txt is not a JTL"), "{stderr}");
     assert!(!stderr.contains("panicked"), "{stderr}");
-    let missing = vajra(&["report", "/nonexistent/x.jtl"]);
+    let missing = run_to_end(&["report", "/nonexistent/x.jtl"]);
     assert_eq!(missing.status.code(), Some(1));
     assert!(text(&missing.stderr).contains("/nonexistent/x.jtl"));
 }
@@ -369,7 +359,7 @@ fn sample_file(dir: &Path) -> PathBuf {
 fn a_met_criterion_exits_3_and_is_listed() {
     let dir = tempfile::tempdir().unwrap();
     let file = sample_file(dir.path());
-    let output = vajra(&[
+    let output = run_to_end(&[
         "report",
         file.to_str().unwrap(),
         "--fail-on",
@@ -395,7 +385,7 @@ fn a_met_criterion_exits_3_and_is_listed() {
     );
     assert!(!stdout.contains("errors>10%"), "{stdout}");
     // With JSON on stdout, the verdicts go to stderr.
-    let json = vajra(&[
+    let json = run_to_end(&[
         "report",
         "-f",
         "json",
@@ -409,10 +399,40 @@ fn a_met_criterion_exits_3_and_is_listed() {
 }
 
 #[test]
+fn a_closed_stdout_neither_panics_nor_changes_the_exit_code() {
+    let dir = tempfile::tempdir().unwrap();
+    let file = sample_file(dir.path());
+    let html = dir.path().join("report.html");
+    for (format, criterion, code) in [
+        ("console", "errors>1%", 3),
+        ("console", "errors>50%", 0),
+        ("json", "errors>1%", 3),
+        ("csv", "errors>50%", 0),
+    ] {
+        let mut child = vajra()
+            .args(["report", "-f", format, "--fail-on", criterion, "--html"])
+            .arg(&html)
+            .arg(&file)
+            .stdout(Stdio::piped())
+            .stderr(Stdio::piped())
+            .spawn()
+            .unwrap();
+        // The reader is gone before vajra writes a byte, as with `| head -0`.
+        drop(child.stdout.take());
+        let output = child.wait_with_output().unwrap();
+        let stderr = text(&output.stderr);
+        assert_eq!(output.status.code(), Some(code), "{format}: {stderr}");
+        assert!(!stderr.contains("panicked"), "{stderr}");
+        assert!(std::fs::read_to_string(&html).unwrap().contains("label 1"));
+        std::fs::remove_file(&html).unwrap();
+    }
+}
+
+#[test]
 fn unmet_criteria_exit_0() {
     let dir = tempfile::tempdir().unwrap();
     let file = sample_file(dir.path());
-    let output = vajra(&[
+    let output = run_to_end(&[
         "report",
         file.to_str().unwrap(),
         "--fail-on",
@@ -430,7 +450,7 @@ fn unmet_criteria_exit_0() {
 fn a_bad_criterion_is_an_error_with_its_column() {
     let dir = tempfile::tempdir().unwrap();
     let file = sample_file(dir.path());
-    let output = vajra(&[
+    let output = run_to_end(&[
         "report",
         file.to_str().unwrap(),
         "--fail-on",
@@ -443,7 +463,7 @@ fn a_bad_criterion_is_an_error_with_its_column() {
         stderr.contains("at column 12: expected a number"),
         "{stderr}"
     );
-    let unknown = vajra(&[
+    let unknown = run_to_end(&[
         "report",
         file.to_str().unwrap(),
         "--fail-on",
@@ -462,7 +482,7 @@ fn output_formats_and_output_file() {
     let dir = tempfile::tempdir().unwrap();
     let file = sample_file(dir.path());
     let out = dir.path().join("report.csv");
-    let output = vajra(&[
+    let output = run_to_end(&[
         "report",
         file.to_str().unwrap(),
         "-f",
@@ -478,13 +498,13 @@ fn output_formats_and_output_file() {
         "{csv}"
     );
     assert!(csv.contains("\nlabel 1,10,550,"), "{csv}");
-    let markdown = vajra(&["report", file.to_str().unwrap(), "-f", "markdown"]);
+    let markdown = run_to_end(&["report", file.to_str().unwrap(), "-f", "markdown"]);
     let markdown = text(&markdown.stdout);
     assert!(
         markdown.contains("| label 1 | 10 | 10.00 | 550.0 |"),
         "{markdown}"
     );
-    let console = text(&vajra(&["report", file.to_str().unwrap()]).stdout);
+    let console = text(&run_to_end(&["report", file.to_str().unwrap()]).stdout);
     assert!(console.contains("errors by label:"), "{console}");
 }
 
@@ -493,7 +513,7 @@ fn html_report_of_merged_files_lists_every_label() {
     let dir = tempfile::tempdir().unwrap();
     let file = sample_file(dir.path());
     let page = dir.path().join("report.html");
-    let output = vajra(&[
+    let output = run_to_end(&[
         "report",
         file.to_str().unwrap(),
         "--html",
@@ -509,12 +529,6 @@ fn html_report_of_merged_files_lists_every_label() {
     );
 }
 
-fn write_plan(dir: &Path, yaml: &str) -> PathBuf {
-    let path = dir.join("plan.yaml");
-    std::fs::write(&path, yaml).unwrap();
-    path
-}
-
 #[test]
 fn run_exits_3_when_a_plan_threshold_is_met_and_0_when_none_is() {
     let dir = tempfile::tempdir().unwrap();
@@ -523,7 +537,7 @@ fn run_exits_3_when_a_plan_threshold_is_met_and_0_when_none_is() {
         "target: embedded\nrequests:\n  - label: home\n    url: /fast\nload: { pattern: static, tps: 10, duration: 1s }\nthresholds:\n  - \"samples(home)>5\"\n  - \"errors>50%\"\n",
     );
     let out = dir.path().join("out");
-    let output = vajra(&[
+    let output = run_to_end(&[
         "run",
         plan.to_str().unwrap(),
         "-q",
@@ -536,7 +550,7 @@ fn run_exits_3_when_a_plan_threshold_is_met_and_0_when_none_is() {
         stdout.contains("FAIL: 1 of 2 failure criteria met:\n  samples(home)>5 (actual: 10)"),
         "{stdout}"
     );
-    let passing = vajra(&[
+    let passing = run_to_end(&[
         "run",
         plan.to_str().unwrap(),
         "-q",
@@ -559,7 +573,7 @@ fn run_rejects_a_bad_plan_threshold_before_starting() {
         "target: embedded\nrequests:\n  - url: /fast\nload: { pattern: static, tps: 10, duration: 1s }\nthresholds:\n  - \"avg>1s\"\n  - \"p95 > 1 hour\"\n",
     );
     let out = dir.path().join("out");
-    let output = vajra(&[
+    let output = run_to_end(&[
         "run",
         plan.to_str().unwrap(),
         "--out",
@@ -579,7 +593,7 @@ fn run_rejects_a_bad_plan_threshold_before_starting() {
         dir.path(),
         "target: embedded\nrequests:\n  - url: /fast\nload: { pattern: static, tps: 10, duration: 1s }\n",
     );
-    let typo = vajra(&[
+    let typo = run_to_end(&[
         "run",
         plan.to_str().unwrap(),
         "--out",
@@ -603,7 +617,7 @@ fn an_hdr_log_from_a_run_reports_like_its_jtl() {
     );
     let out = dir.path().join("out");
     let hlog = out.join("run.hlog");
-    let output = vajra(&[
+    let output = run_to_end(&[
         "run",
         plan.to_str().unwrap(),
         "-q",

@@ -1,26 +1,12 @@
 //! `vajra run` end to end: the real binary, real HTTP over loopback, real files and signals.
 
 use std::path::{Path, PathBuf};
-use std::process::{Child, Command, Output, Stdio};
+use std::process::{Child, Output, Stdio};
 use std::time::{Duration, Instant};
 
 use serde_json::Value;
 
-fn vajra() -> Command {
-    let mut cmd = Command::new(env!("CARGO_BIN_EXE_vajra"));
-    cmd.stdin(Stdio::null());
-    cmd
-}
-
-fn write_plan(dir: &Path, yaml: &str) -> PathBuf {
-    let path = dir.join("plan.yaml");
-    std::fs::write(&path, yaml).unwrap();
-    path
-}
-
-fn run_to_end(args: &[&str]) -> Output {
-    vajra().args(args).output().expect("vajra runs")
-}
+use crate::common::{run_to_end, vajra, write_plan};
 
 /// JTL rows read the way Taurus's JTLReader reads them (docs/jtl-and-taurus.md §3.4): a header,
 /// columns looked up by name, integer numeric fields, `success` exactly `true`/`false`.
@@ -256,6 +242,200 @@ fn missing_load_is_an_error_saying_what_to_add() {
     assert_eq!(output.status.code(), Some(1));
     let stderr = String::from_utf8_lossy(&output.stderr);
     assert!(stderr.contains("--tps"), "{stderr}");
+}
+
+#[test]
+fn duration_flags_are_read_by_clap_and_a_bad_one_names_the_flag() {
+    let dir = tempfile::tempdir().unwrap();
+    let plan = write_plan(dir.path(), "target: embedded\nrequests:\n  - url: /fast\n");
+    let out = dir.path().join("out");
+    let plan = plan.to_str().unwrap();
+    let out_arg = out.to_str().unwrap();
+    // A good value reaches the run: 20/s for 1.5 s after no warm-up = 30 rows.
+    let output = run_to_end(&[
+        "run",
+        plan,
+        "--out",
+        out_arg,
+        "--tps",
+        "20",
+        "--duration",
+        "1500ms",
+        "--warmup",
+        "0s",
+        "--drain-timeout",
+        "2s",
+        "-q",
+    ]);
+    assert!(output.status.success(), "{output:?}");
+    assert_eq!(JtlRows::read(&out.join("results.jtl")).rows.len(), 30);
+    std::fs::remove_dir_all(&out).unwrap();
+    for (flag, value) in [
+        ("--duration", "5x"),
+        ("--ramp-duration", "soon"),
+        ("--warmup", "1m-3s"),
+        ("--cooldown", ""),
+        ("--period", "s"),
+        ("--spike-interval", "10 s"),
+        ("--spike-duration", "abc"),
+        ("--drain-timeout", "forever"),
+        ("--progress-every", "5q"),
+    ] {
+        let output = run_to_end(&["run", plan, "--out", out_arg, "--tps", "1", flag, value]);
+        let stderr = String::from_utf8_lossy(&output.stderr);
+        assert_eq!(output.status.code(), Some(1), "{flag} {value:?}: {stderr}");
+        assert!(
+            stderr.contains(&format!("invalid value '{value}' for '{flag} <DURATION>'")),
+            "{flag}: {stderr}"
+        );
+        assert!(stderr.contains("like 500ms, 30s"), "{flag}: {stderr}");
+        assert!(!stderr.contains("panicked"), "{stderr}");
+        assert!(!out.exists(), "nothing is written for a bad flag");
+    }
+}
+
+#[test]
+fn threads_out_of_range_are_refused_by_clap() {
+    let dir = tempfile::tempdir().unwrap();
+    let plan = write_plan(dir.path(), "target: embedded\nrequests:\n  - url: /fast\n");
+    let out = dir.path().join("out");
+    for threads in ["0", "1025", "100000", "-1"] {
+        let output = run_to_end(&[
+            "run",
+            plan.to_str().unwrap(),
+            "--out",
+            out.to_str().unwrap(),
+            "--tps",
+            "1",
+            "--duration",
+            "1s",
+            &format!("--threads={threads}"),
+        ]);
+        let stderr = String::from_utf8_lossy(&output.stderr);
+        assert_eq!(output.status.code(), Some(1), "{threads}: {stderr}");
+        assert!(
+            stderr.contains(&format!("invalid value '{threads}' for '--threads <N>'")),
+            "{stderr}"
+        );
+        assert!(!stderr.contains("panicked"), "{stderr}");
+        assert!(!out.exists());
+    }
+}
+
+#[test]
+fn threads_the_os_refuses_are_an_error_not_a_panic() {
+    let dir = tempfile::tempdir().unwrap();
+    let plan = write_plan(dir.path(), "target: embedded\nrequests:\n  - url: /fast\n");
+    let out = dir.path().join("out");
+    // A 1 TiB default stack: the OS refuses every new thread, as it does past its thread limit.
+    let output = vajra()
+        .env("RUST_MIN_STACK", (1u64 << 40).to_string())
+        .args([
+            "run",
+            plan.to_str().unwrap(),
+            "--out",
+            out.to_str().unwrap(),
+            "--tps",
+            "1",
+            "--duration",
+            "1s",
+            "--threads",
+            "4",
+        ])
+        .output()
+        .unwrap();
+    let stderr = String::from_utf8_lossy(&output.stderr);
+    assert_eq!(output.status.code(), Some(1), "{stderr}");
+    assert!(
+        stderr.contains("cannot start the async runtime with 4 worker thread(s)")
+            && stderr.contains("use a smaller --threads"),
+        "{stderr}"
+    );
+    assert!(!stderr.contains("panicked"), "{stderr}");
+}
+
+#[test]
+fn usage_errors_exit_1_and_help_and_version_exit_0() {
+    let dir = tempfile::tempdir().unwrap();
+    let plan = write_plan(dir.path(), "target: embedded\nrequests:\n  - url: /fast\n");
+    let plan = plan.to_str().unwrap();
+    for (args, says) in [
+        (
+            vec!["run", plan, "--durration", "5s"],
+            "a similar argument exists: '--duration'",
+        ),
+        (vec![], "Usage: vajra"),
+        (vec!["run"], "<PLAN>"),
+        (vec!["report", "-f", "xml", "x.jtl"], "invalid value 'xml'"),
+        (
+            vec!["run", plan, "--duration", "-5s"],
+            "unexpected argument '-5'",
+        ),
+        (vec!["run", plan, "--duration=-5s"], "invalid value '-5s'"),
+        (vec!["frobnicate"], "unrecognized subcommand"),
+    ] {
+        let output = run_to_end(&args);
+        let stderr = String::from_utf8_lossy(&output.stderr);
+        assert_eq!(output.status.code(), Some(1), "{args:?}: {stderr}");
+        assert!(stderr.contains(says), "{args:?}: {stderr}");
+        assert!(output.stdout.is_empty(), "{args:?}");
+    }
+    for args in [
+        vec!["--help"],
+        vec!["run", "--help"],
+        vec!["help", "report"],
+        vec!["--version"],
+    ] {
+        let output = run_to_end(&args);
+        assert_eq!(output.status.code(), Some(0), "{args:?}");
+        let stdout = String::from_utf8_lossy(&output.stdout);
+        assert!(
+            stdout.contains("Usage: vajra") || stdout.starts_with("vajra "),
+            "{args:?}: {stdout}"
+        );
+    }
+    assert!(!dir.path().join("vajra-results").exists());
+}
+
+#[test]
+fn a_closed_stdout_neither_panics_nor_loses_results() {
+    let dir = tempfile::tempdir().unwrap();
+    let plan = write_plan(
+        dir.path(),
+        "target: embedded\nrequests:\n  - url: /flaky\nload: {tps: 20, duration: 1s}\n",
+    );
+    for (case, read_first_line) in [("closed", false), ("head-1", true)] {
+        let out = dir.path().join(case);
+        // The embedded /flaky fails every 10th request: 10% errors, so the criterion is met.
+        let mut child = vajra()
+            .args([
+                "run",
+                plan.to_str().unwrap(),
+                "--out",
+                out.to_str().unwrap(),
+            ])
+            .args(["--fail-on", "errors>5%", "--progress-every", "100ms"])
+            .stdout(Stdio::piped())
+            .stderr(Stdio::piped())
+            .spawn()
+            .unwrap();
+        let stdout = child.stdout.take().unwrap();
+        if read_first_line {
+            // `| head -1`: one line read, then the pipe is closed.
+            let mut line = String::new();
+            std::io::BufRead::read_line(&mut std::io::BufReader::new(stdout), &mut line).unwrap();
+            assert!(line.starts_with("vajra run "), "{line}");
+        } else {
+            drop(stdout);
+        }
+        let output = wait_bounded(child);
+        let stderr = String::from_utf8_lossy(&output.stderr);
+        assert_eq!(output.status.code(), Some(3), "{case}: {stderr}");
+        assert!(!stderr.contains("panicked"), "{case}: {stderr}");
+        assert_eq!(JtlRows::read(&out.join("results.jtl")).rows.len(), 20);
+        assert_eq!(overall_samples(&summary(&out)), 20);
+        assert!(out.join("report.html").is_file());
+    }
 }
 
 /// Starts a long run in the background and waits until it has written some rows.
