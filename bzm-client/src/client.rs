@@ -371,7 +371,7 @@ impl Client {
             if Instant::now() + delay >= deadline {
                 return Err(timed_out(attempt, Some(error)));
             }
-            tracing::debug!(request = %label, attempt, ?delay, %error, "retrying");
+            tracing::info!(request = %label, attempt, ?delay, %error, "retrying");
             tokio::time::sleep(delay).await;
             previous = Some(error);
             attempt += 1;

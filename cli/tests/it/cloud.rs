@@ -668,7 +668,7 @@ fn retries_are_logged_on_stderr_with_verbose_and_never_on_stdout() {
     assert_eq!(retried(cloud.state()), 2);
 
     fail_user_twice();
-    let ran = cloud.cloud(&["whoami", "-vv"]).exits(0);
+    let ran = cloud.cloud(&["whoami", "-v"]).exits(0);
     assert_eq!(ran.stderr.matches("retrying").count(), 2, "{}", ran.stderr);
     assert!(ran.stderr.contains("503"), "{}", ran.stderr);
     assert!(!ran.stdout.contains("retrying"), "{}", ran.stdout);
