@@ -3,14 +3,7 @@
 
 use std::path::{Path, PathBuf};
 
-use super::locate::{locate, FieldPath};
-
-/// A 1-based line and column in the plan file.
-#[derive(Debug, Clone, Copy, PartialEq, Eq)]
-pub struct Location {
-    pub line: usize,
-    pub column: usize,
-}
+use super::locate::{locate, FieldPath, Location};
 
 /// Why a plan, its data sets or its load section could not be used.
 #[derive(Debug, thiserror::Error)]

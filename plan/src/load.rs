@@ -9,11 +9,10 @@ use std::fmt;
 use std::str::FromStr;
 use std::time::Duration;
 
-use serde::de::{self, Deserializer, SeqAccess, Visitor};
-use serde::Deserialize;
+use serde::{Deserialize, Deserializer};
 
 use super::error::{closest, PlanError};
-use super::raw::{duration, duration_value, parse_duration_field, scalar};
+use super::fields::{duration, positive_count, rate, scalar, steps};
 use crate::load_model::{ClosedModel, LoadModel};
 use crate::pattern::{LoadPattern, LoadProfile, Step};
 
@@ -356,83 +355,4 @@ impl LoadSpec {
 
 fn load_error(message: String) -> PlanError {
     PlanError::Load { message }
-}
-
-/// Parses `"50:10s,100:20s"`: comma-separated `rate:duration` steps (also for `--steps`).
-pub fn parse_steps(text: &str) -> Result<Vec<Step>, String> {
-    text.split(',')
-        .map(str::trim)
-        .filter(|item| !item.is_empty())
-        .enumerate()
-        .map(|(i, item)| {
-            let (rate, duration) = item.split_once(':').ok_or_else(|| {
-                format!(
-                    "step {} `{item}`: expected rate:duration, like \"50:10s,100:20s\"",
-                    i + 1
-                )
-            })?;
-            Ok(Step {
-                tps: parse_rate(rate.trim()).map_err(|e| format!("step {}: {e}", i + 1))?,
-                duration: parse_duration_field(duration.trim())
-                    .map_err(|e| format!("step {}: {e}", i + 1))?,
-            })
-        })
-        .collect()
-}
-
-fn parse_rate(text: &str) -> Result<f64, String> {
-    text.parse::<f64>()
-        .ok()
-        .filter(|r| r.is_finite() && *r >= 0.0)
-        .ok_or_else(|| {
-            format!("expected a rate in requests per second (a number ≥ 0), found `{text}`")
-        })
-}
-
-fn rate_value<'de, D: Deserializer<'de>>(deserializer: D) -> Result<f64, D::Error> {
-    scalar(deserializer, "a rate in requests per second", parse_rate)
-}
-
-fn rate<'de, D: Deserializer<'de>>(deserializer: D) -> Result<Option<f64>, D::Error> {
-    rate_value(deserializer).map(Some)
-}
-
-fn positive_count<'de, D: Deserializer<'de>>(deserializer: D) -> Result<Option<usize>, D::Error> {
-    scalar(deserializer, "a positive whole number", |text| {
-        text.parse::<usize>()
-            .ok()
-            .filter(|n| *n > 0)
-            .ok_or_else(|| format!("expected a positive whole number, found `{text}`"))
-    })
-    .map(Some)
-}
-
-/// `steps:` as a string `"50:10s,100:20s"` or a list of `{tps: 50, duration: 10s}`.
-fn steps<'de, D: Deserializer<'de>>(deserializer: D) -> Result<Option<Vec<Step>>, D::Error> {
-    #[derive(Deserialize)]
-    #[serde(deny_unknown_fields, expecting = "a step: { tps: 50, duration: 10s }")]
-    struct RawStep {
-        #[serde(deserialize_with = "rate_value")]
-        tps: f64,
-        #[serde(deserialize_with = "duration_value")]
-        duration: Duration,
-    }
-    struct StepsVisitor;
-    impl<'de> Visitor<'de> for StepsVisitor {
-        type Value = Vec<Step>;
-        fn expecting(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
-            f.write_str("steps like \"50:10s,100:20s\" or a list of {tps, duration}")
-        }
-        fn visit_str<E: de::Error>(self, text: &str) -> Result<Vec<Step>, E> {
-            parse_steps(text).map_err(E::custom)
-        }
-        fn visit_seq<A: SeqAccess<'de>>(self, mut seq: A) -> Result<Vec<Step>, A::Error> {
-            let mut steps = Vec::new();
-            while let Some(RawStep { tps, duration }) = seq.next_element()? {
-                steps.push(Step { tps, duration });
-            }
-            Ok(steps)
-        }
-    }
-    deserializer.deserialize_any(StepsVisitor).map(Some)
 }

@@ -9,7 +9,12 @@ use std::fmt;
 
 use serde::de::{self, DeserializeSeed, IgnoredAny, MapAccess, SeqAccess, Visitor};
 
-use super::error::Location;
+/// A 1-based line and column in the plan file.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub struct Location {
+    pub line: usize,
+    pub column: usize,
+}
 
 #[derive(Debug, Clone, PartialEq, Eq)]
 enum Segment {
