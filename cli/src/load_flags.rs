@@ -68,13 +68,13 @@ impl LoadFlags {
     /// The flags as a load section, to overlay on the plan's. The flags go through the same
     /// deserializer as the plan's `load:` section, so they are checked the same way.
     pub fn to_spec(&self) -> anyhow::Result<LoadSpec> {
-        use serde_yaml::{Mapping, Value};
-        let mut map = Mapping::new();
+        use serde_json::{Map, Value};
+        let mut map = Map::new();
         let mut put = |key: &str, value: Value| {
-            map.insert(Value::String(key.to_string()), value);
+            map.insert(key.to_string(), value);
         };
         let text = |v: &Option<String>| v.clone().map(Value::String);
-        let number = |v: Option<f64>| v.map(|n| Value::Number(n.into()));
+        let number = |v: Option<f64>| v.map(Value::from);
         let entries = [
             ("pattern", text(&self.pattern)),
             ("tps", number(self.tps)),
@@ -112,7 +112,7 @@ impl LoadFlags {
                 put(key, value);
             }
         }
-        serde_yaml::from_value(Value::Mapping(map))
+        serde_json::from_value(Value::Object(map))
             .map_err(|e| anyhow::anyhow!("invalid load flag: {e} (see `vajra run --help`)"))
     }
 }

@@ -8,6 +8,7 @@ use super::error::{closest, Source};
 use super::locate::FieldPath;
 use super::raw::{RawDefaults, RawPlan, RawRequest, Target};
 use super::template::Template;
+use super::yaml;
 use super::{Assertions, CloudSpec, Plan, PlanError, RequestSpec, Scenario};
 
 /// Stands in for variables when checking the shape of a URL or header value at load time.
@@ -25,8 +26,7 @@ pub(super) fn build(text: &str, source_path: &Path) -> Result<Plan, PlanError> {
             "the plan is empty: it needs at least `requests:` (see docs/plan-format.md)",
         ));
     }
-    let raw: RawPlan = serde_path_to_error::deserialize(serde_yaml::Deserializer::from_str(text))
-        .map_err(|err| src.deserialize_error(err))?;
+    let raw: RawPlan = yaml::read(text).map_err(|err| src.deserialize_error(err))?;
     let plan_dir = source_path.parent().unwrap_or(Path::new(""));
 
     let embedded_target = raw.target == Some(Target::Embedded);

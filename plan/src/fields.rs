@@ -48,7 +48,7 @@ impl<'de, V: Deserialize<'de>> Deserialize<'de> for Entries<V> {
 }
 
 /// Reads a scalar (strings as they are, numbers and booleans as written) and converts it.
-/// The conversion runs inside the visitor so that serde_yaml stamps its error with the line of
+/// The conversion runs inside the visitor so that the YAML deserializer stamps its error with the line of
 /// the value itself rather than of the enclosing mapping.
 pub(crate) fn scalar<'de, D, T>(
     deserializer: D,

@@ -35,6 +35,7 @@ mod load;
 mod locate;
 mod raw;
 mod template;
+mod yaml;
 
 use std::path::{Path, PathBuf};
 use std::time::Duration;
