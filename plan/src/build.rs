@@ -106,6 +106,16 @@ pub(super) fn build(text: &str, source_path: &Path) -> Result<Plan, PlanError> {
                             "weight must be at least 1 (remove the scenario to leave it out)",
                         ));
                     }
+                    if weight > crate::limits::MAX_WEIGHT {
+                        return Err(src.invalid(
+                            &path.key("weight"),
+                            format!(
+                                "weight {weight} is more than the maximum of {}: weights are \
+                                 relative, so give smaller numbers in the same proportion",
+                                crate::limits::MAX_WEIGHT
+                            ),
+                        ));
+                    }
                     scenarios.push(Scenario {
                         name: raw.name,
                         weight,

@@ -11,7 +11,8 @@ use std::time::Duration;
 use serde::de::{self, Deserializer, MapAccess, SeqAccess, Visitor};
 use serde::Deserialize;
 
-use crate::duration::parse_duration;
+use crate::duration::{parse_duration, DurationError};
+use crate::limits;
 use crate::pattern::Step;
 
 /// A YAML mapping kept in document order, for headers (where order and repeats matter).
@@ -105,8 +106,27 @@ pub(crate) fn duration_value<'de, D: Deserializer<'de>>(
 }
 
 pub(crate) fn parse_duration_field(text: &str) -> Result<Duration, String> {
-    parse_duration(text)
-        .map_err(|_| format!("expected a duration like 500ms, 30s, 2m or 1m30s, found `{text}`"))
+    parse_duration(text).map_err(|err| match err {
+        DurationError::Invalid { .. } => {
+            format!("expected a duration like 500ms, 30s, 2m or 1m30s, found `{text}`")
+        }
+        DurationError::TooLong { .. } => format!(
+            "`{text}` is longer than the longest duration a plan may give, 365 days (8760h): \
+             give a shorter duration"
+        ),
+    })
+}
+
+/// The sine pattern's period: a duration of at least [`MIN_SINE_PERIOD`].
+pub(crate) fn sine_period<'de, D: Deserializer<'de>>(
+    deserializer: D,
+) -> Result<Option<Duration>, D::Error> {
+    scalar(deserializer, "a duration like 60s", |text| {
+        let period = parse_duration_field(text)?;
+        limits::check_sine_period(period)?;
+        Ok(period)
+    })
+    .map(Some)
 }
 
 const METHODS: [&str; 9] = [
@@ -203,6 +223,10 @@ pub(crate) fn positive_u64<'de, D: Deserializer<'de>>(
 ) -> Result<Option<u64>, D::Error> {
     match Option::<u64>::deserialize(deserializer)? {
         Some(0) => Err(de::Error::custom("must be at least 1")),
+        Some(n) if n as f64 > limits::MAX_RATE => Err(de::Error::custom(format!(
+            "{n} is above the highest rate one vajra process can schedule, 10000000/s: give \
+             what one engine can really generate"
+        ))),
         other => Ok(other),
     }
 }
@@ -226,16 +250,20 @@ pub fn parse_steps(text: &str) -> Result<Vec<Step>, String> {
                     .map_err(|e| format!("step {}: {e}", i + 1))?,
             })
         })
-        .collect()
+        .collect::<Result<Vec<Step>, String>>()
+        .and_then(|steps| limits::check_steps_total(&steps).map(|()| steps))
 }
 
 fn parse_rate(text: &str) -> Result<f64, String> {
-    text.parse::<f64>()
+    let rate = text
+        .parse::<f64>()
         .ok()
-        .filter(|r| r.is_finite() && *r >= 0.0)
+        .filter(|r| !r.is_nan() && *r >= 0.0)
         .ok_or_else(|| {
             format!("expected a rate in requests per second (a number ≥ 0), found `{text}`")
-        })
+        })?;
+    limits::check_rate(rate)?;
+    Ok(rate)
 }
 
 pub(crate) fn rate_value<'de, D: Deserializer<'de>>(deserializer: D) -> Result<f64, D::Error> {
@@ -246,14 +274,42 @@ pub(crate) fn rate<'de, D: Deserializer<'de>>(deserializer: D) -> Result<Option<
     rate_value(deserializer).map(Some)
 }
 
-pub(crate) fn positive_count<'de, D: Deserializer<'de>>(
+/// A whole number from 1 to `max`; `what` names it in the error.
+fn bounded_count(text: &str, max: usize, what: &str) -> Result<usize, String> {
+    if !text.is_empty() && text.bytes().all(|b| b.is_ascii_digit()) {
+        match text.parse::<usize>() {
+            Ok(0) => {}
+            Ok(n) if n <= max => return Ok(n),
+            _ => return Err(limits::count_too_high(text, max, what)),
+        }
+    }
+    Err(format!("expected a positive whole number, found `{text}`"))
+}
+
+/// `concurrency`: virtual users, 1 to [`limits::MAX_USERS`].
+pub(crate) fn users<'de, D: Deserializer<'de>>(deserializer: D) -> Result<Option<usize>, D::Error> {
+    scalar(deserializer, "a positive whole number", |text| {
+        bounded_count(text, limits::MAX_USERS, "virtual users")
+    })
+    .map(Some)
+}
+
+/// `max-in-flight`: requests in flight, 1 to [`limits::MAX_USERS`].
+pub(crate) fn in_flight<'de, D: Deserializer<'de>>(
     deserializer: D,
 ) -> Result<Option<usize>, D::Error> {
     scalar(deserializer, "a positive whole number", |text| {
-        text.parse::<usize>()
-            .ok()
-            .filter(|n| *n > 0)
-            .ok_or_else(|| format!("expected a positive whole number, found `{text}`"))
+        bounded_count(text, limits::MAX_USERS, "requests in flight")
+    })
+    .map(Some)
+}
+
+/// `iterations`: per virtual user, 1 to [`limits::MAX_ITERATIONS`].
+pub(crate) fn iterations<'de, D: Deserializer<'de>>(
+    deserializer: D,
+) -> Result<Option<usize>, D::Error> {
+    scalar(deserializer, "a positive whole number", |text| {
+        bounded_count(text, limits::MAX_ITERATIONS, "iterations per user")
     })
     .map(Some)
 }
@@ -284,6 +340,7 @@ pub(crate) fn steps<'de, D: Deserializer<'de>>(
             while let Some(RawStep { tps, duration }) = seq.next_element()? {
                 steps.push(Step { tps, duration });
             }
+            limits::check_steps_total(&steps).map_err(de::Error::custom)?;
             Ok(steps)
         }
     }

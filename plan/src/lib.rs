@@ -3,7 +3,8 @@
 //!
 //! How the parts fit, from the text a user writes to the times the runner fires at:
 //!
-//! - [`duration`] parses the human durations of plans and flags (`500ms`, `30s`, `1m30s`).
+//! - [`duration`] parses the human durations of plans and flags (`500ms`, `30s`, `1m30s`);
+//!   [`limits`] holds the ranges every duration, rate and count is checked against at load.
 //! - The plan itself, in this crate's root and its private modules: `raw` mirrors the YAML keys
 //!   with serde types (unknown keys, bad durations, methods and templates fail there, with a
 //!   line and column, through the shared field deserialisers of `fields`, which know no plan
@@ -23,6 +24,7 @@
 //! for users in `docs/plan-format.md`.
 
 pub mod duration;
+pub mod limits;
 pub mod load_model;
 pub mod pattern;
 pub mod schedule;

@@ -12,7 +12,8 @@ use std::time::Duration;
 use serde::{Deserialize, Deserializer};
 
 use super::error::{closest, PlanError};
-use super::fields::{duration, positive_count, rate, scalar, steps};
+use super::fields::{duration, in_flight, iterations, rate, scalar, sine_period, steps, users};
+use crate::limits;
 use crate::load_model::{ClosedModel, LoadModel};
 use crate::pattern::{LoadPattern, LoadProfile, Step};
 
@@ -122,7 +123,7 @@ pub struct LoadSpec {
     pub mean_rate: Option<f64>,
     #[serde(default, deserialize_with = "rate")]
     pub amplitude: Option<f64>,
-    #[serde(default, deserialize_with = "duration")]
+    #[serde(default, deserialize_with = "sine_period")]
     pub period: Option<Duration>,
     #[serde(default, deserialize_with = "rate")]
     pub base_rate: Option<f64>,
@@ -137,14 +138,14 @@ pub struct LoadSpec {
     #[serde(default, deserialize_with = "duration")]
     pub cooldown: Option<Duration>,
     pub steady_state_only: Option<bool>,
-    #[serde(default, deserialize_with = "positive_count")]
+    #[serde(default, deserialize_with = "in_flight")]
     pub max_in_flight: Option<usize>,
     /// Virtual users. Alone (no rate), it selects the closed model; with a rate, it bounds the
     /// requests in flight, as Taurus's concurrency with throughput does.
-    #[serde(default, deserialize_with = "positive_count")]
+    #[serde(default, deserialize_with = "users")]
     pub concurrency: Option<usize>,
     /// Iterations per virtual user in the closed model.
-    #[serde(default, deserialize_with = "positive_count")]
+    #[serde(default, deserialize_with = "iterations")]
     pub iterations: Option<usize>,
 }
 
@@ -193,9 +194,107 @@ impl LoadSpec {
         self.max_in_flight.or(self.concurrency)
     }
 
+    /// Checks every value against [`crate::limits`], as reading the plan does, for a spec built
+    /// or changed in code (flags laid over the plan). The error names the key.
+    pub fn check_limits(&self) -> Result<(), PlanError> {
+        let key_error = |key: &str, message: String| load_error(format!("load.{key}: {message}"));
+        let rates = [
+            ("tps", self.tps),
+            ("mean-rate", self.mean_rate),
+            ("amplitude", self.amplitude),
+            ("base-rate", self.base_rate),
+            ("spike-rate", self.spike_rate),
+        ];
+        let steps = self.steps.as_deref().unwrap_or_default();
+        let step_rates = steps
+            .iter()
+            .enumerate()
+            .map(|(i, s)| (format!("steps[{i}].tps"), s.tps));
+        for (key, rate) in rates
+            .iter()
+            .filter_map(|(k, r)| r.map(|r| (k.to_string(), r)))
+            .chain(step_rates)
+        {
+            if rate.is_nan() || rate < 0.0 {
+                return Err(key_error(
+                    &key,
+                    format!("expected a rate in requests per second (a number ≥ 0), got {rate}"),
+                ));
+            }
+            limits::check_rate(rate).map_err(|m| key_error(&key, m))?;
+        }
+        let durations = [
+            ("duration", self.duration),
+            ("ramp-duration", self.ramp_duration),
+            ("period", self.period),
+            ("spike-interval", self.spike_interval),
+            ("spike-duration", self.spike_duration),
+            ("warmup", self.warmup),
+            ("cooldown", self.cooldown),
+        ];
+        let step_durations = steps
+            .iter()
+            .enumerate()
+            .map(|(i, s)| (format!("steps[{i}].duration"), s.duration));
+        for (key, duration) in durations
+            .iter()
+            .filter_map(|(k, d)| d.map(|d| (k.to_string(), d)))
+            .chain(step_durations)
+        {
+            if duration > limits::MAX_DURATION {
+                return Err(key_error(
+                    &key,
+                    format!(
+                        "{} is longer than the longest duration a plan may give, 365 days \
+                         (8760h): give a shorter duration",
+                        crate::duration::format_duration(duration)
+                    ),
+                ));
+            }
+        }
+        limits::check_steps_total(steps).map_err(|m| key_error("steps", m))?;
+        if let Some(period) = self.period {
+            limits::check_sine_period(period).map_err(|m| key_error("period", m))?;
+        }
+        let counts = [
+            (
+                "concurrency",
+                self.concurrency,
+                limits::MAX_USERS,
+                "virtual users",
+            ),
+            (
+                "max-in-flight",
+                self.max_in_flight,
+                limits::MAX_USERS,
+                "requests in flight",
+            ),
+            (
+                "iterations",
+                self.iterations,
+                limits::MAX_ITERATIONS,
+                "iterations per user",
+            ),
+        ];
+        for (key, count, max, what) in counts {
+            match count {
+                Some(0) => return Err(key_error(key, "must be at least 1".into())),
+                Some(n) if n > max => {
+                    return Err(key_error(
+                        key,
+                        limits::count_too_high(&n.to_string(), max, what),
+                    ))
+                }
+                _ => {}
+            }
+        }
+        Ok(())
+    }
+
     /// The load model: closed when only `concurrency` (with `duration` and optionally
     /// `ramp-duration` and `iterations`) is given, open otherwise.
     pub fn build_model(&self) -> Result<LoadModel, PlanError> {
+        self.check_limits()?;
         let rate_given = self.pattern.is_some()
             || [
                 self.tps.is_some(),
@@ -256,6 +355,7 @@ impl LoadSpec {
 
     /// The load profile this spec describes. Errors name the missing or misplaced key.
     pub fn build(&self) -> Result<LoadProfile, PlanError> {
+        self.check_limits()?;
         let keys_set = self.pattern_keys_set();
         let kind =
             match self.pattern {
