@@ -144,6 +144,16 @@ impl Source<'_> {
                 ..
             } => "expected a sequence here: a list of `- item` lines or `[a, b]`".into(),
             serde_saphyr::Error::Budget { breach, .. } => budget_message(breach),
+            serde_saphyr::Error::DuplicateMappingKey { key: Some(key), .. } => {
+                if !field.is_empty() {
+                    field.push('.');
+                }
+                field.push_str(key);
+                format!("`{key}` is given twice in this mapping: keep one")
+            }
+            serde_saphyr::Error::DuplicateMappingKey { key: None, .. } => {
+                "a key is given twice in this mapping: keep one".into()
+            }
             serde_saphyr::Error::ExternalMessage { source, .. }
                 if matches!(
                     &**source,

@@ -83,7 +83,12 @@ where
             self.text(&v.to_string())
         }
         fn visit_f64<E: de::Error>(self, v: f64) -> Result<T, E> {
-            self.text(&v.to_string())
+            // `1e300` as `1e300`, not as its 301 digits, in messages.
+            if v.abs() >= 1e16 {
+                self.text(&format!("{v:e}"))
+            } else {
+                self.text(&v.to_string())
+            }
         }
         fn visit_bool<E: de::Error>(self, v: bool) -> Result<T, E> {
             self.text(&v.to_string())
@@ -258,7 +263,7 @@ fn parse_rate(text: &str) -> Result<f64, String> {
     let rate = text
         .parse::<f64>()
         .ok()
-        .filter(|r| !r.is_nan() && *r >= 0.0)
+        .filter(|r| r.is_finite() && *r >= 0.0)
         .ok_or_else(|| {
             format!("expected a rate in requests per second (a number ≥ 0), found `{text}`")
         })?;

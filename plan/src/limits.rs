@@ -26,6 +26,9 @@ pub const MAX_USERS: usize = 100_000;
 /// The most iterations per virtual user in the closed model.
 pub const MAX_ITERATIONS: usize = 1_000_000_000;
 
+/// The largest `body-file`, read whole at load: 64 MiB.
+pub const MAX_BODY_BYTES: u64 = 64 << 20;
+
 /// The largest scenario weight; weights are summed, so they must stay far from overflow.
 pub const MAX_WEIGHT: u32 = 1_000_000;
 
@@ -34,8 +37,13 @@ pub(crate) fn check_rate(rate: f64) -> Result<(), String> {
     if rate <= MAX_RATE {
         return Ok(());
     }
+    let shown = if rate >= 1e16 {
+        format!("{rate:e}")
+    } else {
+        rate.to_string()
+    };
     Err(format!(
-        "{rate}/s is above the highest rate one vajra process can schedule, 10000000/s: \
+        "{shown}/s is above the highest rate one vajra process can schedule, 10000000/s: \
          lower it, or spread the load over several workers or cloud engines"
     ))
 }

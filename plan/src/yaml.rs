@@ -26,6 +26,8 @@ fn options() -> serde_saphyr::Options {
         budget: budget,
         // We print file:line:col and the field path ourselves; no snippet in the message.
         with_snippet: false,
+        // `.inf` and `.nan` reach our field checks as text, which refuse them in plan terms.
+        non_finite_float_policy: serde_saphyr::NonFiniteFloatPolicy::AsString,
     }
 }
 
