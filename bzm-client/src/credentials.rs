@@ -365,8 +365,8 @@ fn read_bzt_rc(path: &Path) -> Result<Option<(ApiKey, &'static str)>, Credential
             })
         }
     };
-    let yaml: serde_yaml::Value =
-        serde_yaml::from_str(&text).map_err(|e| CredentialError::BztRc {
+    let yaml: serde_json::Value =
+        serde_saphyr::from_str(&text).map_err(|e| CredentialError::BztRc {
             path: path.to_owned(),
             message: format!("not valid YAML: {e}"),
         })?;
@@ -375,9 +375,9 @@ fn read_bzt_rc(path: &Path) -> Result<Option<(ApiKey, &'static str)>, Credential
             .split('.')
             .try_fold(&yaml, |node, part| node.get(part));
         match value {
-            None | Some(serde_yaml::Value::Null) => continue,
-            Some(serde_yaml::Value::String(token)) if token.trim().is_empty() => continue,
-            Some(serde_yaml::Value::String(token)) => {
+            None | Some(serde_json::Value::Null) => continue,
+            Some(serde_json::Value::String(token)) if token.trim().is_empty() => continue,
+            Some(serde_json::Value::String(token)) => {
                 let origin = format!("{} ({setting})", path.display());
                 return ApiKey::from_token(token, &origin).map(|key| Some((key, setting)));
             }

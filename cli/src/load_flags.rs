@@ -72,13 +72,13 @@ impl LoadFlags {
     /// through the same deserializer as the plan's `load:` section, so they are checked the same
     /// way; durations are read by the same parser as the plan's, as clap reads the flags.
     pub fn to_spec(&self) -> anyhow::Result<LoadSpec> {
-        use serde_yaml::{Mapping, Value};
-        let mut map = Mapping::new();
+        use serde_json::{Map, Value};
+        let mut map = Map::new();
         let mut put = |key: &str, value: Value| {
-            map.insert(Value::String(key.to_string()), value);
+            map.insert(key.to_string(), value);
         };
         let text = |v: &Option<String>| v.clone().map(Value::String);
-        let number = |v: Option<f64>| v.map(|n| Value::Number(n.into()));
+        let number = |v: Option<f64>| v.map(Value::from);
         let entries = [
             ("pattern", text(&self.pattern)),
             ("tps", number(self.tps)),
@@ -109,7 +109,7 @@ impl LoadFlags {
                 put(key, value);
             }
         }
-        let spec: LoadSpec = serde_yaml::from_value(Value::Mapping(map))
+        let spec: LoadSpec = serde_json::from_value(Value::Object(map))
             .map_err(|e| anyhow::anyhow!("invalid load flag: {e} (see `vajra run --help`)"))?;
         // Durations were read by clap already (its error names the flag).
         Ok(LoadSpec {

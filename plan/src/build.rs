@@ -8,6 +8,7 @@ use super::error::{closest, Source};
 use super::locate::FieldPath;
 use super::raw::{RawDefaults, RawPlan, RawRequest, Target};
 use super::template::Template;
+use super::yaml;
 use super::{Assertions, CloudSpec, Plan, PlanError, RequestSpec, Scenario};
 
 /// Stands in for variables when checking the shape of a URL or header value at load time.
@@ -25,8 +26,7 @@ pub(super) fn build(text: &str, source_path: &Path) -> Result<Plan, PlanError> {
             "the plan is empty: it needs at least `requests:` (see docs/plan-format.md)",
         ));
     }
-    let raw: RawPlan = serde_path_to_error::deserialize(serde_yaml::Deserializer::from_str(text))
-        .map_err(|err| src.deserialize_error(err))?;
+    let raw: RawPlan = yaml::read(text).map_err(|err| src.deserialize_error(err))?;
     let plan_dir = source_path.parent().unwrap_or(Path::new(""));
 
     let embedded_target = raw.target == Some(Target::Embedded);
@@ -104,6 +104,16 @@ pub(super) fn build(text: &str, source_path: &Path) -> Result<Plan, PlanError> {
                         return Err(src.invalid(
                             &path.key("weight"),
                             "weight must be at least 1 (remove the scenario to leave it out)",
+                        ));
+                    }
+                    if weight > crate::limits::MAX_WEIGHT {
+                        return Err(src.invalid(
+                            &path.key("weight"),
+                            format!(
+                                "weight {weight} is more than the maximum of {}: weights are \
+                                 relative, so give smaller numbers in the same proportion",
+                                crate::limits::MAX_WEIGHT
+                            ),
                         ));
                     }
                     scenarios.push(Scenario {
@@ -356,7 +366,7 @@ impl RequestContext<'_> {
 
     fn body_file(&self, file: &Path) -> Result<Template, String> {
         let resolved: PathBuf = self.plan_dir.join(file);
-        let text = std::fs::read_to_string(&resolved).map_err(|err| {
+        let text = read_body_file(&resolved).map_err(|err| {
             format!(
                 "cannot read body file {}: {err} (relative paths start at the plan file's \
                  directory)",
@@ -370,6 +380,33 @@ impl RequestContext<'_> {
             .map_err(|m| format!("in body file {}: {m}", resolved.display()))?;
         Ok(body)
     }
+}
+
+/// A body file's text: a regular file of at most [`crate::limits::MAX_BODY_BYTES`], so that a
+/// device or a pipe (`/dev/zero`) cannot make the loader read forever.
+fn read_body_file(path: &Path) -> std::io::Result<String> {
+    use std::io::{Error, ErrorKind, Read};
+    let max = crate::limits::MAX_BODY_BYTES;
+    let too_big = || {
+        Error::new(
+            ErrorKind::InvalidData,
+            format!("it is larger than the maximum body of {} MiB", max >> 20),
+        )
+    };
+    if !std::fs::metadata(path)?.is_file() {
+        return Err(Error::new(
+            ErrorKind::InvalidInput,
+            "it is not a regular file",
+        ));
+    }
+    let mut bytes = Vec::new();
+    std::fs::File::open(path)?
+        .take(max + 1)
+        .read_to_end(&mut bytes)?;
+    if bytes.len() as u64 > max {
+        return Err(too_big());
+    }
+    String::from_utf8(bytes).map_err(|_| Error::new(ErrorKind::InvalidData, "it is not UTF-8 text"))
 }
 
 /// The path part of a URL as written, for default labels: `/fast` for

@@ -3,14 +3,8 @@
 
 use std::path::{Path, PathBuf};
 
-use super::locate::{locate, FieldPath};
-
-/// A 1-based line and column in the plan file.
-#[derive(Debug, Clone, Copy, PartialEq, Eq)]
-pub struct Location {
-    pub line: usize,
-    pub column: usize,
-}
+use super::locate::{locate, FieldPath, Location};
+use super::yaml::{self, ReadError};
 
 /// Why a plan, its data sets or its load section could not be used.
 #[derive(Debug, thiserror::Error)]
@@ -93,28 +87,90 @@ impl Source<'_> {
         }
     }
 
-    /// Turns a deserialization error into a [`PlanError`], with a "did you mean" hint for
-    /// misspelt keys and values.
-    pub fn deserialize_error(
-        &self,
-        err: serde_path_to_error::Error<serde_yaml::Error>,
-    ) -> PlanError {
-        let mut field = err.path().to_string();
-        if field == "." {
-            field.clear();
-        }
-        let inner = err.inner();
-        let location = inner.location().map(|l| Location {
-            line: l.line(),
-            column: l.column(),
-        });
-        let mut message = inner.to_string();
-        if let Some(l) = location {
-            // The location is printed in front; drop its repeat from the message.
-            message = message.replacen(&format!(" at line {} column {}", l.line, l.column), "", 1);
-        }
-        let message = strip_yaml_path(&message).to_string();
-        let (field, message) = explain_unknown(field, message);
+    /// Turns a YAML or deserialization error into a [`PlanError`], with a "did you mean" hint
+    /// for misspelt keys and values.
+    ///
+    /// Everything here comes from data, not from parsing message text: the field path from
+    /// `serde_path_to_error`, the line and column from serde-saphyr's own error location (or,
+    /// when it has none, from a spanned parse of the document), the unknown key and the names
+    /// it could have been from serde-saphyr's typed `SerdeUnknownField`/`SerdeUnknownVariant`
+    /// errors. A new wording in either crate cannot break the location or the hint.
+    pub(crate) fn deserialize_error(&self, err: ReadError) -> PlanError {
+        let path = err
+            .path
+            .map(|p| FieldPath::from_serde(&p))
+            .unwrap_or_default();
+        let mut field = path.to_string();
+        let error = unwrap_context(&err.error);
+        let location = error
+            .location()
+            .filter(|l| l.line() > 0)
+            .map(|l| Location {
+                line: usize::try_from(l.line()).unwrap_or(usize::MAX),
+                column: usize::try_from(l.column()).unwrap_or(usize::MAX),
+            })
+            .or_else(|| locate(self.text, &path));
+        let message = match error {
+            serde_saphyr::Error::SerdeUnknownField {
+                field: unknown,
+                expected,
+                ..
+            } => {
+                if path.last_key() != Some(unknown.as_str()) {
+                    if !field.is_empty() {
+                        field.push('.');
+                    }
+                    field.push_str(unknown);
+                }
+                unknown_message("field", unknown, expected)
+            }
+            serde_saphyr::Error::SerdeUnknownVariant {
+                variant, expected, ..
+            } => unknown_message("value", variant, expected),
+            // A struct or a list met something else: serde-saphyr checks the shape before serde's
+            // visitor runs, so our `expecting` texts never show; say it in our words.
+            serde_saphyr::Error::Unexpected {
+                expected: "mapping start",
+                ..
+            } if field.is_empty() => {
+                "expected a plan: a mapping with keys like `name`, `base-url` and `requests`".into()
+            }
+            serde_saphyr::Error::Unexpected {
+                expected: "mapping start",
+                ..
+            } => "expected a mapping of keys to values here (like `url: /path`)".into(),
+            serde_saphyr::Error::Unexpected {
+                expected: "sequence start",
+                ..
+            } => "expected a sequence here: a list of `- item` lines or `[a, b]`".into(),
+            serde_saphyr::Error::Budget { breach, .. } => budget_message(breach),
+            serde_saphyr::Error::DuplicateMappingKey { key: Some(key), .. } => {
+                if !field.is_empty() {
+                    field.push('.');
+                }
+                field.push_str(key);
+                format!("`{key}` is given twice in this mapping: keep one")
+            }
+            serde_saphyr::Error::DuplicateMappingKey { key: None, .. } => {
+                "a key is given twice in this mapping: keep one".into()
+            }
+            serde_saphyr::Error::ExternalMessage { source, .. }
+                if matches!(
+                    &**source,
+                    serde_saphyr::ExternalMessageSource::Parser(scan)
+                        if matches!(scan.kind(), serde_saphyr::granit_parser::ErrorKind::RecursionLimitExceeded)
+                ) =>
+            {
+                too_deep()
+            }
+            other => {
+                use serde_saphyr::MessageFormatter;
+                serde_saphyr::DefaultMessageFormatter
+                    .format_message(other)
+                    .escape_debug()
+                    .to_string()
+            }
+        };
         PlanError::Invalid {
             file: self.file.to_path_buf(),
             location,
@@ -124,40 +180,45 @@ impl Source<'_> {
     }
 }
 
-/// serde_yaml prefixes its messages with its own `path: `; we print the path ourselves. A path
-/// token has no spaces or backticks, unlike the start of every serde message.
-fn strip_yaml_path(message: &str) -> &str {
-    match message.split_once(": ") {
-        Some((head, rest))
-            if !head.is_empty() && !head.contains(char::is_whitespace) && !head.contains('`') =>
-        {
-            rest
+/// The error itself, without the snippet or alias wrappers serde-saphyr may put around it.
+fn unwrap_context(mut error: &serde_saphyr::Error) -> &serde_saphyr::Error {
+    loop {
+        match error {
+            serde_saphyr::Error::WithSnippet { error: inner, .. } => error = inner,
+            serde_saphyr::Error::AliasError { error: inner, .. } => error = inner,
+            _ => return error,
         }
-        _ => message,
     }
 }
 
-/// Rewrites serde's "unknown field `methd`, expected one of …" into "unknown field `methd`, did
-/// you mean `method`?", and makes sure the path ends with the unknown key.
-fn explain_unknown(mut field: String, message: String) -> (String, String) {
-    let kind = if message.starts_with("unknown field `") {
-        "field"
-    } else if message.starts_with("unknown variant `") {
-        "value"
-    } else {
-        return (field, message);
-    };
-    let quoted: Vec<&str> = message.split('`').skip(1).step_by(2).collect();
-    let Some((unknown, candidates)) = quoted.split_first() else {
-        return (field, message);
-    };
-    if kind == "field" && !field.ends_with(unknown) {
-        if !field.is_empty() {
-            field.push('.');
-        }
-        field.push_str(unknown);
+fn too_deep() -> String {
+    format!(
+        "the plan is nested more than {} levels deep (lists and mappings): a plan needs about \
+         eight; check for unbalanced brackets",
+        yaml::MAX_DEPTH
+    )
+}
+
+/// What to do when the document breaks the YAML budget (see `yaml`).
+fn budget_message(breach: &serde_saphyr::budget::BudgetBreach) -> String {
+    use serde_saphyr::budget::BudgetBreach;
+    match breach {
+        BudgetBreach::Depth { .. } => too_deep(),
+        BudgetBreach::Nodes { .. } => format!(
+            "the plan has more than {} YAML nodes: split it, or move repeated values into a data \
+             set (`data:`)",
+            yaml::MAX_NODES
+        ),
+        other => format!(
+            "the plan is too large or uses too many aliases ({other:?}): write it out without \
+             anchors and aliases"
+        ),
     }
-    let text = match closest(unknown, candidates.iter().copied()) {
+}
+
+/// "unknown field `methd`, did you mean `method`?", or the list of what is accepted.
+fn unknown_message(kind: &str, unknown: &str, candidates: &[&str]) -> String {
+    match closest(unknown, candidates.iter().copied()) {
         Some(hint) => format!("unknown {kind} `{unknown}`, did you mean `{hint}`?"),
         None if candidates.is_empty() => format!("unknown {kind} `{unknown}`"),
         None => format!(
@@ -168,8 +229,7 @@ fn explain_unknown(mut field: String, message: String) -> (String, String) {
                 .collect::<Vec<_>>()
                 .join(", ")
         ),
-    };
-    (field, text)
+    }
 }
 
 /// The candidate closest to `input`, if it is close enough to be a likely typo.
@@ -205,24 +265,15 @@ mod tests {
     }
 
     #[test]
-    fn explains_unknown_fields_with_hint_and_path() {
-        let (field, message) = explain_unknown(
-            "scenarios[0]".into(),
-            "unknown field `wieght`, expected one of `name`, `weight`, `requests`".into(),
-        );
-        assert_eq!(field, "scenarios[0].wieght");
-        assert_eq!(message, "unknown field `wieght`, did you mean `weight`?");
-        let (_, message) =
-            explain_unknown(String::new(), "unknown field `zzz`, expected `name`".into());
-        assert_eq!(message, "unknown field `zzz`, expected one of `name`");
-    }
-
-    #[test]
-    fn strips_only_path_prefixes() {
-        assert_eq!(strip_yaml_path("load.tps: invalid type"), "invalid type");
+    fn unknown_names_get_a_hint_or_the_list() {
         assert_eq!(
-            strip_yaml_path("invalid type: string \"x\", expected f64"),
-            "invalid type: string \"x\", expected f64"
+            unknown_message("field", "wieght", &["name", "weight", "requests"]),
+            "unknown field `wieght`, did you mean `weight`?"
         );
+        assert_eq!(
+            unknown_message("field", "zzz", &["name"]),
+            "unknown field `zzz`, expected one of `name`"
+        );
+        assert_eq!(unknown_message("value", "x", &[]), "unknown value `x`");
     }
 }

@@ -3,10 +3,12 @@
 //!
 //! How the parts fit, from the text a user writes to the times the runner fires at:
 //!
-//! - [`duration`] parses the human durations of plans and flags (`500ms`, `30s`, `1m30s`).
+//! - [`duration`] parses the human durations of plans and flags (`500ms`, `30s`, `1m30s`);
+//!   [`limits`] holds the ranges every duration, rate and count is checked against at load.
 //! - The plan itself, in this crate's root and its private modules: `raw` mirrors the YAML keys
 //!   with serde types (unknown keys, bad durations, methods and templates fail there, with a
-//!   line and column); `build` turns that into a [`Plan`]: merges `defaults` into each request,
+//!   line and column, through the shared field deserialisers of `fields`, which know no plan
+//!   type, so data flows one way: `fields` → `template`, `load` → `raw` → `build`); `build` turns that into a [`Plan`]: merges `defaults` into each request,
 //!   joins relative URLs to `base-url`, checks header names, URLs and that every `${variable}`
 //!   has a data column. Its errors are located by `locate`, which finds a field path in the YAML
 //!   text; `error` holds [`PlanError`]: file, field path, line:column and what to do.
@@ -22,6 +24,7 @@
 //! for users in `docs/plan-format.md`.
 
 pub mod duration;
+pub mod limits;
 pub mod load_model;
 pub mod pattern;
 pub mod schedule;
@@ -29,17 +32,21 @@ pub mod schedule;
 mod build;
 mod data;
 mod error;
+mod fields;
 mod load;
 mod locate;
 mod raw;
 mod template;
+mod yaml;
 
 use std::path::{Path, PathBuf};
 use std::time::Duration;
 
 pub use data::{DataFeed, DataSetSpec, OnEof, Row};
-pub use error::{Location, PlanError};
-pub use load::{parse_steps, LoadSpec, PatternKind};
+pub use error::PlanError;
+pub use fields::parse_steps;
+pub use load::{LoadSpec, PatternKind};
+pub use locate::Location;
 pub use template::{Template, TemplateError};
 
 /// A test plan, checked and ready to run.

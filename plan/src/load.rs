@@ -9,11 +9,11 @@ use std::fmt;
 use std::str::FromStr;
 use std::time::Duration;
 
-use serde::de::{self, Deserializer, SeqAccess, Visitor};
-use serde::Deserialize;
+use serde::{Deserialize, Deserializer};
 
 use super::error::{closest, PlanError};
-use super::raw::{duration, duration_value, parse_duration_field, scalar};
+use super::fields::{duration, in_flight, iterations, rate, scalar, sine_period, steps, users};
+use crate::limits;
 use crate::load_model::{ClosedModel, LoadModel};
 use crate::pattern::{LoadPattern, LoadProfile, Step};
 
@@ -123,7 +123,7 @@ pub struct LoadSpec {
     pub mean_rate: Option<f64>,
     #[serde(default, deserialize_with = "rate")]
     pub amplitude: Option<f64>,
-    #[serde(default, deserialize_with = "duration")]
+    #[serde(default, deserialize_with = "sine_period")]
     pub period: Option<Duration>,
     #[serde(default, deserialize_with = "rate")]
     pub base_rate: Option<f64>,
@@ -138,14 +138,14 @@ pub struct LoadSpec {
     #[serde(default, deserialize_with = "duration")]
     pub cooldown: Option<Duration>,
     pub steady_state_only: Option<bool>,
-    #[serde(default, deserialize_with = "positive_count")]
+    #[serde(default, deserialize_with = "in_flight")]
     pub max_in_flight: Option<usize>,
     /// Virtual users. Alone (no rate), it selects the closed model; with a rate, it bounds the
     /// requests in flight, as Taurus's concurrency with throughput does.
-    #[serde(default, deserialize_with = "positive_count")]
+    #[serde(default, deserialize_with = "users")]
     pub concurrency: Option<usize>,
     /// Iterations per virtual user in the closed model.
-    #[serde(default, deserialize_with = "positive_count")]
+    #[serde(default, deserialize_with = "iterations")]
     pub iterations: Option<usize>,
 }
 
@@ -194,9 +194,107 @@ impl LoadSpec {
         self.max_in_flight.or(self.concurrency)
     }
 
+    /// Checks every value against [`crate::limits`], as reading the plan does, for a spec built
+    /// or changed in code (flags laid over the plan). The error names the key.
+    pub fn check_limits(&self) -> Result<(), PlanError> {
+        let key_error = |key: &str, message: String| load_error(format!("load.{key}: {message}"));
+        let rates = [
+            ("tps", self.tps),
+            ("mean-rate", self.mean_rate),
+            ("amplitude", self.amplitude),
+            ("base-rate", self.base_rate),
+            ("spike-rate", self.spike_rate),
+        ];
+        let steps = self.steps.as_deref().unwrap_or_default();
+        let step_rates = steps
+            .iter()
+            .enumerate()
+            .map(|(i, s)| (format!("steps[{i}].tps"), s.tps));
+        for (key, rate) in rates
+            .iter()
+            .filter_map(|(k, r)| r.map(|r| (k.to_string(), r)))
+            .chain(step_rates)
+        {
+            if rate.is_nan() || rate < 0.0 {
+                return Err(key_error(
+                    &key,
+                    format!("expected a rate in requests per second (a number ≥ 0), got {rate}"),
+                ));
+            }
+            limits::check_rate(rate).map_err(|m| key_error(&key, m))?;
+        }
+        let durations = [
+            ("duration", self.duration),
+            ("ramp-duration", self.ramp_duration),
+            ("period", self.period),
+            ("spike-interval", self.spike_interval),
+            ("spike-duration", self.spike_duration),
+            ("warmup", self.warmup),
+            ("cooldown", self.cooldown),
+        ];
+        let step_durations = steps
+            .iter()
+            .enumerate()
+            .map(|(i, s)| (format!("steps[{i}].duration"), s.duration));
+        for (key, duration) in durations
+            .iter()
+            .filter_map(|(k, d)| d.map(|d| (k.to_string(), d)))
+            .chain(step_durations)
+        {
+            if duration > limits::MAX_DURATION {
+                return Err(key_error(
+                    &key,
+                    format!(
+                        "{} is longer than the longest duration a plan may give, 365 days \
+                         (8760h): give a shorter duration",
+                        crate::duration::format_duration(duration)
+                    ),
+                ));
+            }
+        }
+        limits::check_steps_total(steps).map_err(|m| key_error("steps", m))?;
+        if let Some(period) = self.period {
+            limits::check_sine_period(period).map_err(|m| key_error("period", m))?;
+        }
+        let counts = [
+            (
+                "concurrency",
+                self.concurrency,
+                limits::MAX_USERS,
+                "virtual users",
+            ),
+            (
+                "max-in-flight",
+                self.max_in_flight,
+                limits::MAX_USERS,
+                "requests in flight",
+            ),
+            (
+                "iterations",
+                self.iterations,
+                limits::MAX_ITERATIONS,
+                "iterations per user",
+            ),
+        ];
+        for (key, count, max, what) in counts {
+            match count {
+                Some(0) => return Err(key_error(key, "must be at least 1".into())),
+                Some(n) if n > max => {
+                    return Err(key_error(
+                        key,
+                        limits::count_too_high(&n.to_string(), max, what),
+                    ))
+                }
+                _ => {}
+            }
+        }
+        Ok(())
+    }
+
     /// The load model: closed when only `concurrency` (with `duration` and optionally
     /// `ramp-duration` and `iterations`) is given, open otherwise.
     pub fn build_model(&self) -> Result<LoadModel, PlanError> {
+        self.check_limits()?;
         let rate_given = self.pattern.is_some()
             || [
                 self.tps.is_some(),
@@ -257,6 +355,7 @@ impl LoadSpec {
 
     /// The load profile this spec describes. Errors name the missing or misplaced key.
     pub fn build(&self) -> Result<LoadProfile, PlanError> {
+        self.check_limits()?;
         let keys_set = self.pattern_keys_set();
         let kind =
             match self.pattern {
@@ -356,83 +455,4 @@ impl LoadSpec {
 
 fn load_error(message: String) -> PlanError {
     PlanError::Load { message }
-}
-
-/// Parses `"50:10s,100:20s"`: comma-separated `rate:duration` steps (also for `--steps`).
-pub fn parse_steps(text: &str) -> Result<Vec<Step>, String> {
-    text.split(',')
-        .map(str::trim)
-        .filter(|item| !item.is_empty())
-        .enumerate()
-        .map(|(i, item)| {
-            let (rate, duration) = item.split_once(':').ok_or_else(|| {
-                format!(
-                    "step {} `{item}`: expected rate:duration, like \"50:10s,100:20s\"",
-                    i + 1
-                )
-            })?;
-            Ok(Step {
-                tps: parse_rate(rate.trim()).map_err(|e| format!("step {}: {e}", i + 1))?,
-                duration: parse_duration_field(duration.trim())
-                    .map_err(|e| format!("step {}: {e}", i + 1))?,
-            })
-        })
-        .collect()
-}
-
-fn parse_rate(text: &str) -> Result<f64, String> {
-    text.parse::<f64>()
-        .ok()
-        .filter(|r| r.is_finite() && *r >= 0.0)
-        .ok_or_else(|| {
-            format!("expected a rate in requests per second (a number ≥ 0), found `{text}`")
-        })
-}
-
-fn rate_value<'de, D: Deserializer<'de>>(deserializer: D) -> Result<f64, D::Error> {
-    scalar(deserializer, "a rate in requests per second", parse_rate)
-}
-
-fn rate<'de, D: Deserializer<'de>>(deserializer: D) -> Result<Option<f64>, D::Error> {
-    rate_value(deserializer).map(Some)
-}
-
-fn positive_count<'de, D: Deserializer<'de>>(deserializer: D) -> Result<Option<usize>, D::Error> {
-    scalar(deserializer, "a positive whole number", |text| {
-        text.parse::<usize>()
-            .ok()
-            .filter(|n| *n > 0)
-            .ok_or_else(|| format!("expected a positive whole number, found `{text}`"))
-    })
-    .map(Some)
-}
-
-/// `steps:` as a string `"50:10s,100:20s"` or a list of `{tps: 50, duration: 10s}`.
-fn steps<'de, D: Deserializer<'de>>(deserializer: D) -> Result<Option<Vec<Step>>, D::Error> {
-    #[derive(Deserialize)]
-    #[serde(deny_unknown_fields, expecting = "a step: { tps: 50, duration: 10s }")]
-    struct RawStep {
-        #[serde(deserialize_with = "rate_value")]
-        tps: f64,
-        #[serde(deserialize_with = "duration_value")]
-        duration: Duration,
-    }
-    struct StepsVisitor;
-    impl<'de> Visitor<'de> for StepsVisitor {
-        type Value = Vec<Step>;
-        fn expecting(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
-            f.write_str("steps like \"50:10s,100:20s\" or a list of {tps, duration}")
-        }
-        fn visit_str<E: de::Error>(self, text: &str) -> Result<Vec<Step>, E> {
-            parse_steps(text).map_err(E::custom)
-        }
-        fn visit_seq<A: SeqAccess<'de>>(self, mut seq: A) -> Result<Vec<Step>, A::Error> {
-            let mut steps = Vec::new();
-            while let Some(RawStep { tps, duration }) = seq.next_element()? {
-                steps.push(Step { tps, duration });
-            }
-            Ok(steps)
-        }
-    }
-    deserializer.deserialize_any(StepsVisitor).map(Some)
 }

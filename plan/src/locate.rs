@@ -1,15 +1,23 @@
 //! Field paths (`scenarios[0].requests[1].url`) and where they are in the YAML text.
 //!
-//! serde_yaml gives a line only for errors it raises itself. For checks made after parsing
-//! (unknown variables, bad URLs, missing load keys) we re-read the text with a probe that walks
-//! down the path and fails on purpose at the target node: serde_yaml stamps that failure with
-//! the node's line and column. This only runs when there is an error to report.
+//! serde-saphyr locates the errors it raises itself. For checks made after parsing (unknown
+//! variables, bad URLs, missing load keys) we re-read the text into a tree of nodes, each with
+//! the start of its span (serde-saphyr's `Spanned`, part of its documented API), and walk the
+//! field path down that tree. This runs only when there is an error to report, under the same
+//! budget as the plan itself.
 
 use std::fmt;
 
-use serde::de::{self, DeserializeSeed, IgnoredAny, MapAccess, SeqAccess, Visitor};
+use serde::de::{self, Deserialize, IgnoredAny, MapAccess, SeqAccess, Visitor};
 
-use super::error::Location;
+use super::yaml::read_plain;
+
+/// A 1-based line and column in the plan file.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub struct Location {
+    pub line: usize,
+    pub column: usize,
+}
 
 #[derive(Debug, Clone, PartialEq, Eq)]
 enum Segment {
@@ -31,6 +39,29 @@ impl FieldPath {
         let mut segments = self.0.clone();
         segments.push(Segment::Key(key.to_string()));
         Self(segments)
+    }
+
+    /// The path `serde_path_to_error` recorded, as a field path.
+    pub fn from_serde(path: &serde_path_to_error::Path) -> Self {
+        use serde_path_to_error::Segment as S;
+        let mut segments = Vec::new();
+        for segment in path.iter() {
+            match segment {
+                S::Seq { index } => segments.push(Segment::Index(*index)),
+                S::Map { key } => segments.push(Segment::Key(key.clone())),
+                S::Enum { variant } => segments.push(Segment::Key(variant.clone())),
+                S::Unknown => break,
+            }
+        }
+        Self(segments)
+    }
+
+    /// The last segment, if it is a map key.
+    pub fn last_key(&self) -> Option<&str> {
+        match self.0.last() {
+            Some(Segment::Key(key)) => Some(key),
+            _ => None,
+        }
     }
 
     /// This path extended by a list index.
@@ -56,92 +87,108 @@ impl fmt::Display for FieldPath {
 
 /// The line:column of `path` in `text`, or of its deepest existing parent.
 pub(crate) fn locate(text: &str, path: &FieldPath) -> Option<Location> {
-    let deserializer = serde_yaml::Deserializer::from_str(text);
-    match (Probe { path: &path.0 }).deserialize(deserializer) {
-        Err(err) => err.location().map(|l| Location {
-            line: l.line(),
-            column: l.column(),
-        }),
-        Ok(()) => None,
+    let mut node = &read_plain::<Node>(text).ok()?;
+    for segment in &path.0 {
+        let child = match (segment, &node.kind) {
+            (Segment::Key(wanted), Kind::Map(entries)) => entries
+                .iter()
+                .find(|(key, _)| key.as_deref() == Some(wanted.as_str()))
+                .map(|(_, value)| value),
+            (Segment::Index(i), Kind::Seq(items)) => items.get(*i),
+            _ => None,
+        };
+        match child {
+            Some(child) => node = child,
+            None => break,
+        }
+    }
+    Some(node.at)
+}
+
+/// A node of the document with where it starts: the spanned tree `locate` walks.
+struct Node {
+    at: Location,
+    kind: Kind,
+}
+
+enum Kind {
+    /// Keys as text (numbers and booleans as written); `None` for keys that are not scalars.
+    Map(Vec<(Option<String>, Node)>),
+    Seq(Vec<Node>),
+    Scalar,
+}
+
+impl<'de> de::Deserialize<'de> for Node {
+    fn deserialize<D: de::Deserializer<'de>>(deserializer: D) -> Result<Self, D::Error> {
+        let spanned = serde_saphyr::Spanned::<Kind>::deserialize(deserializer)?;
+        let at = Location {
+            line: usize::try_from(spanned.referenced.line()).unwrap_or(usize::MAX),
+            column: usize::try_from(spanned.referenced.column()).unwrap_or(usize::MAX),
+        };
+        Ok(Node {
+            at,
+            kind: spanned.value,
+        })
     }
 }
 
-const FOUND: &str = "probe reached its target";
-
-/// Walks down `path`; always fails, at the deepest node of the path that exists.
-struct Probe<'p> {
-    path: &'p [Segment],
-}
-
-impl<'de> DeserializeSeed<'de> for Probe<'_> {
-    type Value = ();
-
-    fn deserialize<D: de::Deserializer<'de>>(self, deserializer: D) -> Result<(), D::Error> {
-        deserializer.deserialize_any(self)
-    }
-}
-
-impl<'de> Visitor<'de> for Probe<'_> {
-    type Value = ();
-
-    fn expecting(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
-        f.write_str("any YAML node")
-    }
-
-    fn visit_bool<E: de::Error>(self, _: bool) -> Result<(), E> {
-        Err(E::custom(FOUND))
-    }
-
-    fn visit_i64<E: de::Error>(self, _: i64) -> Result<(), E> {
-        Err(E::custom(FOUND))
-    }
-
-    fn visit_u64<E: de::Error>(self, _: u64) -> Result<(), E> {
-        Err(E::custom(FOUND))
-    }
-
-    fn visit_f64<E: de::Error>(self, _: f64) -> Result<(), E> {
-        Err(E::custom(FOUND))
-    }
-
-    fn visit_str<E: de::Error>(self, _: &str) -> Result<(), E> {
-        Err(E::custom(FOUND))
-    }
-
-    fn visit_unit<E: de::Error>(self) -> Result<(), E> {
-        Err(E::custom(FOUND))
-    }
-
-    fn visit_none<E: de::Error>(self) -> Result<(), E> {
-        Err(E::custom(FOUND))
-    }
-
-    fn visit_some<D: de::Deserializer<'de>>(self, deserializer: D) -> Result<(), D::Error> {
-        self.deserialize(deserializer)
-    }
-
-    fn visit_map<A: MapAccess<'de>>(self, mut map: A) -> Result<(), A::Error> {
-        if let Some((Segment::Key(wanted), rest)) = self.path.split_first() {
-            while let Some(key) = map.next_key::<KeyText>()? {
-                if key.0.as_deref() == Some(wanted.as_str()) {
-                    return map.next_value_seed(Probe { path: rest });
+impl<'de> de::Deserialize<'de> for Kind {
+    fn deserialize<D: de::Deserializer<'de>>(deserializer: D) -> Result<Self, D::Error> {
+        struct KindVisitor;
+        impl<'de> Visitor<'de> for KindVisitor {
+            type Value = Kind;
+            fn expecting(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+                f.write_str("any YAML node")
+            }
+            fn visit_bool<E: de::Error>(self, _: bool) -> Result<Kind, E> {
+                Ok(Kind::Scalar)
+            }
+            fn visit_i64<E: de::Error>(self, _: i64) -> Result<Kind, E> {
+                Ok(Kind::Scalar)
+            }
+            fn visit_u64<E: de::Error>(self, _: u64) -> Result<Kind, E> {
+                Ok(Kind::Scalar)
+            }
+            fn visit_i128<E: de::Error>(self, _: i128) -> Result<Kind, E> {
+                Ok(Kind::Scalar)
+            }
+            fn visit_u128<E: de::Error>(self, _: u128) -> Result<Kind, E> {
+                Ok(Kind::Scalar)
+            }
+            fn visit_f64<E: de::Error>(self, _: f64) -> Result<Kind, E> {
+                Ok(Kind::Scalar)
+            }
+            fn visit_str<E: de::Error>(self, _: &str) -> Result<Kind, E> {
+                Ok(Kind::Scalar)
+            }
+            fn visit_bytes<E: de::Error>(self, _: &[u8]) -> Result<Kind, E> {
+                Ok(Kind::Scalar)
+            }
+            fn visit_unit<E: de::Error>(self) -> Result<Kind, E> {
+                Ok(Kind::Scalar)
+            }
+            fn visit_none<E: de::Error>(self) -> Result<Kind, E> {
+                Ok(Kind::Scalar)
+            }
+            fn visit_some<D: de::Deserializer<'de>>(self, d: D) -> Result<Kind, D::Error> {
+                Kind::deserialize(d)
+            }
+            fn visit_map<A: MapAccess<'de>>(self, mut map: A) -> Result<Kind, A::Error> {
+                let mut entries = Vec::new();
+                while let Some((key, value)) = map.next_entry::<KeyText, Node>()? {
+                    entries.push((key.0, value));
                 }
-                map.next_value::<IgnoredAny>()?;
+                Ok(Kind::Map(entries))
+            }
+            fn visit_seq<A: SeqAccess<'de>>(self, mut seq: A) -> Result<Kind, A::Error> {
+                let mut items = Vec::new();
+                while let Some(item) = seq.next_element::<Node>()? {
+                    items.push(item);
+                }
+                Ok(Kind::Seq(items))
             }
         }
-        Err(de::Error::custom(FOUND))
-    }
-
-    fn visit_seq<A: SeqAccess<'de>>(self, mut seq: A) -> Result<(), A::Error> {
-        if let Some((Segment::Index(wanted), rest)) = self.path.split_first() {
-            for _ in 0..*wanted {
-                if seq.next_element::<IgnoredAny>()?.is_none() {
-                    return Err(de::Error::custom(FOUND));
-                }
-            }
-            seq.next_element_seed(Probe { path: rest })?;
-        }
-        Err(de::Error::custom(FOUND))
+        deserializer.deserialize_any(KindVisitor)
     }
 }
 

@@ -157,7 +157,7 @@ impl fmt::Display for Template {
 /// Reads a template from a YAML scalar; numbers and booleans are taken as their text.
 impl<'de> de::Deserialize<'de> for Template {
     fn deserialize<D: de::Deserializer<'de>>(deserializer: D) -> Result<Self, D::Error> {
-        super::raw::scalar(deserializer, "a string", |text| {
+        super::fields::scalar(deserializer, "a string", |text| {
             Template::parse(text).map_err(|err| err.to_string())
         })
     }

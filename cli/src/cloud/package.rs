@@ -24,7 +24,7 @@ use std::time::Duration;
 use anyhow::{anyhow, bail, Context};
 use bzm_client::api::MAX_UPLOAD_BYTES;
 use serde::Serialize;
-use serde_yaml::{Mapping, Value};
+use serde_json::{Map as Mapping, Value};
 use sha2::{Digest, Sha256};
 use vajra_fleet::split::Split;
 use vajra_plan::duration::format_duration;
@@ -134,16 +134,17 @@ pub fn cloud_load(spec: &LoadSpec) -> anyhow::Result<CloudLoad> {
 
 /// taurus.yml: one execution per location with its exact share and engine count.
 pub fn taurus_yml(plan_name: &str, split: &Split, load: &CloudLoad) -> String {
-    let key = |k: &str| Value::String(k.to_owned());
+    let key = |k: &str| k.to_owned();
+    let text = |k: &str| Value::String(k.to_owned());
     let executions: Vec<Value> = split
         .locations
         .iter()
         .map(|location| {
             let mut e = Mapping::new();
-            e.insert(key("executor"), key("vajra"));
+            e.insert(key("executor"), text("vajra"));
             let mut scenario = Mapping::new();
-            scenario.insert(key("script"), key(plan_name));
-            e.insert(key("scenario"), Value::Mapping(scenario));
+            scenario.insert(key("script"), text(plan_name));
+            e.insert(key("scenario"), Value::Object(scenario));
             if let Some(tps) = location.tps {
                 e.insert(key("throughput"), Value::Number(tps.into()));
             }
@@ -151,29 +152,29 @@ pub fn taurus_yml(plan_name: &str, split: &Split, load: &CloudLoad) -> String {
                 e.insert(key("concurrency"), Value::Number(users.into()));
             }
             if let Some(ramp) = load.ramp_up {
-                e.insert(key("ramp-up"), key(&format_duration(ramp)));
+                e.insert(key("ramp-up"), text(&format_duration(ramp)));
             }
             if let Some(hold) = load.hold_for {
-                e.insert(key("hold-for"), key(&format_duration(hold)));
+                e.insert(key("hold-for"), text(&format_duration(hold)));
             }
             if let Some(iterations) = load.iterations {
                 e.insert(key("iterations"), Value::Number(iterations.into()));
             }
             let mut locations = Mapping::new();
             locations.insert(key(&location.id), Value::Number(location.engines.into()));
-            e.insert(key("locations"), Value::Mapping(locations));
+            e.insert(key("locations"), Value::Object(locations));
             e.insert(key("locations-weighted"), Value::Bool(false));
-            Value::Mapping(e)
+            Value::Object(e)
         })
         .collect();
     let mut vajra = Mapping::new();
-    vajra.insert(key("class"), key(PLUGIN_CLASS));
+    vajra.insert(key("class"), text(PLUGIN_CLASS));
     let mut modules = Mapping::new();
-    modules.insert(key("vajra"), Value::Mapping(vajra));
+    modules.insert(key("vajra"), Value::Object(vajra));
     let mut root = Mapping::new();
-    root.insert(key("execution"), Value::Sequence(executions));
-    root.insert(key("modules"), Value::Mapping(modules));
-    let yaml = serde_yaml::to_string(&Value::Mapping(root))
+    root.insert(key("execution"), Value::Array(executions));
+    root.insert(key("modules"), Value::Object(modules));
+    let yaml = serde_saphyr::to_string(&Value::Object(root))
         .expect("a mapping of strings and numbers always serializes");
     format!(
         "# Written by vajra {}: one execution per location, exact shares.\n{yaml}",
@@ -191,9 +192,9 @@ pub struct Referenced {
 /// The plan as packaged: data and body files by base name, without `load`, `thresholds` and
 /// `cloud`; plus the files it refers to, resolved against `plan_dir`.
 pub fn rewrite_plan(text: &str, plan_dir: &Path) -> anyhow::Result<(String, Vec<Referenced>)> {
-    let mut root: Value = serde_yaml::from_str(text).context("invalid YAML")?;
+    let mut root: Value = serde_saphyr::from_str(text).context("invalid YAML")?;
     let map = root
-        .as_mapping_mut()
+        .as_object_mut()
         .ok_or_else(|| anyhow!("the plan is not a mapping"))?;
     for section in ["load", "thresholds", "cloud"] {
         map.remove(section);
@@ -213,7 +214,7 @@ pub fn rewrite_plan(text: &str, plan_dir: &Path) -> anyhow::Result<(String, Vec<
         referenced.push(Referenced { name, path });
         Ok(())
     };
-    if let Some(Value::Sequence(sets)) = map.get_mut("data") {
+    if let Some(Value::Array(sets)) = map.get_mut("data") {
         for (i, set) in sets.iter_mut().enumerate() {
             if let Some(file) = set.get_mut("file") {
                 take(file, &format!("data[{i}].file"))?;
@@ -221,7 +222,7 @@ pub fn rewrite_plan(text: &str, plan_dir: &Path) -> anyhow::Result<(String, Vec<
         }
     }
     let mut body_files = |requests: Option<&mut Value>, at: &str| -> anyhow::Result<()> {
-        if let Some(Value::Sequence(list)) = requests {
+        if let Some(Value::Array(list)) = requests {
             for (i, request) in list.iter_mut().enumerate() {
                 if let Some(file) = request.get_mut("body-file") {
                     take(file, &format!("{at}requests[{i}].body-file"))?;
@@ -231,12 +232,12 @@ pub fn rewrite_plan(text: &str, plan_dir: &Path) -> anyhow::Result<(String, Vec<
         Ok(())
     };
     body_files(map.get_mut("requests"), "")?;
-    if let Some(Value::Sequence(scenarios)) = map.get_mut("scenarios") {
+    if let Some(Value::Array(scenarios)) = map.get_mut("scenarios") {
         for (s, scenario) in scenarios.iter_mut().enumerate() {
             body_files(scenario.get_mut("requests"), &format!("scenarios[{s}]."))?;
         }
     }
-    let yaml = serde_yaml::to_string(&root).context("cannot write the packaged plan")?;
+    let yaml = serde_saphyr::to_string(&root).context("cannot write the packaged plan")?;
     Ok((yaml, referenced))
 }
 
@@ -602,8 +603,8 @@ mod tests {
             ..CloudLoad::default()
         };
         let yaml = taurus_yml("plan.yaml", &two_locations(30), &load);
-        let value: Value = serde_yaml::from_str(&yaml).unwrap();
-        let executions = value["execution"].as_sequence().unwrap();
+        let value: Value = serde_saphyr::from_str(&yaml).unwrap();
+        let executions = value["execution"].as_array().unwrap();
         assert_eq!(executions.len(), 2);
         assert_eq!(executions[0]["throughput"], Value::from(20));
         assert_eq!(executions[0]["locations"]["us-east4-a"], Value::from(2));
@@ -628,7 +629,7 @@ mod tests {
                     data:\n  - file: ../data/users.csv\nload: {tps: 3, duration: 2s}\n\
                     thresholds: ['errors>1%']\ncloud: {engine-capacity-tps: 5}\n";
         let (yaml, files) = rewrite_plan(text, Path::new("/p/plans")).unwrap();
-        let value: Value = serde_yaml::from_str(&yaml).unwrap();
+        let value: Value = serde_saphyr::from_str(&yaml).unwrap();
         assert_eq!(value["data"][0]["file"], Value::from("users.csv"));
         assert_eq!(value["requests"][0]["body-file"], Value::from("a.json"));
         for gone in ["load", "thresholds", "cloud"] {
@@ -651,7 +652,7 @@ mod tests {
 
     #[test]
     fn load_patterns_map_to_taurus_keys() {
-        let spec: LoadSpec = serde_yaml::from_str(
+        let spec: LoadSpec = serde_saphyr::from_str(
             "{pattern: ramp-sustain, tps: 20, ramp-duration: 10s, duration: 1m}",
         )
         .unwrap();
@@ -659,7 +660,7 @@ mod tests {
         assert_eq!(load.tps, Some(20));
         assert_eq!(load.ramp_up, Some(Duration::from_secs(10)));
         assert_eq!(load.hold_for, Some(Duration::from_secs(50)));
-        let closed: LoadSpec = serde_yaml::from_str("{concurrency: 8, duration: 30s}").unwrap();
+        let closed: LoadSpec = serde_saphyr::from_str("{concurrency: 8, duration: 30s}").unwrap();
         assert_eq!(cloud_load(&closed).unwrap().users, Some(8));
         for (bad, needle) in [
             (
@@ -670,7 +671,7 @@ mod tests {
             ("{tps: 5, duration: 1m, warmup: 5s}", "warmup"),
             ("{}", "no load"),
         ] {
-            let spec: LoadSpec = serde_yaml::from_str(bad).unwrap();
+            let spec: LoadSpec = serde_saphyr::from_str(bad).unwrap();
             let error = cloud_load(&spec).unwrap_err().to_string();
             assert!(error.contains(needle), "{bad}: {error}");
         }
@@ -799,8 +800,8 @@ mod tests {
             let available = ids.iter().map(|id| (id.clone(), Capacity::default())).collect();
             let split = split(&request, &available).unwrap();
             let load = CloudLoad { tps: Some(tps), hold_for: Some(Duration::from_secs(60)), ..CloudLoad::default() };
-            let value: Value = serde_yaml::from_str(&taurus_yml("p.yaml", &split, &load)).unwrap();
-            let executions = value["execution"].as_sequence().unwrap();
+            let value: Value = serde_saphyr::from_str(&taurus_yml("p.yaml", &split, &load)).unwrap();
+            let executions = value["execution"].as_array().unwrap();
             proptest::prop_assert_eq!(executions.len(), ids.len());
             let mut sum = 0;
             for (execution, share) in executions.iter().zip(&split.locations) {

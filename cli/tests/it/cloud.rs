@@ -326,7 +326,7 @@ fn cloud_run_splits_packages_runs_and_reports_exact_samples() {
 
     // The package: taurus.yml with the exact shares, the plan with base names, the data,
     // the plugin and the binary.
-    let taurus: Value = serde_yaml::from_slice(&cloud.uploaded("taurus.yml")).unwrap();
+    let taurus: Value = serde_saphyr::from_slice(&cloud.uploaded("taurus.yml")).unwrap();
     let executions = taurus["execution"].as_array().unwrap();
     assert_eq!(executions[0]["throughput"], 30);
     assert_eq!(executions[0]["locations"]["us-east4-a"], 2);
@@ -336,7 +336,7 @@ fn cloud_run_splits_packages_runs_and_reports_exact_samples() {
         taurus["modules"]["vajra"]["class"],
         "vajra_executor.VajraExecutor"
     );
-    let plan: Value = serde_yaml::from_slice(&cloud.uploaded("plan.yaml")).unwrap();
+    let plan: Value = serde_saphyr::from_slice(&cloud.uploaded("plan.yaml")).unwrap();
     assert_eq!(plan["data"][0]["file"], "users.csv");
     assert_eq!(cloud.uploaded("users.csv"), b"user\nalice\nbob\ncarol\n");
     for name in ["vajra_executor.py", "vajra_plan.py"] {

@@ -380,7 +380,7 @@ proptest::proptest! {
 #[test]
 fn cloud_section_errors_name_the_field() {
     let yaml = format!("{HEAD}requests:\n  - url: /a\ncloud:\n  engine-capacity-tps: 0\n");
-    assert_error(&yaml, "cloud.engine-capacity-tps", (5, 3), "at least 1");
+    assert_error(&yaml, "cloud.engine-capacity-tps", (5, 24), "at least 1");
     let yaml = format!("{HEAD}requests:\n  - url: /a\ncloud:\n  engines: 3\n");
     assert_error(&yaml, "cloud.engines", (5, 3), "unknown field `engines`");
 }

@@ -285,3 +285,82 @@ fn steps_strings() {
     assert!(parse_steps("5:10s,x:1s").unwrap_err().contains("step 2"));
     assert!(parse_steps("5:soon").unwrap_err().contains("found `soon`"));
 }
+
+/// Flags are laid over the plan as a `LoadSpec`; an override out of range is refused by the
+/// same limits as the plan, naming the key and the limit, whichever path built it.
+#[test]
+fn overrides_out_of_range_are_refused_like_the_plan() {
+    let plan = spec("  tps: 100\n  duration: 30s\n");
+    for (flags, needle) in [
+        (
+            LoadSpec {
+                tps: Some(1e12),
+                ..LoadSpec::default()
+            },
+            "load.tps: 1000000000000/s is above the highest rate one vajra process can schedule, 10000000/s",
+        ),
+        (
+            LoadSpec {
+                duration: Some(Duration::from_secs(400 * 24 * 3600)),
+                ..LoadSpec::default()
+            },
+            "load.duration: 9600h is longer than the longest duration a plan may give, 365 days",
+        ),
+        (
+            LoadSpec {
+                pattern: Some(PatternKind::Sine),
+                mean_rate: Some(10.0),
+                amplitude: Some(5.0),
+                period: Some(Duration::from_micros(3)),
+                ..LoadSpec::default()
+            },
+            "load.period: a sine period of 3µs is shorter than the minimum of 1s",
+        ),
+        (
+            LoadSpec {
+                steps: Some(vec![Step {
+                    tps: f64::NAN,
+                    duration: secs(1),
+                }]),
+                pattern: Some(PatternKind::Step),
+                ..LoadSpec::default()
+            },
+            "load.steps[0].tps: expected a rate",
+        ),
+    ] {
+        let merged = plan.clone().overlay(&flags);
+        let err = build_error(&merged);
+        assert!(err.contains(needle), "{err:?} should contain {needle:?}");
+        let model = merged.build_model().unwrap_err().to_string();
+        assert_eq!(model, err);
+    }
+    let closed = LoadSpec {
+        concurrency: Some(1_000_000),
+        duration: Some(secs(10)),
+        ..LoadSpec::default()
+    };
+    let err = closed.build_model().unwrap_err().to_string();
+    assert!(
+        err.contains("load.concurrency: 1000000 virtual users is more than the maximum of 100000"),
+        "{err}"
+    );
+    // 2,000,000/s is a rate one process may be asked for; it must still build.
+    let fast = plan.overlay(&LoadSpec {
+        tps: Some(2_000_000.0),
+        ..LoadSpec::default()
+    });
+    assert!(fast.build().is_ok());
+}
+
+/// The flags' path: a `LoadSpec` deserialized from flag values (not YAML) gets the same checks.
+#[test]
+fn flag_values_deserialize_through_the_same_checks() {
+    let err = serde_json::from_value::<LoadSpec>(serde_json::json!({"tps": 1e12}))
+        .unwrap_err()
+        .to_string();
+    assert!(err.contains("10000000/s"), "{err}");
+    let err = serde_json::from_value::<LoadSpec>(serde_json::json!({"duration": "1e20"}))
+        .unwrap_err()
+        .to_string();
+    assert!(err.contains("365 days"), "{err}");
+}

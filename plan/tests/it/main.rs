@@ -1,5 +1,6 @@
 //! Integration tests of the plan language, in one binary.
 
+mod bad_corpus;
 mod data;
 mod errors;
 mod happy;

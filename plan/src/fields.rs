@@ -1,0 +1,353 @@
+//! The field deserialisers that the plan's serde types share: scalars read as text, durations,
+//! rates, counts, HTTP methods and status codes, steps, ordered mappings.
+//!
+//! They live apart from the types that use them (`raw`, `load`, `template`) so that data flows
+//! one way: these helpers know no plan type. Each check runs inside the visitor, so the YAML
+//! deserializer stamps its error with the line and column of the value itself.
+
+use std::fmt;
+use std::time::Duration;
+
+use serde::de::{self, Deserializer, MapAccess, SeqAccess, Visitor};
+use serde::Deserialize;
+
+use crate::duration::{parse_duration, DurationError};
+use crate::limits;
+use crate::pattern::Step;
+
+/// A YAML mapping kept in document order, for headers (where order and repeats matter).
+#[derive(Debug)]
+pub(crate) struct Entries<V>(pub Vec<(String, V)>);
+
+impl<V> Default for Entries<V> {
+    fn default() -> Self {
+        Self(Vec::new())
+    }
+}
+
+impl<'de, V: Deserialize<'de>> Deserialize<'de> for Entries<V> {
+    fn deserialize<D: Deserializer<'de>>(deserializer: D) -> Result<Self, D::Error> {
+        struct EntriesVisitor<V>(std::marker::PhantomData<V>);
+        impl<'de, V: Deserialize<'de>> Visitor<'de> for EntriesVisitor<V> {
+            type Value = Entries<V>;
+            fn expecting(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+                f.write_str("a mapping of names to values, like { Accept: text/plain }")
+            }
+            fn visit_unit<E: de::Error>(self) -> Result<Self::Value, E> {
+                Ok(Entries(Vec::new()))
+            }
+            fn visit_map<A: MapAccess<'de>>(self, mut map: A) -> Result<Self::Value, A::Error> {
+                let mut entries = Vec::new();
+                while let Some(entry) = map.next_entry::<String, V>()? {
+                    entries.push(entry);
+                }
+                Ok(Entries(entries))
+            }
+        }
+        deserializer.deserialize_map(EntriesVisitor(std::marker::PhantomData))
+    }
+}
+
+/// Reads a scalar (strings as they are, numbers and booleans as written) and converts it.
+/// The conversion runs inside the visitor so that the YAML deserializer stamps its error with the line of
+/// the value itself rather than of the enclosing mapping.
+pub(crate) fn scalar<'de, D, T>(
+    deserializer: D,
+    expected: &'static str,
+    convert: fn(&str) -> Result<T, String>,
+) -> Result<T, D::Error>
+where
+    D: Deserializer<'de>,
+{
+    struct ScalarVisitor<T> {
+        expected: &'static str,
+        convert: fn(&str) -> Result<T, String>,
+    }
+    impl<T> ScalarVisitor<T> {
+        fn text<E: de::Error>(self, text: &str) -> Result<T, E> {
+            (self.convert)(text).map_err(E::custom)
+        }
+    }
+    impl<T> Visitor<'_> for ScalarVisitor<T> {
+        type Value = T;
+        fn expecting(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+            f.write_str(self.expected)
+        }
+        fn visit_str<E: de::Error>(self, v: &str) -> Result<T, E> {
+            self.text(v)
+        }
+        fn visit_i64<E: de::Error>(self, v: i64) -> Result<T, E> {
+            self.text(&v.to_string())
+        }
+        fn visit_u64<E: de::Error>(self, v: u64) -> Result<T, E> {
+            self.text(&v.to_string())
+        }
+        fn visit_f64<E: de::Error>(self, v: f64) -> Result<T, E> {
+            // `1e300` as `1e300`, not as its 301 digits, in messages.
+            if v.abs() >= 1e16 {
+                self.text(&format!("{v:e}"))
+            } else {
+                self.text(&v.to_string())
+            }
+        }
+        fn visit_bool<E: de::Error>(self, v: bool) -> Result<T, E> {
+            self.text(&v.to_string())
+        }
+    }
+    deserializer.deserialize_any(ScalarVisitor { expected, convert })
+}
+
+/// A duration field: `500ms`, `30s`, `1m30s`, or a bare number of seconds.
+pub(crate) fn duration<'de, D: Deserializer<'de>>(
+    deserializer: D,
+) -> Result<Option<Duration>, D::Error> {
+    duration_value(deserializer).map(Some)
+}
+
+pub(crate) fn duration_value<'de, D: Deserializer<'de>>(
+    deserializer: D,
+) -> Result<Duration, D::Error> {
+    scalar(deserializer, "a duration like 30s", parse_duration_field)
+}
+
+pub(crate) fn parse_duration_field(text: &str) -> Result<Duration, String> {
+    parse_duration(text).map_err(|err| match err {
+        DurationError::Invalid { .. } => {
+            format!("expected a duration like 500ms, 30s, 2m or 1m30s, found `{text}`")
+        }
+        DurationError::TooLong { .. } => format!(
+            "`{text}` is longer than the longest duration a plan may give, 365 days (8760h): \
+             give a shorter duration"
+        ),
+    })
+}
+
+/// The sine pattern's period: a duration of at least [`MIN_SINE_PERIOD`].
+pub(crate) fn sine_period<'de, D: Deserializer<'de>>(
+    deserializer: D,
+) -> Result<Option<Duration>, D::Error> {
+    scalar(deserializer, "a duration like 60s", |text| {
+        let period = parse_duration_field(text)?;
+        limits::check_sine_period(period)?;
+        Ok(period)
+    })
+    .map(Some)
+}
+
+const METHODS: [&str; 9] = [
+    "GET", "POST", "PUT", "DELETE", "PATCH", "HEAD", "OPTIONS", "TRACE", "CONNECT",
+];
+
+/// An HTTP method, any case. A name one typo away from a standard method is taken for a typo;
+/// other valid tokens are extension methods (like `PURGE`).
+pub(crate) fn method<'de, D: Deserializer<'de>>(
+    deserializer: D,
+) -> Result<Option<http::Method>, D::Error> {
+    scalar(deserializer, "an HTTP method like GET", parse_method).map(Some)
+}
+
+fn parse_method(text: &str) -> Result<http::Method, String> {
+    let upper = text.trim().to_ascii_uppercase();
+    if !METHODS.contains(&upper.as_str()) {
+        if let Some(hint) = METHODS
+            .iter()
+            .find(|m| strsim::damerau_levenshtein(m, &upper) <= 1)
+        {
+            return Err(format!(
+                "unknown HTTP method `{text}`, did you mean `{hint}`?"
+            ));
+        }
+    }
+    http::Method::from_bytes(upper.as_bytes()).map_err(|_| {
+        format!("`{text}` is not an HTTP method: expected GET, POST, PUT, DELETE, PATCH, HEAD or OPTIONS")
+    })
+}
+
+/// `status: 200` or `status: [200, 201]`, each a valid HTTP status code.
+pub(crate) fn status_codes<'de, D: Deserializer<'de>>(
+    deserializer: D,
+) -> Result<Vec<u16>, D::Error> {
+    struct StatusCode(u16);
+    impl<'de> Deserialize<'de> for StatusCode {
+        fn deserialize<D: Deserializer<'de>>(deserializer: D) -> Result<Self, D::Error> {
+            scalar(deserializer, "an HTTP status code", parse_status).map(StatusCode)
+        }
+    }
+    struct StatusVisitor;
+    impl<'de> Visitor<'de> for StatusVisitor {
+        type Value = Vec<u16>;
+        fn expecting(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+            f.write_str("a status code or a list of them, like [200, 201]")
+        }
+        fn visit_u64<E: de::Error>(self, v: u64) -> Result<Vec<u16>, E> {
+            parse_status(&v.to_string())
+                .map(|c| vec![c])
+                .map_err(E::custom)
+        }
+        fn visit_i64<E: de::Error>(self, v: i64) -> Result<Vec<u16>, E> {
+            parse_status(&v.to_string())
+                .map(|c| vec![c])
+                .map_err(E::custom)
+        }
+        fn visit_seq<A: SeqAccess<'de>>(self, mut seq: A) -> Result<Vec<u16>, A::Error> {
+            let mut codes = Vec::new();
+            while let Some(StatusCode(code)) = seq.next_element()? {
+                codes.push(code);
+            }
+            Ok(codes)
+        }
+    }
+    deserializer.deserialize_any(StatusVisitor)
+}
+
+fn parse_status(text: &str) -> Result<u16, String> {
+    text.parse::<u16>()
+        .ok()
+        .filter(|c| (100..=599).contains(c))
+        .ok_or_else(|| format!("`{text}` is not an HTTP status code (100 to 599)"))
+}
+
+/// A one-character CSV delimiter, like `","`, `";"` or `"\t"`.
+pub(crate) fn delimiter<'de, D: Deserializer<'de>>(
+    deserializer: D,
+) -> Result<Option<u8>, D::Error> {
+    scalar(deserializer, "one character", |text| {
+        match text.as_bytes() {
+            [byte] if byte.is_ascii() => Ok(*byte),
+            _ => Err(format!(
+                "the delimiter must be one ASCII character like \",\" or \"\\t\", found {text:?}"
+            )),
+        }
+    })
+    .map(Some)
+}
+
+/// A whole number above zero, or absent.
+pub(crate) fn positive_u64<'de, D: Deserializer<'de>>(
+    deserializer: D,
+) -> Result<Option<u64>, D::Error> {
+    match Option::<u64>::deserialize(deserializer)? {
+        Some(0) => Err(de::Error::custom("must be at least 1")),
+        Some(n) if n as f64 > limits::MAX_RATE => Err(de::Error::custom(format!(
+            "{n} is above the highest rate one vajra process can schedule, 10000000/s: give \
+             what one engine can really generate"
+        ))),
+        other => Ok(other),
+    }
+}
+
+/// Parses `"50:10s,100:20s"`: comma-separated `rate:duration` steps (also for `--steps`).
+pub fn parse_steps(text: &str) -> Result<Vec<Step>, String> {
+    text.split(',')
+        .map(str::trim)
+        .filter(|item| !item.is_empty())
+        .enumerate()
+        .map(|(i, item)| {
+            let (rate, duration) = item.split_once(':').ok_or_else(|| {
+                format!(
+                    "step {} `{item}`: expected rate:duration, like \"50:10s,100:20s\"",
+                    i + 1
+                )
+            })?;
+            Ok(Step {
+                tps: parse_rate(rate.trim()).map_err(|e| format!("step {}: {e}", i + 1))?,
+                duration: parse_duration_field(duration.trim())
+                    .map_err(|e| format!("step {}: {e}", i + 1))?,
+            })
+        })
+        .collect::<Result<Vec<Step>, String>>()
+        .and_then(|steps| limits::check_steps_total(&steps).map(|()| steps))
+}
+
+fn parse_rate(text: &str) -> Result<f64, String> {
+    let rate = text
+        .parse::<f64>()
+        .ok()
+        .filter(|r| r.is_finite() && *r >= 0.0)
+        .ok_or_else(|| {
+            format!("expected a rate in requests per second (a number ≥ 0), found `{text}`")
+        })?;
+    limits::check_rate(rate)?;
+    Ok(rate)
+}
+
+pub(crate) fn rate_value<'de, D: Deserializer<'de>>(deserializer: D) -> Result<f64, D::Error> {
+    scalar(deserializer, "a rate in requests per second", parse_rate)
+}
+
+pub(crate) fn rate<'de, D: Deserializer<'de>>(deserializer: D) -> Result<Option<f64>, D::Error> {
+    rate_value(deserializer).map(Some)
+}
+
+/// A whole number from 1 to `max`; `what` names it in the error.
+fn bounded_count(text: &str, max: usize, what: &str) -> Result<usize, String> {
+    if !text.is_empty() && text.bytes().all(|b| b.is_ascii_digit()) {
+        match text.parse::<usize>() {
+            Ok(0) => {}
+            Ok(n) if n <= max => return Ok(n),
+            _ => return Err(limits::count_too_high(text, max, what)),
+        }
+    }
+    Err(format!("expected a positive whole number, found `{text}`"))
+}
+
+/// `concurrency`: virtual users, 1 to [`limits::MAX_USERS`].
+pub(crate) fn users<'de, D: Deserializer<'de>>(deserializer: D) -> Result<Option<usize>, D::Error> {
+    scalar(deserializer, "a positive whole number", |text| {
+        bounded_count(text, limits::MAX_USERS, "virtual users")
+    })
+    .map(Some)
+}
+
+/// `max-in-flight`: requests in flight, 1 to [`limits::MAX_USERS`].
+pub(crate) fn in_flight<'de, D: Deserializer<'de>>(
+    deserializer: D,
+) -> Result<Option<usize>, D::Error> {
+    scalar(deserializer, "a positive whole number", |text| {
+        bounded_count(text, limits::MAX_USERS, "requests in flight")
+    })
+    .map(Some)
+}
+
+/// `iterations`: per virtual user, 1 to [`limits::MAX_ITERATIONS`].
+pub(crate) fn iterations<'de, D: Deserializer<'de>>(
+    deserializer: D,
+) -> Result<Option<usize>, D::Error> {
+    scalar(deserializer, "a positive whole number", |text| {
+        bounded_count(text, limits::MAX_ITERATIONS, "iterations per user")
+    })
+    .map(Some)
+}
+
+/// `steps:` as a string `"50:10s,100:20s"` or a list of `{tps: 50, duration: 10s}`.
+pub(crate) fn steps<'de, D: Deserializer<'de>>(
+    deserializer: D,
+) -> Result<Option<Vec<Step>>, D::Error> {
+    #[derive(Deserialize)]
+    #[serde(deny_unknown_fields, expecting = "a step: { tps: 50, duration: 10s }")]
+    struct RawStep {
+        #[serde(deserialize_with = "rate_value")]
+        tps: f64,
+        #[serde(deserialize_with = "duration_value")]
+        duration: Duration,
+    }
+    struct StepsVisitor;
+    impl<'de> Visitor<'de> for StepsVisitor {
+        type Value = Vec<Step>;
+        fn expecting(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+            f.write_str("steps like \"50:10s,100:20s\" or a list of {tps, duration}")
+        }
+        fn visit_str<E: de::Error>(self, text: &str) -> Result<Vec<Step>, E> {
+            parse_steps(text).map_err(E::custom)
+        }
+        fn visit_seq<A: SeqAccess<'de>>(self, mut seq: A) -> Result<Vec<Step>, A::Error> {
+            let mut steps = Vec::new();
+            while let Some(RawStep { tps, duration }) = seq.next_element()? {
+                steps.push(Step { tps, duration });
+            }
+            limits::check_steps_total(&steps).map_err(de::Error::custom)?;
+            Ok(steps)
+        }
+    }
+    deserializer.deserialize_any(StepsVisitor).map(Some)
+}
