@@ -75,7 +75,7 @@ mod timeline;
 
 use std::collections::HashMap;
 
-pub use aggregate::{render_table, AggregateRow};
+pub use aggregate::{render_table, AggregateRow, CONSOLE_LABEL_CHARS};
 pub use distribution::{Distribution, SIGNIFICANT_DIGITS};
 pub use errors::{
     AssertionCount, ErrorCount, ErrorsReportEntry, ASSERTION_NAME, MAX_DISTINCT_MESSAGES,
