@@ -53,7 +53,7 @@ const DELIMITERS: [u8; 3] = [b',', b'\t', b';'];
 
 #[derive(Debug, thiserror::Error)]
 pub enum JtlError {
-    #[error("cannot read {file}: {source}")]
+    #[error("cannot read {file}")]
     Io {
         file: String,
         #[source]
