@@ -153,6 +153,29 @@ fn a_64_kb_label_reports_in_every_format() {
     }
 }
 
+/// A quote never closed once made the rest of the file one row in memory; past the bound the
+/// reader stops with the row's line, lenient or strict.
+#[test]
+fn an_unclosed_quote_stops_at_the_row_bound() {
+    let mut jtl =
+        b"timeStamp,elapsed,label,success\n1700000000000,1,a,true\n1700000000000,1,\"open".to_vec();
+    let row = b"1700000000000,1,a,true\n";
+    while jtl.len() < (vajra_stats::jtl::reader::MAX_ROW_BYTES as usize) + (1 << 20) {
+        jtl.extend_from_slice(row);
+    }
+    for strict in [false, true] {
+        let mut reader =
+            JtlReader::from_reader(Cursor::new(jtl.clone()), "case.jtl", strict).unwrap();
+        assert!(reader.next_record().unwrap().is_some());
+        let err = reader.next_record().err().unwrap();
+        assert_eq!(
+            err.to_string(),
+            "case.jtl: the row starting near line 3 is longer than 16 MiB; a quoted field is \
+             probably never closed (a `\"` without its pair)"
+        );
+    }
+}
+
 /// A compressed histogram that inflates past the bound (a zip bomb), generated: it is too big
 /// to check in.
 #[test]
