@@ -10,6 +10,13 @@
 //! (`GET /a b` → `GET%20/a%20b`); [`read_hdr_log`] decodes them, so labels survive the round
 //! trip. [`read_hdr_log`] reads any such log back (ours or Java's) so that logs from several
 //! workers can be merged exactly.
+//!
+//! Reading is hardened against hostile files: [`HdrLogReader`] streams one line (at most
+//! [`MAX_LINE_BYTES`]) and one histogram at a time; times past the year 9999, values past
+//! [`MAX_VALUE_US`] and counts past [`MAX_INTERVAL_COUNT`] per interval are errors naming the
+//! file and line; a histogram's stated lengths are checked against its bytes before the decoder
+//! allocates by them, and a compressed one inflates to 16 MiB at most. [`read_hdr_log_stats`]
+//! replays a log into [`Stats`] per histogram bucket, so its cost does not grow with the counts.
 
 use std::collections::BTreeMap;
 use std::fs::File;

@@ -34,7 +34,8 @@
 //!   [`Stats::timeline`] / [`Stats::timelines`] ([`TimelinePoint`]), [`Stats::summary`]
 //!   ([`Summary`], `summary.json`) and [`render_table`] for the console.
 //! - [`IntervalStats`] is a separate rolling window for the live progress line and the
-//!   [`HdrLogWriter`] interval log; [`read_hdr_log`] reads such logs back for merging.
+//!   [`HdrLogWriter`] interval log; [`read_hdr_log`] reads such logs back for merging, and
+//!   [`read_hdr_log_stats`] replays one into [`Stats`] (per bucket, streaming).
 //!
 //! # Transactions
 //!
