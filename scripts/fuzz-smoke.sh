@@ -26,9 +26,12 @@ for target in $targets; do
   seeds=()
   [ -d "seeds/$target" ] && seeds+=("seeds/$target")
   echo "== fuzz $target for ${seconds}s"
+  options=(-max_total_time="$seconds" -timeout=5 -rss_limit_mb=512 -max_len=8192 -print_final_stats=1)
+  [ -f "$target.dict" ] && options+=(-dict="$target.dict")
   log="target/fuzz-$target.log"
-  if ! cargo +nightly fuzz run "$target" "$corpus" "${seeds[@]}" -- \
-    -max_total_time="$seconds" -timeout=5 -rss_limit_mb=512 -print_final_stats=1 >"$log" 2>&1; then
+  # AddressSanitizer's quarantine of freed memory, not the input, would otherwise fill the limit.
+  if ! ASAN_OPTIONS=quarantine_size_mb=32 cargo +nightly fuzz run "$target" "$corpus" "${seeds[@]}" \
+    -- "${options[@]}" >"$log" 2>&1; then
     tail -40 "$log"
     echo "fuzz target $target failed: the input is in fuzz/artifacts/$target/"
     exit 1

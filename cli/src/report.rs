@@ -16,8 +16,7 @@ use vajra_stats::jtl::reader::BAD_ROWS_KEPT;
 use vajra_stats::jtl::JtlReader;
 use vajra_stats::report::html::{self, ReportInput};
 use vajra_stats::report::{text, BadRowAt, BadRows, Report};
-use vajra_stats::sample::{Observation, ResponseCode};
-use vajra_stats::{read_hdr_log, Stats};
+use vajra_stats::{read_hdr_log_stats, Stats};
 
 use crate::exit::{report_error, Exit};
 use crate::thresholds;
@@ -231,46 +230,10 @@ fn is_hdr_log(path: &Path) -> bool {
         .any(|start| head.starts_with(start))
 }
 
-/// The label given to untagged intervals of a log without tagged ones (such as a log from
-/// Java's `HistogramLogWriter`). In vajra's logs untagged intervals are the total of the tagged
-/// ones, so they are skipped.
-const UNTAGGED_LABEL: &str = "(untagged)";
-
-/// Replays every interval's histogram as samples: one per recorded value (the highest value
-/// equivalent to it, as HdrHistogram reports percentiles), started at the interval's start.
-/// A log has no errors, bytes or latency, so those read as 0.
+/// Replays the log's histograms into statistics, per bucket rather than per sample (see
+/// [`vajra_stats::read_hdr_log_stats`]).
 fn read_hdr(path: &Path) -> anyhow::Result<Input> {
-    let log = read_hdr_log(path)?;
-    let tagged = log.intervals.iter().any(|i| i.tag.is_some());
-    let mut stats = Stats::new();
-    for interval in &log.intervals {
-        let label = match &interval.tag {
-            Some(tag) => tag.as_str(),
-            None if tagged => continue,
-            None => UNTAGGED_LABEL,
-        };
-        for value in interval.histogram.iter_recorded() {
-            let observation = Observation {
-                timestamp_ms: interval.start_ms,
-                label,
-                elapsed_us: value.value_iterated_to(),
-                latency_us: 0,
-                connect_us: 0,
-                service_us: None,
-                bytes_received: 0,
-                bytes_sent: 0,
-                success: true,
-                response_code: ResponseCode::Text(""),
-                response_message: "",
-                failure_message: "",
-                active_threads: 0,
-                url: "",
-            };
-            for _ in 0..value.count_at_value() {
-                stats.record(&observation);
-            }
-        }
-    }
+    let stats = read_hdr_log_stats(path)?;
     Ok(Input {
         stats,
         bad_rows: BadRows::default(),

@@ -118,8 +118,39 @@ impl AggregateRow {
     }
 }
 
-/// A plain-text table of `rows`, one line each, columns aligned: label, samples, errors %,
-/// avg, p50, p90, p95, p99, max (ms) and TPS.
+/// The most chars of a label a console table shows; longer labels end in `…` there (JSON, CSV
+/// and the HTML report keep them whole).
+pub const CONSOLE_LABEL_CHARS: usize = 60;
+
+/// `label` cut to [`CONSOLE_LABEL_CHARS`] chars, with an ellipsis when cut.
+pub(crate) fn console_label(label: &str) -> std::borrow::Cow<'_, str> {
+    match label.char_indices().nth(CONSOLE_LABEL_CHARS) {
+        None => std::borrow::Cow::Borrowed(label),
+        Some(_) => {
+            let end = label
+                .char_indices()
+                .nth(CONSOLE_LABEL_CHARS - 1)
+                .map_or(label.len(), |(i, _)| i);
+            std::borrow::Cow::Owned(format!("{}…", &label[..end]))
+        }
+    }
+}
+
+/// Appends `text` padded with spaces to `width` chars. Padding by hand rather than with a
+/// `{:<width$}` format, whose width is limited to `u16::MAX` and panics beyond it.
+pub(crate) fn push_padded(out: &mut String, text: &str, width: usize, right_align: bool) {
+    let pad = width.saturating_sub(text.chars().count());
+    if right_align {
+        out.extend(std::iter::repeat_n(' ', pad));
+        out.push_str(text);
+    } else {
+        out.push_str(text);
+        out.extend(std::iter::repeat_n(' ', pad));
+    }
+}
+
+/// A plain-text table of `rows`, one line each, columns aligned: label (at most
+/// [`CONSOLE_LABEL_CHARS`] chars), samples, errors %, avg, p50, p90, p95, p99, max (ms) and TPS.
 pub fn render_table(rows: &[AggregateRow]) -> String {
     const HEADER: [&str; 10] = [
         "label", "samples", "errors %", "avg ms", "p50 ms", "p90 ms", "p95 ms", "p99 ms", "max ms",
@@ -129,7 +160,7 @@ pub fn render_table(rows: &[AggregateRow]) -> String {
         .iter()
         .map(|r| {
             [
-                r.label_name.clone(),
+                console_label(&r.label_name).into_owned(),
                 r.samples.to_string(),
                 format!("{:.2}", r.errors_rate),
                 format!("{:.1}", r.avg_response_time),
@@ -152,16 +183,11 @@ pub fn render_table(rows: &[AggregateRow]) -> String {
     let mut push_line = |cells: &mut dyn Iterator<Item = &str>| {
         let mut line = String::new();
         for (i, (cell, width)) in cells.zip(widths).enumerate() {
-            let pad = width - cell.chars().count();
-            if i == 0 {
-                // Labels read best left-aligned, numbers right-aligned.
-                line.push_str(cell);
-                line.extend(std::iter::repeat_n(' ', pad));
-            } else {
+            // Labels read best left-aligned, numbers right-aligned.
+            if i > 0 {
                 line.push_str("  ");
-                line.extend(std::iter::repeat_n(' ', pad));
-                line.push_str(cell);
             }
+            push_padded(&mut line, cell, width, i > 0);
         }
         out.push_str(line.trim_end());
         out.push('\n');

@@ -24,7 +24,8 @@ pub(crate) fn record_value(histogram: &mut Histogram<u64>, value: u64) {
 }
 
 /// Values in microseconds. Sums are `u128`, so they cannot overflow in any realistic run
-/// (2^128 µs² is far beyond any count × max²).
+/// (2^128 µs² is far beyond any count × max²); they saturate rather than wrap on absurd input
+/// (a JTL row claiming 10^19 µs), so such input gives a wrong stddev instead of a panic.
 #[derive(Debug, Clone)]
 pub struct Distribution {
     histogram: Histogram<u64>,
@@ -50,11 +51,25 @@ impl Default for Distribution {
 
 impl Distribution {
     pub fn record(&mut self, value_us: u64) {
-        record_value(&mut self.histogram, value_us);
-        self.count += 1;
+        self.record_n(value_us, 1);
+    }
+
+    /// Records `n` samples of `value_us` (an HdrHistogram bucket).
+    #[inline]
+    pub fn record_n(&mut self, value_us: u64, n: u64) {
+        if n == 0 {
+            return;
+        }
+        if self.histogram.record_n(value_us, n).is_err() {
+            self.histogram.saturating_record_n(value_us, n);
+        }
+        self.count = self.count.saturating_add(n);
         let value = u128::from(value_us);
-        self.sum += value;
-        self.sum_of_squares += value * value;
+        // value < 2^64 and n < 2^64, so value · n fits a u128; value² · n may not.
+        self.sum = self.sum.saturating_add(value * u128::from(n));
+        self.sum_of_squares = self
+            .sum_of_squares
+            .saturating_add((value * value).saturating_mul(u128::from(n)));
         self.min = self.min.min(value_us);
         self.max = self.max.max(value_us);
     }
@@ -64,9 +79,9 @@ impl Distribution {
         self.histogram
             .add(&other.histogram)
             .expect("auto-resizing histograms with equal precision always add");
-        self.count += other.count;
-        self.sum += other.sum;
-        self.sum_of_squares += other.sum_of_squares;
+        self.count = self.count.saturating_add(other.count);
+        self.sum = self.sum.saturating_add(other.sum);
+        self.sum_of_squares = self.sum_of_squares.saturating_add(other.sum_of_squares);
         self.min = self.min.min(other.min);
         self.max = self.max.max(other.max);
     }

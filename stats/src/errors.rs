@@ -62,11 +62,11 @@ impl MessageCounts {
 
     fn add_encoded(&mut self, key: &str, count: Count) {
         if let Some(known) = self.counts.get_mut(key) {
-            known.n += count.n;
+            known.n = known.n.saturating_add(count.n);
         } else if self.counts.len() < MAX_DISTINCT_MESSAGES {
             self.counts.insert(key.into(), count);
         } else {
-            self.other += count.n;
+            self.other = self.other.saturating_add(count.n);
         }
     }
 
@@ -74,7 +74,7 @@ impl MessageCounts {
         for (key, &count) in &other.counts {
             self.add_encoded(key, count);
         }
-        self.other += other.other;
+        self.other = self.other.saturating_add(other.other);
     }
 
     pub(crate) fn other(&self) -> u64 {

@@ -49,15 +49,29 @@ impl LabelStats {
     /// `scratch` is a buffer reused across calls so that counting a known error cause
     /// allocates nothing.
     pub(crate) fn record(&mut self, obs: &Observation<'_>, scratch: &mut String) {
-        self.samples += 1;
-        self.elapsed.record(obs.elapsed_us);
-        self.latency.record(obs.latency_us);
-        if let Some(service_us) = obs.service_us {
-            self.service.record(service_us);
+        self.record_n(obs, 1, scratch);
+    }
+
+    /// Records `n` samples alike (an HdrHistogram bucket).
+    #[inline]
+    pub(crate) fn record_n(&mut self, obs: &Observation<'_>, n: u64, scratch: &mut String) {
+        if n == 0 {
+            return;
         }
-        self.connect_sum_us += u128::from(obs.connect_us);
-        self.bytes_received = self.bytes_received.saturating_add(obs.bytes_received);
-        self.bytes_sent = self.bytes_sent.saturating_add(obs.bytes_sent);
+        self.samples = self.samples.saturating_add(n);
+        self.elapsed.record_n(obs.elapsed_us, n);
+        self.latency.record_n(obs.latency_us, n);
+        if let Some(service_us) = obs.service_us {
+            self.service.record_n(service_us, n);
+        }
+        self.connect_sum_us = self
+            .connect_sum_us
+            .saturating_add(u128::from(obs.connect_us) * u128::from(n));
+        let times = |bytes: u64| bytes.saturating_mul(n);
+        self.bytes_received = self
+            .bytes_received
+            .saturating_add(times(obs.bytes_received));
+        self.bytes_sent = self.bytes_sent.saturating_add(times(obs.bytes_sent));
         let start_us = obs.timestamp_ms.saturating_mul(1000);
         self.first_start_us = self.first_start_us.min(start_us);
         self.last_end_us = self
@@ -65,33 +79,34 @@ impl LabelStats {
             .max(start_us.saturating_add(obs.elapsed_us));
         self.max_active_threads = self.max_active_threads.max(obs.active_threads);
         if !obs.success {
-            self.errors += 1;
+            self.errors = self.errors.saturating_add(n);
             if obs.failure_message.is_empty() {
                 self.causes
                     .by_response
-                    .add(scratch, obs.response_code, obs.response_message, 1);
+                    .add(scratch, obs.response_code, obs.response_message, n);
             } else {
                 self.causes
                     .by_assertion
-                    .add(scratch, "", obs.failure_message, 1);
+                    .add(scratch, "", obs.failure_message, n);
             }
         }
-        self.timeline.record(
+        self.timeline.record_n(
             obs.timestamp_ms,
             obs.elapsed_us,
             obs.latency_us,
             obs.success,
             obs.active_threads,
+            n,
         );
     }
 
     pub(crate) fn merge(&mut self, other: &LabelStats) {
-        self.samples += other.samples;
-        self.errors += other.errors;
+        self.samples = self.samples.saturating_add(other.samples);
+        self.errors = self.errors.saturating_add(other.errors);
         self.elapsed.merge(&other.elapsed);
         self.latency.merge(&other.latency);
         self.service.merge(&other.service);
-        self.connect_sum_us += other.connect_sum_us;
+        self.connect_sum_us = self.connect_sum_us.saturating_add(other.connect_sum_us);
         self.bytes_received = self.bytes_received.saturating_add(other.bytes_received);
         self.bytes_sent = self.bytes_sent.saturating_add(other.bytes_sent);
         self.first_start_us = self.first_start_us.min(other.first_start_us);

@@ -34,7 +34,8 @@
 //!   [`Stats::timeline`] / [`Stats::timelines`] ([`TimelinePoint`]), [`Stats::summary`]
 //!   ([`Summary`], `summary.json`) and [`render_table`] for the console.
 //! - [`IntervalStats`] is a separate rolling window for the live progress line and the
-//!   [`HdrLogWriter`] interval log; [`read_hdr_log`] reads such logs back for merging.
+//!   [`HdrLogWriter`] interval log; [`read_hdr_log`] reads such logs back for merging, and
+//!   [`read_hdr_log_stats`] replays one into [`Stats`] (per bucket, streaming).
 //!
 //! # Transactions
 //!
@@ -75,12 +76,18 @@ mod timeline;
 
 use std::collections::HashMap;
 
-pub use aggregate::{render_table, AggregateRow};
+use hdrhistogram::Histogram;
+
+pub use aggregate::{render_table, AggregateRow, CONSOLE_LABEL_CHARS};
 pub use distribution::{Distribution, SIGNIFICANT_DIGITS};
 pub use errors::{
     AssertionCount, ErrorCount, ErrorsReportEntry, ASSERTION_NAME, MAX_DISTINCT_MESSAGES,
 };
-pub use hdr_log::{read_hdr_log, HdrInterval, HdrLog, HdrLogError, HdrLogWriter, HdrTotals};
+pub use hdr_log::{
+    hdr_log_stats, read_hdr_log, read_hdr_log_stats, DecodeError, HdrInterval, HdrLog, HdrLogError,
+    HdrLogReader, HdrLogWriter, HdrTotals, OutOfRange, MAX_EPOCH_SECONDS, MAX_INTERVAL_COUNT,
+    MAX_LINE_BYTES, MAX_VALUE_US, UNTAGGED_LABEL,
+};
 pub use interval::{IntervalStats, IntervalSummary};
 pub use label::LabelStats;
 pub use summary::{LabelSummary, Percentiles, ResponseTimes, RunFacts, Summary};
@@ -134,6 +141,37 @@ impl Stats {
     /// Records one sample.
     pub fn record(&mut self, obs: &Observation<'_>) {
         record_into(&mut self.samples, obs, &mut self.scratch);
+    }
+
+    /// Records every value of `histogram` (µs) as that many successful samples of `label`
+    /// started at `start_ms`, each at the highest value equivalent to its bucket (as
+    /// HdrHistogram reports percentiles). The cost is per distinct value, not per sample, so a
+    /// count of 10¹² costs what a count of 1 does. A histogram has no errors, bytes or latency,
+    /// so those read as 0.
+    pub fn record_histogram(&mut self, label: &str, start_ms: u64, histogram: &Histogram<u64>) {
+        let stats = match self.samples.get_mut(label) {
+            Some(stats) => stats,
+            None => self.samples.entry(label.into()).or_default(),
+        };
+        for value in histogram.iter_recorded() {
+            let observation = Observation {
+                timestamp_ms: start_ms,
+                label,
+                elapsed_us: value.value_iterated_to(),
+                latency_us: 0,
+                connect_us: 0,
+                service_us: None,
+                bytes_received: 0,
+                bytes_sent: 0,
+                success: true,
+                response_code: sample::ResponseCode::Text(""),
+                response_message: "",
+                failure_message: "",
+                active_threads: 0,
+                url: "",
+            };
+            stats.record_n(&observation, value.count_at_value(), &mut self.scratch);
+        }
     }
 
     /// Records one transaction-controller row.

@@ -20,10 +20,10 @@ pub(crate) struct Bucket {
 
 impl Bucket {
     fn add(&mut self, other: &Bucket) {
-        self.samples += other.samples;
-        self.errors += other.errors;
-        self.sum_elapsed_us += other.sum_elapsed_us;
-        self.sum_latency_us += other.sum_latency_us;
+        self.samples = self.samples.saturating_add(other.samples);
+        self.errors = self.errors.saturating_add(other.errors);
+        self.sum_elapsed_us = self.sum_elapsed_us.saturating_add(other.sum_elapsed_us);
+        self.sum_latency_us = self.sum_latency_us.saturating_add(other.sum_latency_us);
         self.max_active_threads = self.max_active_threads.max(other.max_active_threads);
     }
 }
@@ -34,20 +34,22 @@ pub(crate) struct Timeline {
 }
 
 impl Timeline {
-    pub(crate) fn record(
+    /// Records `n` samples alike.
+    pub(crate) fn record_n(
         &mut self,
         timestamp_ms: u64,
         elapsed_us: u64,
         latency_us: u64,
         success: bool,
         active_threads: u32,
+        n: u64,
     ) {
         let bucket = self.seconds.entry(timestamp_ms / 1000).or_default();
         bucket.add(&Bucket {
-            samples: 1,
-            errors: u64::from(!success),
-            sum_elapsed_us: u128::from(elapsed_us),
-            sum_latency_us: u128::from(latency_us),
+            samples: n,
+            errors: if success { 0 } else { n },
+            sum_elapsed_us: u128::from(elapsed_us) * u128::from(n),
+            sum_latency_us: u128::from(latency_us) * u128::from(n),
             max_active_threads: active_threads,
         });
     }
@@ -108,9 +110,9 @@ mod tests {
     #[test]
     fn samples_land_in_their_start_second() {
         let mut t = Timeline::default();
-        t.record(1_700_000_000_999, 10_000, 4_000, true, 3);
-        t.record(1_700_000_000_000, 30_000, 6_000, false, 5);
-        t.record(1_700_000_001_000, 1_000, 1_000, true, 1);
+        t.record_n(1_700_000_000_999, 10_000, 4_000, true, 3, 1);
+        t.record_n(1_700_000_000_000, 30_000, 6_000, false, 5, 1);
+        t.record_n(1_700_000_001_000, 1_000, 1_000, true, 1, 1);
         let points = t.points();
         assert_eq!(points.len(), 2);
         assert_eq!(
@@ -130,8 +132,8 @@ mod tests {
     #[test]
     fn far_apart_timestamps_stay_sparse() {
         let mut t = Timeline::default();
-        t.record(0, 1, 1, true, 1);
-        t.record(1_700_000_000_000, 1, 1, true, 1);
+        t.record_n(0, 1, 1, true, 1, 1);
+        t.record_n(1_700_000_000_000, 1, 1, true, 1, 1);
         assert_eq!(t.points().len(), 2);
     }
 }

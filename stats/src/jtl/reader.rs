@@ -26,13 +26,16 @@
 //!
 //! Reading streams: one [`JtlRecord`] is reused for every row (its fields live in one
 //! `csv::StringRecord` buffer), the numbers are parsed once per row, and the strings the caller
-//! sees are borrowed from the record. A quoted field that is never closed makes the rest of the
-//! file one record; that is the one case where memory grows with the file.
+//! sees are borrowed from the record. A row may be at most [`MAX_ROW_BYTES`] long: a quoted
+//! field that is never closed would make the rest of the file one record, so past that bound
+//! reading stops with [`JtlError::RowTooLong`] and memory never grows with the file.
 
 use std::borrow::Cow;
 use std::fs::File;
 use std::io::{self, BufRead, BufReader, Read};
 use std::path::Path;
+use std::sync::atomic::{AtomicU64, Ordering};
+use std::sync::Arc;
 
 use csv::{ByteRecord, StringRecord};
 
@@ -48,12 +51,15 @@ const MAX_HEADER_BYTES: u64 = 64 * 1024;
 
 const READ_BUFFER_BYTES: usize = 64 * 1024;
 
+/// The longest row read (a JMeter row is well under 1 KiB unless it saves response data).
+pub const MAX_ROW_BYTES: u64 = 16 << 20;
+
 /// Delimiters tried on the header line, in this order.
 const DELIMITERS: [u8; 3] = [b',', b'\t', b';'];
 
 #[derive(Debug, thiserror::Error)]
 pub enum JtlError {
-    #[error("cannot read {file}: {source}")]
+    #[error("cannot read {file}")]
     Io {
         file: String,
         #[source]
@@ -65,6 +71,12 @@ pub enum JtlError {
          JMeter writes it with jmeter.save.saveservice.output_format=csv and print_field_names=true"
     )]
     NotJtl { file: String, reason: String },
+    #[error(
+        "{file}: the row starting near line {line} is longer than {} MiB; a quoted field is \
+         probably never closed (a `\"` without its pair)",
+        MAX_ROW_BYTES >> 20
+    )]
+    RowTooLong { file: String, line: u64 },
     #[error(
         "{file}, line {line}: {reason}. Strict mode stops at the first bad row; without it such \
          rows are skipped and counted"
@@ -355,10 +367,15 @@ fn shorten(text: &str, max: usize) -> Cow<'_, str> {
     }
 }
 
+/// What the csv parser reads: the file after its header line, buffered, terminated and bounded.
+type Input = Bounded<Terminated<BufReader<Box<dyn Read + Send>>>>;
+
 /// Streams the rows of one JTL file. See the module docs for what is accepted.
 pub struct JtlReader {
     file: String,
-    csv: csv::Reader<Terminated<BufReader<Box<dyn Read + Send>>>>,
+    csv: csv::Reader<Input>,
+    /// Where the row being read starts, for [`Bounded`].
+    row_start: Arc<AtomicU64>,
     delimiter: u8,
     strict: bool,
     record: JtlRecord,
@@ -416,15 +433,21 @@ impl JtlReader {
         } else {
             b"\n"
         };
+        let row_start = Arc::new(AtomicU64::new(0));
         let csv = csv::ReaderBuilder::new()
             .has_headers(false)
             .flexible(true)
             .delimiter(delimiter)
             .buffer_capacity(READ_BUFFER_BYTES)
-            .from_reader(Terminated::new(input, line_end));
+            .from_reader(Bounded {
+                inner: Terminated::new(input, line_end),
+                read: 0,
+                row_start: Arc::clone(&row_start),
+            });
         Ok(JtlReader {
             file,
             csv,
+            row_start,
             delimiter,
             strict,
             record: JtlRecord {
@@ -444,13 +467,24 @@ impl JtlReader {
     pub fn next_record(&mut self) -> Result<Option<&JtlRecord>, JtlError> {
         loop {
             let mut bytes = std::mem::take(&mut self.record.fields).into_byte_record();
-            let more = self
-                .csv
-                .read_byte_record(&mut bytes)
-                .map_err(|e| JtlError::Io {
-                    file: self.file.clone(),
-                    source: e.into(),
-                })?;
+            let position = self.csv.position().clone();
+            self.row_start.store(position.byte(), Ordering::Relaxed);
+            let more = self.csv.read_byte_record(&mut bytes).map_err(|e| {
+                let too_long = matches!(e.kind(), csv::ErrorKind::Io(io)
+                    if io.get_ref().is_some_and(|inner| inner.is::<RowTooLong>()));
+                let source = io::Error::from(e);
+                if too_long {
+                    JtlError::RowTooLong {
+                        file: self.file.clone(),
+                        line: position.line() + 1,
+                    }
+                } else {
+                    JtlError::Io {
+                        file: self.file.clone(),
+                        source,
+                    }
+                }
+            })?;
             if !more {
                 return Ok(None);
             }
@@ -575,6 +609,32 @@ impl<R: Read> Read for Terminated<R> {
         let n = tail.len().min(buf.len());
         buf[..n].copy_from_slice(&tail[..n]);
         self.tail = Some(&tail[n..]);
+        Ok(n)
+    }
+}
+
+/// The input, failing with [`RowTooLong`] once the csv parser has taken more than
+/// [`MAX_ROW_BYTES`] (and one read buffer, which it may hold ahead) since the row began.
+struct Bounded<R> {
+    inner: R,
+    /// Bytes handed to the parser so far.
+    read: u64,
+    /// Where the parser's current row starts (its byte position before the row).
+    row_start: Arc<AtomicU64>,
+}
+
+#[derive(Debug, thiserror::Error)]
+#[error("a row is longer than {} MiB", MAX_ROW_BYTES >> 20)]
+struct RowTooLong;
+
+impl<R: Read> Read for Bounded<R> {
+    fn read(&mut self, buf: &mut [u8]) -> io::Result<usize> {
+        let start = self.row_start.load(Ordering::Relaxed);
+        if self.read.saturating_sub(start) > MAX_ROW_BYTES + READ_BUFFER_BYTES as u64 {
+            return Err(io::Error::new(io::ErrorKind::InvalidData, RowTooLong));
+        }
+        let n = self.inner.read(buf)?;
+        self.read += n as u64;
         Ok(n)
     }
 }

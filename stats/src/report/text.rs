@@ -1,24 +1,30 @@
 //! Text renderings of a [`Report`]: the console view, CSV of the aggregate report, Markdown
 //! (for CI job summaries and pull requests). Pure functions from a report to a `String`.
 
+use crate::aggregate::{console_label, push_padded};
 use crate::{render_table, AggregateRow, ErrorsReportEntry, TOTAL_LABEL};
 
 use super::Report;
 
-/// The aggregate table, the errors by label, and notes on transactions.
+/// The aggregate table, the errors by label, and notes on transactions. Labels longer than
+/// [`crate::CONSOLE_LABEL_CHARS`] are cut with an ellipsis; the other formats keep them whole.
 pub fn console(report: &Report) -> String {
     let mut out = render_table(&report.aggregate);
     let causes = causes(&report.errors);
     if !causes.is_empty() {
         out.push_str("\nerrors by label:\n");
-        let label_width = causes.iter().map(|c| c.label.chars().count()).max();
+        let labels: Vec<_> = causes.iter().map(|c| console_label(c.label)).collect();
+        let label_width = labels.iter().map(|l| l.chars().count()).max();
         let count_width = causes.iter().map(|c| c.count.len()).max();
         let (label_width, count_width) = (label_width.unwrap_or(0), count_width.unwrap_or(0));
-        for cause in &causes {
-            out.push_str(&format!(
-                "  {:<label_width$}  {:>count_width$}  {}\n",
-                cause.label, cause.count, cause.what
-            ));
+        for (cause, label) in causes.iter().zip(&labels) {
+            out.push_str("  ");
+            push_padded(&mut out, label, label_width, false);
+            out.push_str("  ");
+            push_padded(&mut out, &cause.count, count_width, true);
+            out.push_str("  ");
+            out.push_str(&cause.what);
+            out.push('\n');
         }
     }
     if !report.transaction_labels.is_empty() {
@@ -237,6 +243,32 @@ mod tests {
             ),
             "{text}"
         );
+    }
+
+    /// A label far beyond `u16::MAX` chars (a format width's limit) renders: cut with an
+    /// ellipsis in the console, whole in JSON, CSV and Markdown.
+    #[test]
+    fn huge_labels_render_cut_in_the_console_and_whole_elsewhere() {
+        let label = "é".repeat(70_000);
+        let mut stats = Stats::new();
+        stats.record(&observation(&label, 10, 500, "Internal Server Error"));
+        stats.record(&observation("b", 10, 200, "OK"));
+        let report = Report::new(&stats, BadRows::default());
+        let text = console(&report);
+        let shown = format!("{}…", "é".repeat(crate::CONSOLE_LABEL_CHARS - 1));
+        assert!(text.contains(&format!("\n{shown}  ")), "{text}");
+        assert!(
+            text.contains(&format!("\n  {shown}  1  500 Internal Server Error\n")),
+            "{text}"
+        );
+        assert!(!text.contains(&"é".repeat(crate::CONSOLE_LABEL_CHARS)));
+        assert!(
+            text.lines().all(|line| line.chars().count() < 200),
+            "{text}"
+        );
+        for whole in [report.to_json(), csv(&report), markdown(&report)] {
+            assert!(whole.contains(&label));
+        }
     }
 
     #[test]

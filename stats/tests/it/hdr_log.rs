@@ -200,3 +200,142 @@ fn bad_logs_name_the_file_and_line() {
     let err = read_hdr_log(&dir.path().join("missing.hlog")).unwrap_err();
     assert!(err.to_string().contains("missing.hlog"), "{err}");
 }
+
+/// One interval line holding `histogram`, deflate-compressed and base64-encoded as Java writes.
+fn interval_line(start: &str, histogram: &Histogram<u64>) -> String {
+    use base64::Engine as _;
+    use hdrhistogram::serialization::{Serializer, V2DeflateSerializer};
+    let mut bytes = Vec::new();
+    V2DeflateSerializer::new()
+        .serialize(histogram, &mut bytes)
+        .unwrap();
+    let encoded = base64::engine::general_purpose::STANDARD.encode(bytes);
+    format!("{start},1.000,{}.0,{encoded}\n", histogram.max())
+}
+
+fn histogram_of(values: &[(u64, u64)]) -> Histogram<u64> {
+    let mut h = Histogram::<u64>::new(3).unwrap();
+    for &(value, count) in values {
+        h.record_n(value, count).unwrap();
+    }
+    h
+}
+
+fn read_text(text: &str) -> Result<vajra_stats::HdrLog, HdrLogError> {
+    let dir = tempfile::tempdir().unwrap();
+    let path = dir.path().join("case.hlog");
+    std::fs::write(&path, text).unwrap();
+    read_hdr_log(&path)
+}
+
+/// A huge `BaseTime` or interval start once overflowed a `Duration` sum (a panic).
+#[test]
+fn huge_times_are_refused_with_the_line() {
+    let line = interval_line("10.000", &histogram_of(&[(1_000, 1)]));
+    let cases = [
+        format!("#[BaseTime: 18446744073709551000.000 (seconds since epoch)]\n{line}"),
+        format!("#[StartTime: 18446744073709551000.000 (seconds since epoch)]\n{line}"),
+        format!(
+            "#[BaseTime: 253402300000.000 (seconds since epoch)]\n{}",
+            interval_line("18446744073709551000.000", &histogram_of(&[(1, 1)]))
+        ),
+        format!(
+            "#[BaseTime: 253402300000.000 (seconds since epoch)]\n{}",
+            interval_line("253402300000.000", &histogram_of(&[(1, 1)]))
+        ),
+    ];
+    for (i, text) in cases.iter().enumerate() {
+        let err = read_text(text).unwrap_err();
+        let line = if i < 2 { 1 } else { 2 };
+        assert!(
+            matches!(err, HdrLogError::OutOfRange { line: l, .. } if l == line),
+            "case {i}: {err:?}"
+        );
+        let message = err.to_string();
+        assert!(
+            message.contains(&format!("case.hlog, line {line}: the ")),
+            "{message}"
+        );
+        assert!(message.contains("after the year 9999"), "{message}");
+    }
+}
+
+/// Counts that decode to 2^62 once made `vajra report` replay 2^62 samples one by one.
+#[test]
+fn absurd_counts_and_values_are_refused_fast() {
+    let started = std::time::Instant::now();
+    let text = format!(
+        "#c\n{}",
+        interval_line("1700000000.000", &histogram_of(&[(1_000, 1 << 62)]))
+    );
+    let err = read_text(&text).unwrap_err();
+    assert!(
+        matches!(err, HdrLogError::OutOfRange { line: 2, .. }),
+        "{err:?}"
+    );
+    assert!(
+        err.to_string()
+            .contains("counts 4611686018427387904 samples"),
+        "{err}"
+    );
+
+    let text = interval_line("1700000000.000", &histogram_of(&[(1 << 50, 1)]));
+    let err = read_text(&text).unwrap_err();
+    assert!(
+        err.to_string()
+            .contains("line 1: the histogram holds a value of"),
+        "{err}"
+    );
+    assert!(started.elapsed() < std::time::Duration::from_secs(5));
+}
+
+/// A histogram's count of 10^12 at one value is one bucket to record, not 10^12 samples.
+#[test]
+fn log_stats_record_buckets_not_samples() {
+    let dir = tempfile::tempdir().unwrap();
+    let path = dir.path().join("big.hlog");
+    let many = vajra_stats::MAX_INTERVAL_COUNT - 3;
+    let text = format!(
+        "{}{}",
+        interval_line(
+            "1700000000.000",
+            &histogram_of(&[(1_000, many), (2_000, 3)])
+        ),
+        interval_line("1700000001.000", &histogram_of(&[(5_000, 7)]))
+    );
+    std::fs::write(&path, text).unwrap();
+    let started = std::time::Instant::now();
+    let stats = vajra_stats::read_hdr_log_stats(&path).unwrap();
+    assert!(started.elapsed() < std::time::Duration::from_secs(5));
+    let untagged = stats.label(vajra_stats::UNTAGGED_LABEL).unwrap();
+    assert_eq!(untagged.samples(), many + 10);
+    // Each bucket at its highest equivalent value, as HdrHistogram reports percentiles.
+    let h = histogram_of(&[]);
+    assert_eq!(untagged.elapsed().max_us(), h.highest_equivalent(5_000));
+    assert_eq!(untagged.elapsed().min_us(), h.highest_equivalent(1_000));
+    assert_eq!(stats.timeline().len(), 2);
+}
+
+/// Replaying a log through `read_hdr_log_stats` gives the tagged labels' histograms exactly,
+/// and leaves out the untagged total when tagged intervals exist.
+#[test]
+fn log_stats_equal_the_logged_histograms() {
+    let dir = tempfile::tempdir().unwrap();
+    let path = dir.path().join("run.hlog");
+    write_log(&path, 0);
+    let stats = vajra_stats::read_hdr_log_stats(&path).unwrap();
+    let totals = read_hdr_log(&path).unwrap().totals();
+    assert!(stats.label(vajra_stats::UNTAGGED_LABEL).is_none());
+    for label in LABELS {
+        let replayed = stats.label(label).unwrap().elapsed();
+        let logged = &totals.labels[label];
+        assert_eq!(replayed.count(), logged.len(), "{label}");
+        assert_eq!(
+            replayed.quantile_us(0.5),
+            logged
+                .highest_equivalent(logged.value_at_quantile(0.5))
+                .clamp(replayed.min_us(), replayed.max_us()),
+            "{label}"
+        );
+    }
+}

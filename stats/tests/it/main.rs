@@ -1,5 +1,7 @@
 //! Integration tests of results, statistics and reports, in one binary.
 
+mod bad_corpus;
+mod error_chain;
 mod hdr_log;
 mod jtl_edge;
 mod jtl_vectors;
