@@ -27,6 +27,10 @@ fi
 echo "== cargo test"
 cargo test --workspace --locked
 
+# A short, bounded run of every fuzz target (cargo-fuzz on nightly; skipped with a message
+# where no nightly toolchain is installed). Longer runs: docs/fuzzing.md.
+FUZZ_SECONDS="${FUZZ_SECONDS:-15}" bash scripts/fuzz-smoke.sh
+
 # Python suites (Taurus plugin, mock BlazeMeter with real bzt, HDR logs read by the hdrh
 # package): only if present.
 py_suites=()

@@ -17,15 +17,24 @@ impl From<Exit> for ExitCode {
 }
 
 /// Prints an error the way every subcommand does: one `error:` line, the cause chain after it.
+/// Each error type's message describes its own layer and leaves the cause to `source()`, so the
+/// chain prints every cause once.
 pub fn report_error(error: &anyhow::Error) -> Exit {
-    let message = error.to_string();
-    eprintln!("error: {message}");
-    // Many of our errors already spell out their cause; don't repeat it.
+    eprintln!("error: {error}");
     for cause in error.chain().skip(1) {
-        let cause = cause.to_string();
-        if !message.contains(&cause) {
-            eprintln!("  caused by: {cause}");
-        }
+        eprintln!("  caused by: {cause}");
     }
     Exit::Error
+}
+
+/// An error and its causes on one line (`message: cause: cause`), for notes inside a live view.
+pub fn one_line(error: &(dyn std::error::Error + 'static)) -> String {
+    let mut line = error.to_string();
+    let mut cause = error.source();
+    while let Some(next) = cause {
+        line.push_str(": ");
+        line.push_str(&next.to_string());
+        cause = next.source();
+    }
+    line
 }

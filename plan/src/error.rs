@@ -10,7 +10,7 @@ use super::yaml::{self, ReadError};
 #[derive(Debug, thiserror::Error)]
 pub enum PlanError {
     /// The plan file itself could not be read.
-    #[error("{}: cannot read the plan: {source}", .path.display())]
+    #[error("{}: cannot read the plan", .path.display())]
     Read {
         path: PathBuf,
         #[source]

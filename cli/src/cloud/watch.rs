@@ -18,6 +18,7 @@ use vajra_plan::duration::parse_duration;
 
 use super::interrupt::{self, Interrupts};
 use super::live::LiveView;
+use crate::exit::one_line;
 
 /// The flags of every command that follows a master to its end (`run`, `attach`, `report`).
 #[derive(clap::Args, Debug)]
@@ -86,7 +87,7 @@ async fn poll(
         snapshot.set_run(&rows, &series);
         match location_figures(client, master_id, &snapshot.known_locations()).await {
             Ok(figures) => snapshot.locations = figures,
-            Err(e) => snapshot.locations_error = Some(e.to_string()),
+            Err(e) => snapshot.locations_error = Some(one_line(&e)),
         }
     }
     Ok(snapshot)
@@ -142,7 +143,10 @@ pub async fn watch(
                     }
                     continue;
                 }
-                Err(e) => view.note(&format!("cannot {halt:?} master {master_id} yet: {e}")),
+                Err(e) => view.note(&format!(
+                    "cannot {halt:?} master {master_id} yet: {}",
+                    one_line(&e)
+                )),
             }
         }
         match poll(client, master_id, &mut engines).await {
@@ -165,7 +169,10 @@ pub async fn watch(
                 }
             }
             Err(e) => {
-                view.note(&format!("API error while polling (retrying): {e}"));
+                view.note(&format!(
+                    "API error while polling (retrying): {}",
+                    one_line(&e)
+                ));
                 let after = last_ok.elapsed();
                 if after > options.unreachable_timeout {
                     view.finish();
