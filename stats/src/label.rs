@@ -194,6 +194,18 @@ impl LabelStats {
         }
     }
 
+    /// Earliest start and latest end, µs since the Unix epoch (`u64::MAX, 0` when empty).
+    pub(crate) fn window_us(&self) -> (u64, u64) {
+        (self.first_start_us, self.last_end_us)
+    }
+
+    /// Sets the window when it is known better than from the samples' values (an interval log:
+    /// see [`crate::Stats::record_histogram`]).
+    pub(crate) fn set_window_us(&mut self, first_start_us: u64, last_end_us: u64) {
+        self.first_start_us = first_start_us;
+        self.last_end_us = last_end_us;
+    }
+
     pub fn max_active_threads(&self) -> u32 {
         self.max_active_threads
     }
