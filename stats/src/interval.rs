@@ -86,7 +86,11 @@ impl IntervalStats {
         }
     }
 
+    /// Records a sample; a cancelled one has no response time and is left out.
     pub fn record(&mut self, obs: &Observation<'_>) {
+        if obs.is_cancelled() {
+            return;
+        }
         record_value(&mut self.total, obs.elapsed_us);
         self.errors += u64::from(!obs.success);
         self.record_label(obs);

@@ -51,7 +51,8 @@
 //! started_at_ms, duration_s, pattern, target_tps, dropped, late, unsent   run facts from the runner
 //! transactions_excluded                                           see above
 //! total, labels[]                                                 one LabelSummary each:
-//!   label, transaction, samples, errors, error_pct (0–100), achieved_tps,
+//!   label, transaction, samples, errors, cancelled, error_pct (0–100 of samples − cancelled),
+//!   achieved_tps,
 //!   response_time_ms {min, avg, median, p90, p95, p99, max, stddev},
 //!   service_time_ms {p50, p90, p95, p99} or null when unknown,
 //!   latency_avg_ms, bytes_received, bytes_sent
