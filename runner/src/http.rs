@@ -141,7 +141,7 @@ impl TransportError {
 
     pub fn cancelled() -> Self {
         Self::new(
-            "Non HTTP response code: Cancelled",
+            vajra_stats::sample::CANCELLED_CODE,
             "the test stopped before the response completed",
         )
     }

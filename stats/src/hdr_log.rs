@@ -6,6 +6,25 @@
 //! in microseconds, compressed (V2 deflate) like Java's writer. Interval timestamps are absolute
 //! seconds since the Unix epoch, with a `StartTime` header for the run start.
 //!
+//! # Which time an interval covers
+//!
+//! The untagged histogram covers the sink's window (about a second; samples fall in the window
+//! in which they completed), so gaps in the load show as empty intervals. A tagged histogram
+//! covers its samples' own span instead: from the earliest intended start to the latest end
+//! (start + elapsed) of the samples it holds, in whole ms rounded as the JTL writes them. So
+//! tagged intervals of one label may overlap (a sample that started in one window and ended in
+//! the next), and a label's window read back — first interval start to last interval end — is
+//! exactly the JTL's window (first sample start to last sample end).
+//!
+//! That is what "the log gives the JTL's rates" means: [`read_hdr_log_stats`] gives each label
+//! of a vajra log the JTL's sample count and window, so its throughput (samples / window) is the
+//! JTL's, equal but for float rounding; its percentiles agree to HdrHistogram's 3 significant
+//! digits. A log from another writer (Java's `HistogramLogWriter`, or an older vajra) has
+//! intervals at the recorder's boundaries; there the window runs from the start of the first
+//! interval holding a label to the end of the last one, which can be longer than the samples'
+//! span by up to one interval at each end, and the rate lower accordingly. Cancelled requests
+//! (see [`crate::sample::CANCELLED_CODE`]) have no response time and are not in the log.
+//!
 //! Tags may not contain `,`, space, CR or LF, so labels are percent-encoded for those and `%`
 //! (`GET /a b` → `GET%20/a%20b`); [`read_hdr_log`] decodes them, so labels survive the round
 //! trip. [`read_hdr_log`] reads any such log back (ours or Java's) so that logs from several
@@ -32,7 +51,7 @@ use hdrhistogram::serialization::{Deserializer, V2DeflateSerializer};
 use hdrhistogram::Histogram;
 
 use super::distribution::new_histogram;
-use super::interval::IntervalStats;
+use super::interval::{IntervalStats, Span};
 use crate::Stats;
 
 /// Writes one set of interval histograms per [`IntervalStats`] window.
@@ -59,8 +78,9 @@ impl<W: Write> HdrLogWriter<W> {
         Ok(HdrLogWriter { out, serializer })
     }
 
-    /// Writes `interval` as ending at `end_ms`: the total (always, so gaps in the load show
-    /// as empty intervals), then each label that had samples.
+    /// Writes `interval` as ending at `end_ms`: the total over the window (always, so gaps in
+    /// the load show as empty intervals), then each label that had samples, over its samples'
+    /// span (see the module doc).
     pub fn write_interval(&mut self, interval: &IntervalStats, end_ms: u64) -> io::Result<()> {
         let start = Duration::from_millis(interval.start_ms());
         let length = Duration::from_millis(end_ms.saturating_sub(interval.start_ms()));
@@ -69,8 +89,11 @@ impl<W: Write> HdrLogWriter<W> {
             IntervalLogWriterBuilder::new().begin_log_with(&mut self.out, &mut self.serializer)?;
         log.write_histogram(interval.total(), start, length, None)
             .map_err(io::Error::other)?;
-        for (label, histogram) in interval.labels() {
+        for (label, histogram, span) in interval.label_spans() {
             let tag = encode_tag(label);
+            // The samples' own span, not the window: see the module doc.
+            let start = Duration::from_millis(span.start_ms);
+            let length = Duration::from_millis(span.end_ms - span.start_ms);
             log.write_histogram(histogram, start, length, Tag::new(&tag))
                 .map_err(io::Error::other)?;
         }
@@ -140,6 +163,16 @@ pub struct HdrInterval {
     pub start_ms: u64,
     pub length_ms: u64,
     pub histogram: Histogram<u64>,
+}
+
+impl HdrInterval {
+    /// The time this interval covers: start to start + length.
+    pub fn span(&self) -> Span {
+        Span {
+            start_ms: self.start_ms,
+            end_ms: self.start_ms.saturating_add(self.length_ms),
+        }
+    }
 }
 
 /// A parsed interval log.
@@ -432,7 +465,9 @@ pub const UNTAGGED_LABEL: &str = "(untagged)";
 
 /// Reads the interval log at `path` into [`Stats`], streaming: every recorded value of every
 /// interval becomes that many samples (the highest value equivalent to it, as HdrHistogram
-/// reports percentiles), started at the interval's start. Untagged intervals count as
+/// reports percentiles), started at the interval's start, and each label's window runs from the
+/// start of its first interval to the end of its last (for vajra's logs the JTL's window
+/// exactly: see the module doc). Untagged intervals count as
 /// [`UNTAGGED_LABEL`] when the log has no tagged ones and are skipped otherwise. A log has no
 /// errors, bytes or latency, so those read as 0.
 pub fn read_hdr_log_stats(path: &Path) -> Result<Stats, HdrLogError> {
@@ -446,10 +481,10 @@ pub fn hdr_log_stats<R: BufRead>(reader: HdrLogReader<R>) -> Result<Stats, HdrLo
     for interval in reader {
         let interval = interval?;
         match &interval.tag {
-            Some(tag) => tagged.record_histogram(tag, interval.start_ms, &interval.histogram),
+            Some(tag) => tagged.record_histogram(tag, interval.span(), &interval.histogram),
             // Only kept while no tagged interval has been seen: then it is dropped anyway.
             None if tagged.is_empty() => {
-                untagged.record_histogram(UNTAGGED_LABEL, interval.start_ms, &interval.histogram)
+                untagged.record_histogram(UNTAGGED_LABEL, interval.span(), &interval.histogram)
             }
             None => {}
         }

@@ -18,7 +18,48 @@ pub struct IntervalStats {
     start_ms: u64,
     total: Histogram<u64>,
     errors: u64,
-    labels: HashMap<Box<str>, Histogram<u64>>,
+    labels: HashMap<Box<str>, LabelInterval>,
+}
+
+/// One label within an interval: its response times and the span of its samples.
+#[derive(Debug, Clone)]
+struct LabelInterval {
+    histogram: Histogram<u64>,
+    span: Option<Span>,
+}
+
+/// The earliest intended start and the latest end (start + elapsed) of some samples, ms since
+/// the Unix epoch, rounded as the JTL writes them: the window that a JTL gives the same samples.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub struct Span {
+    pub start_ms: u64,
+    pub end_ms: u64,
+}
+
+impl LabelInterval {
+    fn new() -> Self {
+        LabelInterval {
+            histogram: new_histogram(),
+            span: None,
+        }
+    }
+
+    fn record(&mut self, obs: &Observation<'_>) {
+        record_value(&mut self.histogram, obs.elapsed_us);
+        let end_ms = obs
+            .timestamp_ms
+            .saturating_add(crate::jtl::writer::us_to_ms(obs.elapsed_us));
+        self.span = Some(match self.span {
+            None => Span {
+                start_ms: obs.timestamp_ms,
+                end_ms,
+            },
+            Some(span) => Span {
+                start_ms: span.start_ms.min(obs.timestamp_ms),
+                end_ms: span.end_ms.max(end_ms),
+            },
+        });
+    }
 }
 
 /// One interval, as the progress line shows it.
@@ -45,7 +86,11 @@ impl IntervalStats {
         }
     }
 
+    /// Records a sample; a cancelled one has no response time and is left out.
     pub fn record(&mut self, obs: &Observation<'_>) {
+        if obs.is_cancelled() {
+            return;
+        }
         record_value(&mut self.total, obs.elapsed_us);
         self.errors += u64::from(!obs.success);
         self.record_label(obs);
@@ -58,11 +103,11 @@ impl IntervalStats {
 
     fn record_label(&mut self, obs: &Observation<'_>) {
         match self.labels.get_mut(obs.label) {
-            Some(histogram) => record_value(histogram, obs.elapsed_us),
+            Some(label) => label.record(obs),
             None => {
-                let mut histogram = new_histogram();
-                record_value(&mut histogram, obs.elapsed_us);
-                self.labels.insert(obs.label.into(), histogram);
+                let mut label = LabelInterval::new();
+                label.record(obs);
+                self.labels.insert(obs.label.into(), label);
             }
         }
     }
@@ -78,13 +123,20 @@ impl IntervalStats {
 
     /// Elapsed µs per label, sorted by label, labels without samples in this window left out.
     pub fn labels(&self) -> Vec<(&str, &Histogram<u64>)> {
+        self.label_spans()
+            .into_iter()
+            .map(|(label, histogram, _)| (label, histogram))
+            .collect()
+    }
+
+    /// [`Self::labels`] with the span of each label's samples in this window.
+    pub fn label_spans(&self) -> Vec<(&str, &Histogram<u64>, Span)> {
         let mut labels: Vec<_> = self
             .labels
             .iter()
-            .filter(|(_, h)| !h.is_empty())
-            .map(|(label, h)| (&**label, h))
+            .filter_map(|(label, l)| Some((&**label, &l.histogram, l.span?)))
             .collect();
-        labels.sort_unstable_by_key(|&(label, _)| label);
+        labels.sort_unstable_by_key(|&(label, _, _)| label);
         labels
     }
 
@@ -117,7 +169,10 @@ impl IntervalStats {
         let summary = self.summary(now_ms);
         self.total.reset();
         self.errors = 0;
-        self.labels.values_mut().for_each(Histogram::reset);
+        for label in self.labels.values_mut() {
+            label.histogram.reset();
+            label.span = None;
+        }
         self.start_ms = now_ms;
         summary
     }

@@ -10,6 +10,9 @@ use crate::sample::Observation;
 pub struct LabelStats {
     samples: u64,
     errors: u64,
+    /// Samples cancelled by a hard stop: in `samples`, in nothing that needs a response time
+    /// (see [`crate::sample::CANCELLED_CODE`]).
+    cancelled: u64,
     elapsed: Distribution,
     latency: Distribution,
     service: Distribution,
@@ -30,6 +33,7 @@ impl Default for LabelStats {
         LabelStats {
             samples: 0,
             errors: 0,
+            cancelled: 0,
             elapsed: Distribution::default(),
             latency: Distribution::default(),
             service: Distribution::default(),
@@ -59,6 +63,22 @@ impl LabelStats {
             return;
         }
         self.samples = self.samples.saturating_add(n);
+        let start_us = obs.timestamp_ms.saturating_mul(1000);
+        self.first_start_us = self.first_start_us.min(start_us);
+        self.last_end_us = self
+            .last_end_us
+            .max(start_us.saturating_add(obs.elapsed_us));
+        self.max_active_threads = self.max_active_threads.max(obs.active_threads);
+        let times = |bytes: u64| bytes.saturating_mul(n);
+        self.bytes_received = self
+            .bytes_received
+            .saturating_add(times(obs.bytes_received));
+        self.bytes_sent = self.bytes_sent.saturating_add(times(obs.bytes_sent));
+        if obs.is_cancelled() {
+            // Its elapsed time is when the stop came, not a response time: counted, no more.
+            self.cancelled = self.cancelled.saturating_add(n);
+            return;
+        }
         self.elapsed.record_n(obs.elapsed_us, n);
         self.latency.record_n(obs.latency_us, n);
         if let Some(service_us) = obs.service_us {
@@ -67,17 +87,6 @@ impl LabelStats {
         self.connect_sum_us = self
             .connect_sum_us
             .saturating_add(u128::from(obs.connect_us) * u128::from(n));
-        let times = |bytes: u64| bytes.saturating_mul(n);
-        self.bytes_received = self
-            .bytes_received
-            .saturating_add(times(obs.bytes_received));
-        self.bytes_sent = self.bytes_sent.saturating_add(times(obs.bytes_sent));
-        let start_us = obs.timestamp_ms.saturating_mul(1000);
-        self.first_start_us = self.first_start_us.min(start_us);
-        self.last_end_us = self
-            .last_end_us
-            .max(start_us.saturating_add(obs.elapsed_us));
-        self.max_active_threads = self.max_active_threads.max(obs.active_threads);
         if !obs.success {
             self.errors = self.errors.saturating_add(n);
             if obs.failure_message.is_empty() {
@@ -103,6 +112,7 @@ impl LabelStats {
     pub(crate) fn merge(&mut self, other: &LabelStats) {
         self.samples = self.samples.saturating_add(other.samples);
         self.errors = self.errors.saturating_add(other.errors);
+        self.cancelled = self.cancelled.saturating_add(other.cancelled);
         self.elapsed.merge(&other.elapsed);
         self.latency.merge(&other.latency);
         self.service.merge(&other.service);
@@ -120,17 +130,29 @@ impl LabelStats {
         self.samples
     }
 
-    /// Failed samples.
+    /// Failed samples, cancelled ones not included.
     pub fn errors(&self) -> u64 {
         self.errors
     }
 
-    /// Failed samples as a percentage of all samples, 0 when there are none.
+    /// Samples cancelled by a hard stop (see [`crate::sample::CANCELLED_CODE`]); included in
+    /// [`Self::samples`].
+    pub fn cancelled(&self) -> u64 {
+        self.cancelled
+    }
+
+    /// Samples that ran to an outcome: all but the cancelled ones.
+    pub fn completed(&self) -> u64 {
+        self.samples - self.cancelled
+    }
+
+    /// Failed samples as a percentage of the completed ones (errors / (samples − cancelled)),
+    /// 0 when there are none.
     pub fn error_pct(&self) -> f64 {
-        if self.samples == 0 {
+        if self.completed() == 0 {
             0.0
         } else {
-            self.errors as f64 * 100.0 / self.samples as f64
+            self.errors as f64 * 100.0 / self.completed() as f64
         }
     }
 
@@ -149,11 +171,12 @@ impl LabelStats {
         (self.service.count() > 0).then_some(&self.service)
     }
 
+    /// Mean connect time of the completed samples.
     pub fn connect_mean_us(&self) -> f64 {
-        if self.samples == 0 {
+        if self.completed() == 0 {
             0.0
         } else {
-            self.connect_sum_us as f64 / self.samples as f64
+            self.connect_sum_us as f64 / self.completed() as f64
         }
     }
 
@@ -192,6 +215,18 @@ impl LabelStats {
         } else {
             0.0
         }
+    }
+
+    /// Earliest start and latest end, µs since the Unix epoch (`u64::MAX, 0` when empty).
+    pub(crate) fn window_us(&self) -> (u64, u64) {
+        (self.first_start_us, self.last_end_us)
+    }
+
+    /// Sets the window when it is known better than from the samples' values (an interval log:
+    /// see [`crate::Stats::record_histogram`]).
+    pub(crate) fn set_window_us(&mut self, first_start_us: u64, last_end_us: u64) {
+        self.first_start_us = first_start_us;
+        self.last_end_us = last_end_us;
     }
 
     pub fn max_active_threads(&self) -> u32 {

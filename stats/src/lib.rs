@@ -51,7 +51,8 @@
 //! started_at_ms, duration_s, pattern, target_tps, dropped, late, unsent   run facts from the runner
 //! transactions_excluded                                           see above
 //! total, labels[]                                                 one LabelSummary each:
-//!   label, transaction, samples, errors, error_pct (0–100), achieved_tps,
+//!   label, transaction, samples, errors, cancelled, error_pct (0–100 of samples − cancelled),
+//!   achieved_tps,
 //!   response_time_ms {min, avg, median, p90, p95, p99, max, stddev},
 //!   service_time_ms {p50, p90, p95, p99} or null when unknown,
 //!   latency_avg_ms, bytes_received, bytes_sent
@@ -88,7 +89,7 @@ pub use hdr_log::{
     HdrLogReader, HdrLogWriter, HdrTotals, OutOfRange, MAX_EPOCH_SECONDS, MAX_INTERVAL_COUNT,
     MAX_LINE_BYTES, MAX_VALUE_US, UNTAGGED_LABEL,
 };
-pub use interval::{IntervalStats, IntervalSummary};
+pub use interval::{IntervalStats, IntervalSummary, Span};
 pub use label::LabelStats;
 pub use summary::{LabelSummary, Percentiles, ResponseTimes, RunFacts, Summary};
 pub use timeline::{LabelTimeline, TimelinePoint};
@@ -144,18 +145,24 @@ impl Stats {
     }
 
     /// Records every value of `histogram` (µs) as that many successful samples of `label`
-    /// started at `start_ms`, each at the highest value equivalent to its bucket (as
-    /// HdrHistogram reports percentiles). The cost is per distinct value, not per sample, so a
-    /// count of 10¹² costs what a count of 1 does. A histogram has no errors, bytes or latency,
-    /// so those read as 0.
-    pub fn record_histogram(&mut self, label: &str, start_ms: u64, histogram: &Histogram<u64>) {
+    /// started at `span.start_ms`, each at the highest value equivalent to its bucket (as
+    /// HdrHistogram reports percentiles). The label's window (first start, last end) grows to
+    /// cover `span`, and only by it: a bucket's highest equivalent value may exceed the exact
+    /// value, and the samples' span is known better than start + value. The cost is per
+    /// distinct value, not per sample, so a count of 10¹² costs what a count of 1 does. A
+    /// histogram has no errors, bytes or latency, so those read as 0.
+    pub fn record_histogram(&mut self, label: &str, span: Span, histogram: &Histogram<u64>) {
         let stats = match self.samples.get_mut(label) {
             Some(stats) => stats,
             None => self.samples.entry(label.into()).or_default(),
         };
+        if histogram.is_empty() {
+            return;
+        }
+        let window = stats.window_us();
         for value in histogram.iter_recorded() {
             let observation = Observation {
-                timestamp_ms: start_ms,
+                timestamp_ms: span.start_ms,
                 label,
                 elapsed_us: value.value_iterated_to(),
                 latency_us: 0,
@@ -172,6 +179,10 @@ impl Stats {
             };
             stats.record_n(&observation, value.count_at_value(), &mut self.scratch);
         }
+        stats.set_window_us(
+            window.0.min(span.start_ms.saturating_mul(1000)),
+            window.1.max(span.end_ms.saturating_mul(1000)),
+        );
     }
 
     /// Records one transaction-controller row.

@@ -49,6 +49,16 @@ pub struct Sample {
     pub thread: u32,
 }
 
+/// The JTL `responseCode` of a request cancelled by a hard stop (a second Ctrl-C, or the drain
+/// timeout running out) before its response completed. Such a row is written like any other
+/// (`success` false, so other tools count it as an error), but vajra's statistics count it
+/// apart, as `cancelled`: it is a sample (it counts in `samples`, the label's window and its
+/// throughput) but it has no response time, so it is kept out of the response-time, latency
+/// and service-time distributions, the mean connect time, the errors and their causes, the
+/// per-second timeline and the interval histograms (the live line and the HDR log). The error
+/// rate is errors / (samples − cancelled). A JTL read back is recognised by this code.
+pub const CANCELLED_CODE: &str = "Non HTTP response code: Cancelled";
+
 /// A response code as the sinks see it: a number from our own runs, free text from a JTL file
 /// (`Non HTTP response code: java.net.SocketTimeoutException`, `408`, …).
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
@@ -86,6 +96,13 @@ pub struct Observation<'a> {
     pub failure_message: &'a str,
     pub active_threads: u32,
     pub url: &'a str,
+}
+
+impl Observation<'_> {
+    /// A request cancelled by a hard stop (its response code is [`CANCELLED_CODE`]).
+    pub fn is_cancelled(&self) -> bool {
+        self.response_code == ResponseCode::Text(CANCELLED_CODE)
+    }
 }
 
 impl Sample {

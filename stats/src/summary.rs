@@ -45,8 +45,12 @@ pub struct LabelSummary {
     /// A transaction-controller row, whose time spans its child samples.
     pub transaction: bool,
     pub samples: u64,
+    /// Failed samples, cancelled ones not included.
     pub errors: u64,
-    /// Failed samples, percent (0–100).
+    /// Samples cancelled by a hard stop, included in `samples`, kept out of the response times
+    /// and of `errors` (see `vajra_stats::sample::CANCELLED_CODE`).
+    pub cancelled: u64,
+    /// Failed samples, percent (0–100) of the completed ones: errors / (samples − cancelled).
     pub error_pct: f64,
     /// Samples per second over the run's duration (or the label's own span when the run's
     /// duration is unknown, i.e. 0).
@@ -101,6 +105,7 @@ impl LabelSummary {
             transaction,
             samples: stats.samples(),
             errors: stats.errors(),
+            cancelled: stats.cancelled(),
             error_pct: stats.error_pct(),
             achieved_tps: if run_duration_s > 0.0 {
                 stats.samples() as f64 / run_duration_s

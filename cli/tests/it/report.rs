@@ -652,3 +652,41 @@ fn an_hdr_log_from_a_run_reports_like_its_jtl() {
         row(&of_log, "slow")["95line"]
     );
 }
+
+/// Three labels at 50/s each: the log gives each label the JTL's sample count and rate. The
+/// log records each label's own span per interval (see `vajra_stats::HdrLogWriter`), so the
+/// windows are the JTL's to the ms and the rates agree but for float rounding.
+#[test]
+fn an_hdr_log_gives_each_label_the_jtl_rate() {
+    let dir = tempfile::tempdir().unwrap();
+    let plan = write_plan(
+        dir.path(),
+        "target: embedded\nrequests:\n  - label: a\n    url: /fast\n  - label: b\n    url: /slow?ms=5\n  - label: c\n    url: /fast\nload: { pattern: static, tps: 50, duration: 3s }\n",
+    );
+    let out = dir.path().join("out");
+    let hlog = dir.path().join("run.hlog");
+    let output = run_to_end(&[
+        "run",
+        plan.to_str().unwrap(),
+        "-q",
+        "--out",
+        out.to_str().unwrap(),
+        "--hdr-log",
+        hlog.to_str().unwrap(),
+    ]);
+    assert_eq!(output.status.code(), Some(0), "{output:?}");
+    let of_jtl = report_json(&[&out.join("results.jtl")], &[]);
+    let of_log = report_json(&[&hlog], &[]);
+    for label in ["ALL", "a", "b", "c"] {
+        let (jtl, log) = (row(&of_jtl, label), row(&of_log, label));
+        assert_eq!(jtl["samples"], log["samples"], "{label}");
+        assert_eq!(log["samples"], if label == "ALL" { 450 } else { 150 });
+        for field in ["avgThroughput", "duration"] {
+            let (a, b) = (jtl[field].as_f64().unwrap(), log[field].as_f64().unwrap());
+            assert!(
+                (a - b).abs() <= 1e-9 * a.abs(),
+                "{label} {field}: jtl {a}, log {b}"
+            );
+        }
+    }
+}

@@ -601,3 +601,85 @@ fn each_request_of_an_iteration_is_timed_from_its_own_start() {
         );
     }
 }
+
+/// A second Ctrl-C cancels the requests in flight: each is a JTL row with the Cancelled code,
+/// counted as `cancelled` in summary.json, not as an error, and kept out of the response times.
+/// Every iteration is a fast request then a 3 s one, and both Ctrl-Cs come before any 3 s
+/// request can finish, so the slow label's only samples are cancelled ones.
+#[test]
+fn a_second_ctrl_c_cancels_requests_counted_apart_from_errors_and_latency() {
+    let dir = tempfile::tempdir().unwrap();
+    let plan = write_plan(
+        dir.path(),
+        "target: embedded\nrequests:\n  - label: fast\n    url: /fast\n  - label: slow\n    url: /slow?ms=3000\nload: { pattern: static, tps: 20, duration: 60s }\n",
+    );
+    let out = dir.path().join("out");
+    let child = vajra()
+        .args([
+            "run",
+            plan.to_str().unwrap(),
+            "--out",
+            out.to_str().unwrap(),
+        ])
+        .stdout(Stdio::piped())
+        .stderr(Stdio::piped())
+        .spawn()
+        .unwrap();
+    let started = Instant::now();
+    let jtl = out.join("results.jtl");
+    // Some fast rows flushed: the run and its Ctrl-C handler are up.
+    while std::fs::read_to_string(&jtl).map_or(0, |t| t.lines().count()) < 6 {
+        assert!(
+            started.elapsed() < Duration::from_secs(20),
+            "the run wrote no rows"
+        );
+        std::thread::sleep(Duration::from_millis(50));
+    }
+    unsafe { libc::kill(child.id() as i32, libc::SIGINT) };
+    std::thread::sleep(Duration::from_millis(300));
+    unsafe { libc::kill(child.id() as i32, libc::SIGINT) };
+    let output = wait_bounded(child);
+    assert_eq!(output.status.code(), Some(2), "{output:?}");
+
+    let rows = JtlRows::read(&jtl);
+    let cancelled = rows.count("responseCode", "Non HTTP response code: Cancelled");
+    let slow = rows.count("label", "slow");
+    let summary = summary(&out);
+    let label = |name: &str| {
+        summary["labels"]
+            .as_array()
+            .unwrap()
+            .iter()
+            .find(|l| l["label"] == name)
+            .unwrap_or_else(|| panic!("no label {name} in {summary}"))
+            .clone()
+    };
+    let (slow_summary, total) = (label("slow"), &summary["total"]);
+    // Nothing is lost: each cancelled request is a row and a sample.
+    assert!(cancelled > 0, "no cancelled rows");
+    assert_eq!(overall_samples(&summary), rows.rows.len() as u64);
+    assert_eq!(slow_summary["samples"], slow as u64);
+    assert_eq!(total["cancelled"], cancelled as u64);
+    assert_eq!(slow_summary["cancelled"], cancelled as u64);
+    // Counted apart: not errors, not in the error rate, not in the response times.
+    assert_eq!(total["errors"], 0, "{total}");
+    assert_eq!(total["error_pct"], 0.0, "{total}");
+    let times = &slow_summary["response_time_ms"];
+    if slow == cancelled {
+        assert_eq!(times["median"], 0.0, "no slow request completed: {times}");
+        assert_eq!(times["max"], 0.0, "{times}");
+    } else {
+        // A slow run of the machine let some finish: only those, at 3 s or more, count.
+        assert!(times["median"].as_f64().unwrap() >= 3000.0, "{times}");
+    }
+    if slow == cancelled {
+        // Only fast requests completed, so "ALL" has their response times and no others.
+        let fast = label("fast");
+        for field in ["median", "max"] {
+            assert_eq!(
+                total["response_time_ms"][field], fast["response_time_ms"][field],
+                "{field}"
+            );
+        }
+    }
+}

@@ -35,7 +35,8 @@ fn elapsed(i: u64) -> u64 {
     1 + (i * 7_919 % 1_000) * (i % 20_011) * (1 + i % 3)
 }
 
-type Written = Vec<Vec<(Option<String>, Histogram<u64>)>>;
+/// Per interval: each histogram written with its tag and the (start, end) ms it must cover.
+type Written = Vec<Vec<(Option<String>, Histogram<u64>, (u64, u64))>>;
 
 /// Three one-second intervals of samples, written to `path`; returns the totals recorded and the
 /// interval histograms written with their labels, per interval, the total (no label) first.
@@ -46,6 +47,8 @@ fn write_log(path: &Path, offset: u64) -> (Stats, Written) {
     let mut interval = IntervalStats::new(T0);
     let mut written = Vec::new();
     for second in 0..3u64 {
+        // Each label's span: earliest start, latest start + elapsed rounded to whole ms.
+        let mut spans = std::collections::BTreeMap::<&str, (u64, u64)>::new();
         for i in 0..(200 + second * 50) {
             // Label 2 has no samples in the second interval.
             let label = LABELS[(i % 3) as usize];
@@ -53,18 +56,22 @@ fn write_log(path: &Path, offset: u64) -> (Stats, Written) {
                 continue;
             }
             let o = obs(label, T0 + second * 1000 + i, elapsed(i + offset + second));
+            let end = o.timestamp_ms + (o.elapsed_us + 500) / 1000;
+            let span = spans.entry(label).or_insert((o.timestamp_ms, end));
+            *span = (span.0.min(o.timestamp_ms), span.1.max(end));
             stats.record(&o);
             interval.record(&o);
         }
-        let end = T0 + (second + 1) * 1000;
+        let start = T0 + second * 1000;
+        let end = start + 1000;
         writer.write_interval(&interval, end).unwrap();
         written.push(
-            std::iter::once((None, interval.total().clone()))
+            std::iter::once((None, interval.total().clone(), (start, end)))
                 .chain(
                     interval
                         .labels()
                         .into_iter()
-                        .map(|(label, h)| (Some(label.to_owned()), h.clone())),
+                        .map(|(label, h)| (Some(label.to_owned()), h.clone(), spans[label])),
                 )
                 .collect(),
         );
@@ -94,18 +101,23 @@ fn written_intervals_read_back_identical() {
     let text = std::fs::read_to_string(&path).unwrap();
     assert!(text.starts_with("#[Histogram log format version 1.3]\n"));
     assert!(text.contains("#[StartTime: 1700000000.000 (seconds since epoch)]\n"));
-    assert!(text.contains("Tag=search%20\"q\"%2C%20page%20100%25,1700000000.000,1.000,"));
+    // A label's interval is its samples' span: this label's first sample starts at T0 + 1 ms.
+    assert!(text.contains("Tag=search%20\"q\"%2C%20page%20100%25,1700000000.001,"));
 
     let log = read_hdr_log(&path).unwrap();
     // 4 + 3 + 4: the total and each label with samples in the interval.
     assert_eq!(log.intervals.len(), 11);
     let mut read = log.intervals.iter();
     for (second, histograms) in written.iter().enumerate() {
-        for (tag, histogram) in histograms {
+        for (tag, histogram, (start, end)) in histograms {
             let interval = read.next().unwrap();
             assert_eq!(&interval.tag, tag, "labels survive percent-encoding");
-            assert_eq!(interval.start_ms, T0 + second as u64 * 1000);
-            assert_eq!(interval.length_ms, 1000);
+            assert_eq!(interval.start_ms, *start, "{second} {tag:?}");
+            assert_eq!(
+                interval.start_ms + interval.length_ms,
+                *end,
+                "{second} {tag:?}"
+            );
             assert!(same(&interval.histogram, histogram), "{second} {tag:?}");
         }
     }
@@ -338,4 +350,60 @@ fn log_stats_equal_the_logged_histograms() {
             "{label}"
         );
     }
+}
+
+/// A label's window from one of our logs is its samples' own span, to the ms as the JTL writes
+/// them, whatever the interval boundaries; so its throughput is the JTL's.
+#[test]
+fn log_stats_give_each_label_its_samples_window() {
+    let dir = tempfile::tempdir().unwrap();
+    let path = dir.path().join("run.hlog");
+    let (recorded, written) = write_log(&path, 0);
+    let stats = vajra_stats::read_hdr_log_stats(&path).unwrap();
+    for label in LABELS {
+        let spans: Vec<(u64, u64)> = written
+            .iter()
+            .flatten()
+            .filter(|(tag, _, _)| tag.as_deref() == Some(label))
+            .map(|&(_, _, span)| span)
+            .collect();
+        let start = spans.iter().map(|s| s.0).min().unwrap();
+        let end = spans.iter().map(|s| s.1).max().unwrap();
+        let read = stats.label(label).unwrap();
+        assert_eq!(read.first_timestamp_ms(), Some(start), "{label}");
+        assert_eq!(read.last_end_ms(), Some(end), "{label}");
+        let direct = recorded.label(label).unwrap();
+        assert_eq!(read.samples(), direct.samples(), "{label}");
+        assert_eq!(read.first_timestamp_ms(), direct.first_timestamp_ms());
+        // The direct statistics keep µs; the log rounds each end to the ms, as the JTL does.
+        assert!(
+            read.last_end_ms()
+                .unwrap()
+                .abs_diff(direct.last_end_ms().unwrap())
+                <= 1
+        );
+        let rate = read.samples() as f64 * 1000.0 / (end - start) as f64;
+        assert!((read.throughput() - rate).abs() < 1e-9, "{label}");
+    }
+}
+
+/// A log with intervals at the recorder's boundaries (Java's writer): a label's window runs from
+/// its first interval's start to its last interval's end, not to that start plus the largest
+/// value (which undercounted the window by nearly an interval).
+#[test]
+fn log_stats_of_aligned_intervals_span_whole_intervals() {
+    let dir = tempfile::tempdir().unwrap();
+    let path = dir.path().join("java.hlog");
+    let text = format!(
+        "{}{}",
+        interval_line("1700000000.000", &histogram_of(&[(1_000, 50)])),
+        interval_line("1700000001.000", &histogram_of(&[(2_000, 50)]))
+    );
+    std::fs::write(&path, text).unwrap();
+    let stats = vajra_stats::read_hdr_log_stats(&path).unwrap();
+    let untagged = stats.label(vajra_stats::UNTAGGED_LABEL).unwrap();
+    assert_eq!(untagged.samples(), 100);
+    assert_eq!(untagged.first_timestamp_ms(), Some(1_700_000_000_000));
+    assert_eq!(untagged.last_end_ms(), Some(1_700_000_002_000));
+    assert!((untagged.throughput() - 50.0).abs() < 1e-9);
 }

@@ -345,3 +345,74 @@ proptest! {
         round_trip(&samples);
     }
 }
+
+/// Cancelled samples count apart, the same from a run's samples and from its JTL read back:
+/// in `samples`, not in `errors`, the error rate or any response time.
+#[test]
+fn cancelled_samples_count_apart_from_samples_and_from_the_jtl() {
+    use vajra_stats::sample::CANCELLED_CODE;
+    use vajra_stats::Stats;
+    let fast = |i: u64| Sample {
+        timestamp_ms: 1_700_000_000_000 + i,
+        elapsed_us: 2_000,
+        ..sample()
+    };
+    let failed = Sample {
+        outcome: Outcome::Http(500),
+        success: false,
+        ..fast(3)
+    };
+    let cancelled = |i: u64| Sample {
+        timestamp_ms: 1_700_000_000_000 + i,
+        elapsed_us: 1_500_000,
+        outcome: Outcome::Transport {
+            code: CANCELLED_CODE,
+            message: "Non HTTP response message: the test stopped".into(),
+        },
+        success: false,
+        bytes_received: 0,
+        ..sample()
+    };
+    let samples = [
+        fast(0),
+        fast(1),
+        fast(2),
+        failed,
+        cancelled(4),
+        cancelled(5),
+    ];
+    let mut direct = Stats::new();
+    samples.iter().for_each(|s| direct.record(&s.observation()));
+
+    let file = tempfile::NamedTempFile::new().unwrap();
+    let mut writer = JtlWriter::new(file.reopen().unwrap()).unwrap();
+    samples.iter().for_each(|s| writer.write(s).unwrap());
+    writer.flush().unwrap();
+    let text = std::fs::read_to_string(file.path()).unwrap();
+    assert_eq!(
+        text.matches(",Non HTTP response code: Cancelled,").count(),
+        2
+    );
+    let mut reader = JtlReader::open(file.path(), true).unwrap();
+    let mut from_jtl = Stats::new();
+    while let Some(record) = reader.next_record().unwrap() {
+        from_jtl.record(&record.observation());
+    }
+
+    for stats in [&direct, &from_jtl] {
+        let home = stats.label("home").unwrap();
+        assert_eq!(home.samples(), 6);
+        assert_eq!(home.cancelled(), 2);
+        assert_eq!(home.errors(), 1);
+        assert!((home.error_pct() - 25.0).abs() < 1e-9, "1 of 4 completed");
+        assert_eq!(home.elapsed().count(), 4);
+        assert_eq!(home.elapsed().max_us(), 2_000, "no cancelled time");
+        assert_eq!(home.elapsed().quantile_us(0.5), 2_000);
+        assert!((home.elapsed().mean_us() - 2_000.0).abs() < 1e-9);
+        // The cancelled rows are JTL rows: they bound the window and count in the rate.
+        assert_eq!(home.last_end_ms(), Some(1_700_000_000_005 + 1_500));
+        let errors = &stats.errors_report()[0];
+        let listed = serde_json::to_string(errors).unwrap();
+        assert!(!listed.contains("Cancelled"), "{listed}");
+    }
+}
