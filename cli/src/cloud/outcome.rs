@@ -71,6 +71,7 @@ pub async fn finish(
         aggregate: report.aggregate.clone(),
         errors: report.errors.clone(),
         timelines,
+        outcome: None,
     });
     std::fs::write(&html_path, page)
         .with_context(|| format!("cannot write {}", html_path.display()))?;
