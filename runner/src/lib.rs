@@ -201,6 +201,8 @@ pub struct RunReport {
     pub scheduled: u64,
     /// Arrivals whose iteration started.
     pub sent: u64,
+    /// Iterations started: `sent` in the open model, the users' iterations in the closed one.
+    pub iterations: u64,
     /// Arrivals not sent because `max_in_flight` requests were already outstanding.
     pub dropped: u64,
     /// Arrivals queued but not started when a stop came, or left when the dispatcher passed
@@ -437,6 +439,10 @@ pub async fn run(
         },
         scheduled: shared.scheduled.load(Ordering::Relaxed),
         sent: shared.sent.load(Ordering::Relaxed),
+        iterations: match &settings.model {
+            LoadModel::Open(_) => shared.sent.load(Ordering::Relaxed),
+            LoadModel::Closed(_) => shared.iterations_started.load(Ordering::Relaxed),
+        },
         dropped: shared.dropped.load(Ordering::Relaxed),
         unsent: shared.unsent.load(Ordering::Relaxed),
         late: shared.late.load(Ordering::Relaxed),

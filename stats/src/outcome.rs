@@ -285,7 +285,10 @@ mod tests {
         let v = RunVerdict::decide(&[], Some(&arrivals(1000, 6, 5)), false, None);
         assert_eq!(v.result, VerdictResult::Invalid);
         assert!(v.reasons[0].starts_with(OVERLOAD_REASON), "{v:?}");
-        assert!(v.reasons[0].contains("11 of 1000 arrivals (1.10 %)"), "{v:?}");
+        assert!(
+            v.reasons[0].contains("11 of 1000 arrivals (1.10 %)"),
+            "{v:?}"
+        );
         let v = RunVerdict::decide(&[], Some(&arrivals(1000, 6, 5)), true, None);
         assert_eq!(v.result, VerdictResult::Passed);
         assert!(v.reasons.is_empty());

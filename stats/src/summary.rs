@@ -95,11 +95,7 @@ fn ms(us: f64) -> f64 {
 }
 
 impl LabelSummary {
-    pub(crate) fn new(
-        label: &str,
-        transaction: bool,
-        stats: &LabelStats,
-    ) -> Self {
+    pub(crate) fn new(label: &str, transaction: bool, stats: &LabelStats) -> Self {
         let elapsed = stats.elapsed();
         let q = |d: &super::Distribution, quantile| ms(d.quantile_us(quantile) as f64);
         LabelSummary {

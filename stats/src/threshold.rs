@@ -325,7 +325,9 @@ impl Parser<'_> {
             if metric.is_generator() {
                 return Err(self.error_at(
                     self.at,
-                    format!("an operator: `{metric}` is of the whole run's arrivals, not of a label"),
+                    format!(
+                        "an operator: `{metric}` is of the whole run's arrivals, not of a label"
+                    ),
                 ));
             }
             self.at += 1;
@@ -820,7 +822,10 @@ mod tests {
         assert!(check("dropped>0").met);
         assert_eq!(check("dropped>0").actual, 90.0);
         assert!(check("dropped>22%").met && !check("dropped>22.5%").met);
-        assert_eq!(check("dropped>1%").to_string(), "dropped>1% (actual: 22.5%)");
+        assert_eq!(
+            check("dropped>1%").to_string(),
+            "dropped>1% (actual: 22.5%)"
+        );
         assert!(check("late>=5%").met && !check("late>5%").met);
         assert!(check("unsent==10").met && !check("unsent>2.5%").met);
         assert_eq!(

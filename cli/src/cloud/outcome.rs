@@ -9,6 +9,7 @@ use anyhow::Context;
 use bzm_client::Client;
 use vajra_fleet::cloud::outcome::{self, Assessment, Ending, Outcome};
 use vajra_fleet::cloud::results;
+use vajra_stats::outcome::RunVerdict;
 use vajra_stats::report::html::{self, ReportInput};
 use vajra_stats::report::{text, BadRows, Report};
 use vajra_stats::threshold::Threshold;
@@ -112,7 +113,11 @@ pub async fn finish(
     } else {
         println!();
         print!("{}", text::console(&report));
-        print!("{}", thresholds::verdict_text(&verdicts));
+        // The cloud's outcome (and exit code) is the fleet's decision; this prints the
+        // criteria and the all-failed warning the same way as a local run.
+        let total = report.aggregate.iter().find(|r| r.label_id == TOTAL_LABEL);
+        let verdict = RunVerdict::decide(&verdicts, None, false, total);
+        print!("{}", thresholds::verdict_text(&verdict));
         println!(
             "reports: {}, {}; BlazeMeter: {}",
             json_path.display(),

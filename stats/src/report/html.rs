@@ -148,7 +148,10 @@ impl<'a> OutcomeView<'a> {
                 ("Late", count(a.late, a.late_pct)),
                 ("Target", format!("{} it/s", fixed(r.target_its))),
                 ("Achieved", format!("{} it/s", fixed(r.achieved_its))),
-                ("Achieved requests", format!("{} req/s", fixed(r.achieved_reqs))),
+                (
+                    "Achieved requests",
+                    format!("{} req/s", fixed(r.achieved_reqs)),
+                ),
                 ("Measured window", format!("{} s", fixed(r.window_s))),
             ],
         }
