@@ -73,7 +73,9 @@ fn report(args: ReportArgs) -> anyhow::Result<Exit> {
     // Refused before reading: result files carry no arrival accounting.
     if let Some(t) = criteria.iter().find(|t| t.metric.is_generator()) {
         anyhow::bail!(
-            "invalid --fail-on `{t}`: `{}` counts the generator's arrivals, which only              `vajra run` knows and result files don't carry; check it in the run itself              (`vajra run --fail-on '{t}'` or the plan's thresholds)",
+            "invalid --fail-on `{t}`: `{}` counts the generator's arrivals, which only \
+             `vajra run` knows and result files don't carry; check it in the run itself \
+             (`vajra run --fail-on '{t}'` or the plan's thresholds)",
             t.metric
         );
     }
