@@ -345,9 +345,9 @@ impl Parser<'_> {
         let unit = self.unit()?;
         if !unit.allowed_for(metric.kind()) {
             let expected = match metric.kind() {
-                Kind::Time => "ms, s or no unit (ms) for a time",
-                Kind::Count => "% or no unit (a count) for a count",
-                Kind::Plain => "no unit",
+                Kind::Time => "ms, s or no unit (ms) for a time".to_string(),
+                Kind::Count => format!("% or no unit (a count) for {metric}"),
+                Kind::Plain => "no unit".to_string(),
             };
             return Err(self.error_at(unit_at, format!("{expected} after the number")));
         }
@@ -686,7 +686,10 @@ mod tests {
         assert!(error("avg>5%").expected.starts_with("ms, s or no unit"));
         assert!(error("samples>5s").expected.starts_with("no unit"));
         assert!(error("errors>5ms").expected.starts_with("% or no unit"));
-        assert!(error("dropped>5ms").expected.starts_with("% or no unit"));
+        assert_eq!(
+            error("dropped>5ms").expected,
+            "% or no unit (a count) for dropped after the number"
+        );
         let e = error("dropped(login)>0");
         assert_eq!(e.column, 8);
         assert!(e.expected.contains("not of a label"), "{e}");
