@@ -55,6 +55,10 @@ pub struct LoadFlags {
     /// Record results only between warm-up and cool-down.
     #[arg(long)]
     pub steady_state_only: bool,
+    /// Keep the run valid when the generator misses more than 1 % of its arrivals (for tests
+    /// that overload on purpose); otherwise such a run is invalid (exit 3).
+    #[arg(long)]
+    pub allow_overload: bool,
     /// Bound on requests in flight; arrivals past it are counted as dropped.
     #[arg(long, value_name = "N")]
     pub max_in_flight: Option<usize>,
@@ -90,6 +94,10 @@ impl LoadFlags {
             (
                 "steady-state-only",
                 self.steady_state_only.then_some(Value::Bool(true)),
+            ),
+            (
+                "allow-overload",
+                self.allow_overload.then_some(Value::Bool(true)),
             ),
             (
                 "max-in-flight",

@@ -70,6 +70,15 @@ pub fn execute(args: ReportArgs) -> Exit {
 
 fn report(args: ReportArgs) -> anyhow::Result<Exit> {
     let criteria = thresholds::from_flags(&args.fail_on)?;
+    // Refused before reading: result files carry no arrival accounting.
+    if let Some(t) = criteria.iter().find(|t| t.metric.is_generator()) {
+        anyhow::bail!(
+            "invalid --fail-on `{t}`: `{}` counts the generator's arrivals, which only \
+             `vajra run` knows and result files don't carry; check it in the run itself \
+             (`vajra run --fail-on '{t}'` or the plan's thresholds)",
+            t.metric
+        );
+    }
     let inputs = read_all(&args.files, args.strict)?;
     let mut stats = Stats::new();
     stats.include_transactions_in_total(args.include_transactions);

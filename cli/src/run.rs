@@ -2,6 +2,7 @@
 //! write `results.jtl`, `summary.json`, `report.html` and the console summary into the output
 //! directory; then check the plan's thresholds and `--fail-on` criteria (exit 3 when one is met).
 
+use std::io::Write;
 use std::path::{Path, PathBuf};
 use std::time::Duration;
 
@@ -9,7 +10,8 @@ use anyhow::{bail, Context};
 use clap::Args;
 use vajra_plan::duration::parse_duration;
 use vajra_runner::embedded_target::EmbeddedTarget;
-use vajra_runner::{RunReport, RunSettings, StopReason, StopSignal};
+use vajra_runner::{RunReport, RunSettings, StopSignal};
+use vajra_stats::outcome::RunOutcome;
 use vajra_stats::report::html::{self, ReportInput};
 use vajra_stats::RunFacts;
 
@@ -127,22 +129,20 @@ fn run(args: RunArgs) -> anyhow::Result<Exit> {
     // Lanes may still hold idle keep-alive connections; don't wait for them.
     runtime.shutdown_timeout(Duration::from_millis(100));
 
-    write_outputs(&out_dir, &report, &model.describe(), &plan.name)?;
+    let judged = crate::outcome::judge_run(&report, &criteria, load.allows_overload());
+    let outcome = judged.as_ref().ok();
+    write_outputs(&out_dir, &report, &model.describe(), &plan.name, outcome)?;
     if let Some(hdr_log) = &args.hdr_log {
         println!("HDR interval log: {}", hdr_log.display());
     }
-    let met = thresholds::check(
-        &criteria,
-        &report.stats.aggregate(),
-        &report.stats,
-        &mut crate::output::stdout(),
-    )?;
-    Ok(match report.stop_reason {
-        Some(StopReason::Interrupted) => Exit::Interrupted,
-        Some(StopReason::Failed) => Exit::Error,
-        _ if met => Exit::FailureCriteria,
-        _ => Exit::Ok,
-    })
+    let outcome = judged?;
+    crate::output::stdout()
+        .write_all(thresholds::verdict_text(&outcome.verdict).as_bytes())
+        .context("cannot print the verdict")?;
+    Ok(crate::outcome::exit_code(
+        report.stop_reason,
+        &outcome.verdict,
+    ))
 }
 
 fn write_outputs(
@@ -150,6 +150,7 @@ fn write_outputs(
     report: &RunReport,
     pattern: &str,
     plan_name: &str,
+    outcome: Option<&RunOutcome>,
 ) -> anyhow::Result<()> {
     let facts = RunFacts {
         target_tps: report.target_tps,
@@ -160,14 +161,17 @@ fn write_outputs(
         started_at_ms: report.started_at_ms,
         pattern: pattern.to_string(),
     };
-    let summary = report.stats.summary(&facts);
+    let mut summary = report.stats.summary(&facts);
+    summary.outcome = outcome.cloned();
     let summary_path = out_dir.join("summary.json");
     let json = serde_json::to_string_pretty(&summary).context("cannot encode the summary")?;
     std::fs::write(&summary_path, json + "\n")
         .with_context(|| format!("cannot write {}", summary_path.display()))?;
     let html_path = out_dir.join("report.html");
     let title = format!("vajra run {plan_name}");
-    let page = html::render(&ReportInput::from_stats(&report.stats, title, Some(&facts)));
+    let mut input = ReportInput::from_stats(&report.stats, title, Some(&facts));
+    input.outcome = outcome.cloned();
+    let page = html::render(&input);
     std::fs::write(&html_path, page)
         .with_context(|| format!("cannot write {}", html_path.display()))?;
     println!();

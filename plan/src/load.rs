@@ -138,6 +138,9 @@ pub struct LoadSpec {
     #[serde(default, deserialize_with = "duration")]
     pub cooldown: Option<Duration>,
     pub steady_state_only: Option<bool>,
+    /// The run stays valid when the generator misses more than 1 % of its arrivals (tests
+    /// that overload on purpose); see `docs/plan-format.md`.
+    pub allow_overload: Option<bool>,
     #[serde(default, deserialize_with = "in_flight")]
     pub max_in_flight: Option<usize>,
     /// Virtual users. Alone (no rate), it selects the closed model; with a rate, it bounds the
@@ -159,6 +162,7 @@ impl LoadSpec {
                 warmup: self.warmup,
                 cooldown: self.cooldown,
                 steady_state_only: self.steady_state_only,
+                allow_overload: self.allow_overload,
                 max_in_flight: self.max_in_flight,
                 concurrency: self.concurrency,
                 iterations: self.iterations,
@@ -183,10 +187,16 @@ impl LoadSpec {
             warmup: o.warmup.or(base.warmup),
             cooldown: o.cooldown.or(base.cooldown),
             steady_state_only: o.steady_state_only.or(base.steady_state_only),
+            allow_overload: o.allow_overload.or(base.allow_overload),
             max_in_flight: o.max_in_flight.or(base.max_in_flight),
             concurrency: o.concurrency.or(base.concurrency),
             iterations: o.iterations.or(base.iterations),
         }
+    }
+
+    /// Whether a run that misses more than 1 % of its arrivals still counts (`allow-overload`).
+    pub fn allows_overload(&self) -> bool {
+        self.allow_overload.unwrap_or(false)
     }
 
     /// The bound on requests in flight: `max-in-flight`, else `concurrency`, if either is given.

@@ -75,6 +75,22 @@ pub enum StopReason {
 }
 
 impl StopReason {
+    /// The name every output uses (console, summary.json, report.html); a run that was not
+    /// stopped early is [`COMPLETED`].
+    pub fn as_str(self) -> &'static str {
+        match self {
+            StopReason::Interrupted => "interrupted",
+            StopReason::Terminated => "graceful",
+            StopReason::DataExhausted => "data exhausted",
+            StopReason::Failed => "error",
+        }
+    }
+
+    /// The name of how a run ended: its stop reason's, or [`COMPLETED`] when it ran its course.
+    pub fn name_of(reason: Option<StopReason>) -> &'static str {
+        reason.map_or(COMPLETED, StopReason::as_str)
+    }
+
     fn from_u8(value: u8) -> Option<Self> {
         [
             Self::Interrupted,
@@ -86,6 +102,15 @@ impl StopReason {
         .find(|r| *r as u8 == value)
     }
 }
+
+impl std::fmt::Display for StopReason {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        f.write_str(self.as_str())
+    }
+}
+
+/// How a run that was not stopped early ended, in the same words as [`StopReason`]'s names.
+pub const COMPLETED: &str = "completed";
 
 /// Asks a running test to stop; cheap to clone and safe to call from signal handlers' tasks.
 #[derive(Clone, Default)]
@@ -166,7 +191,9 @@ pub struct RunReport {
     pub stop_reason: Option<StopReason>,
     pub started_at_ms: u64,
     pub duration: Duration,
-    /// Mean target rate of this worker over the whole profile (0 in the closed model).
+    /// Mean target iteration rate of this worker over the time the dispatcher ran: the whole
+    /// profile for a run that completed, up to the stop for one stopped early (0 in the closed
+    /// model).
     pub target_tps: f64,
     /// Arrivals intended before the run's dispatcher ended: all of them for a run that
     /// completed, those due by the stop for one that was stopped (open model; 0 closed).
@@ -174,6 +201,8 @@ pub struct RunReport {
     pub scheduled: u64,
     /// Arrivals whose iteration started.
     pub sent: u64,
+    /// Iterations started: `sent` in the open model, the users' iterations in the closed one.
+    pub iterations: u64,
     /// Arrivals not sent because `max_in_flight` requests were already outstanding.
     pub dropped: u64,
     /// Arrivals queued but not started when a stop came, or left when the dispatcher passed
@@ -366,10 +395,13 @@ pub async fn run(
     }
 
     // Every lane holds a sample sender, so the sink finishes exactly when the last lane does.
+    // When a stop comes, the dispatcher ends then: the target rate is the one up to there.
+    let mut stopped_after = None;
     let sink_result = tokio::select! {
         biased;
         result = &mut sink => result,
         _ = stop.stopped() => {
+            stopped_after = Some(start.elapsed());
             match tokio::time::timeout(settings.drain_timeout, &mut sink).await {
                 Ok(result) => result,
                 Err(_) => {
@@ -400,16 +432,36 @@ pub async fn run(
         started_at_ms: shared.start_epoch_ms,
         duration,
         target_tps: match &settings.model {
-            LoadModel::Open(profile) => profile.mean_rate() / settings.worker_count.max(1) as f64,
+            LoadModel::Open(profile) => {
+                target_rate_until(profile, stopped_after) / settings.worker_count.max(1) as f64
+            }
             LoadModel::Closed(_) => 0.0,
         },
         scheduled: shared.scheduled.load(Ordering::Relaxed),
         sent: shared.sent.load(Ordering::Relaxed),
+        iterations: match &settings.model {
+            LoadModel::Open(_) => shared.sent.load(Ordering::Relaxed),
+            LoadModel::Closed(_) => shared.iterations_started.load(Ordering::Relaxed),
+        },
         dropped: shared.dropped.load(Ordering::Relaxed),
         unsent: shared.unsent.load(Ordering::Relaxed),
         late: shared.late.load(Ordering::Relaxed),
         jtl_path: settings.jtl_path,
     })
+}
+
+/// The mean target rate over `[0, stopped_after]` (capped at the profile's end), or over the
+/// whole profile when the run was not stopped.
+fn target_rate_until(
+    profile: &vajra_plan::pattern::LoadProfile,
+    stopped_after: Option<Duration>,
+) -> f64 {
+    let planned = profile.duration();
+    match stopped_after.map(|at| at.min(planned)) {
+        Some(at) if !at.is_zero() => profile.arrivals_until(at.as_secs_f64()) / at.as_secs_f64(),
+        Some(_) => 0.0,
+        None => profile.mean_rate(),
+    }
 }
 
 /// Now, in ms since the Unix epoch.

@@ -47,7 +47,11 @@
 //!
 //! # `summary.json`
 //!
+//! Documented for users, field by field, in `docs/summary-json.md`; [`outcome`] holds the
+//! verdict, stop reason, arrivals and rates a run adds.
+//!
 //! ```text
+//! schema_version                                                  2
 //! started_at_ms, duration_s, pattern, target_tps, dropped, late, unsent   run facts from the runner
 //! transactions_excluded                                           see above
 //! total, labels[]                                                 one LabelSummary each:
@@ -62,6 +66,7 @@
 //! transactions), an order that does not depend on how the samples were split.
 
 pub mod jtl;
+pub mod outcome;
 pub mod report;
 pub mod sample;
 pub mod threshold;
@@ -286,6 +291,7 @@ impl Stats {
     /// The run summary for `summary.json`.
     pub fn summary(&self, facts: &RunFacts) -> Summary {
         Summary {
+            schema_version: outcome::SCHEMA_VERSION,
             started_at_ms: facts.started_at_ms,
             duration_s: facts.duration_s,
             pattern: facts.pattern.clone(),
@@ -294,14 +300,13 @@ impl Stats {
             late: facts.late,
             unsent: facts.unsent,
             transactions_excluded: self.transactions_excluded(),
-            total: LabelSummary::new(TOTAL_LABEL, false, &self.total(), facts.duration_s),
+            total: LabelSummary::new(TOTAL_LABEL, false, &self.total()),
             labels: self
                 .rows()
                 .into_iter()
-                .map(|row| {
-                    LabelSummary::new(row.name, row.transaction, row.stats, facts.duration_s)
-                })
+                .map(|row| LabelSummary::new(row.name, row.transaction, row.stats))
                 .collect(),
+            outcome: None,
         }
     }
 }

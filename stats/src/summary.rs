@@ -5,6 +5,7 @@
 use serde::{Deserialize, Serialize};
 
 use super::label::LabelStats;
+use super::outcome::RunOutcome;
 
 /// What the runner knows about a run that samples alone cannot tell.
 #[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
@@ -24,6 +25,8 @@ pub struct RunFacts {
 
 #[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
 pub struct Summary {
+    /// The layout's version, [`crate::outcome::SCHEMA_VERSION`] (see `docs/summary-json.md`).
+    pub schema_version: u32,
     pub started_at_ms: u64,
     pub duration_s: f64,
     pub pattern: String,
@@ -37,6 +40,9 @@ pub struct Summary {
     /// All labels together, label "ALL".
     pub total: LabelSummary,
     pub labels: Vec<LabelSummary>,
+    /// The verdict, stop reason, arrivals and rates: set by `vajra run`, absent otherwise.
+    #[serde(flatten, skip_serializing_if = "Option::is_none")]
+    pub outcome: Option<RunOutcome>,
 }
 
 #[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
@@ -52,8 +58,9 @@ pub struct LabelSummary {
     pub cancelled: u64,
     /// Failed samples, percent (0–100) of the completed ones: errors / (samples − cancelled).
     pub error_pct: f64,
-    /// Samples per second over the run's duration (or the label's own span when the run's
-    /// duration is unknown, i.e. 0).
+    /// Requests (samples) per second over the label's measured window, its first sample's
+    /// start to its last sample's end: JMeter's and BlazeMeter's throughput, and what
+    /// `vajra report` computes from the JTL.
     pub achieved_tps: f64,
     /// Intended start → last byte: includes any wait for the generator.
     pub response_time_ms: ResponseTimes,
@@ -92,12 +99,7 @@ fn ms(us: f64) -> f64 {
 }
 
 impl LabelSummary {
-    pub(crate) fn new(
-        label: &str,
-        transaction: bool,
-        stats: &LabelStats,
-        run_duration_s: f64,
-    ) -> Self {
+    pub(crate) fn new(label: &str, transaction: bool, stats: &LabelStats) -> Self {
         let elapsed = stats.elapsed();
         let q = |d: &super::Distribution, quantile| ms(d.quantile_us(quantile) as f64);
         LabelSummary {
@@ -107,11 +109,7 @@ impl LabelSummary {
             errors: stats.errors(),
             cancelled: stats.cancelled(),
             error_pct: stats.error_pct(),
-            achieved_tps: if run_duration_s > 0.0 {
-                stats.samples() as f64 / run_duration_s
-            } else {
-                stats.throughput()
-            },
+            achieved_tps: stats.throughput(),
             response_time_ms: ResponseTimes {
                 min: ms(elapsed.min_us() as f64),
                 avg: ms(elapsed.mean_us()),

@@ -17,10 +17,14 @@
 //! - [`evaluate`] checks thresholds against BlazeMeter-style [`AggregateRow`]s, so local runs,
 //!   `vajra report` and cloud results share it. Percentiles other than the four an aggregate row
 //!   carries (p50, p90, p95, p99) need the exact [`Stats`].
+//! - The generator's metrics (`dropped`, `late`, `unsent`) come from the run's arrival
+//!   accounting ([`Arrivals`]), which only `vajra run` has: [`evaluate_run`] takes it, and
+//!   without it such a criterion is an [`EvalError::GeneratorUnavailable`].
 
 use std::fmt;
 use std::str::FromStr;
 
+use crate::outcome::Arrivals;
 use crate::{AggregateRow, Stats, TOTAL_LABEL};
 
 /// What a threshold measures. Times are response times (JTL `elapsed`) unless said otherwise.
@@ -38,13 +42,21 @@ pub enum Metric {
     AvgTps,
     /// Mean latency (time to first byte).
     Latency,
+    /// Arrivals not sent because the in-flight bound was reached: a count, or with `%` a
+    /// percentage of the scheduled arrivals. Of the whole run, never of a label.
+    Dropped,
+    /// Arrivals sent later than intended (count or % of scheduled).
+    Late,
+    /// Arrivals not yet started when the run stopped (count or % of scheduled).
+    Unsent,
 }
 
 /// The kind of value a metric has, which decides the units it accepts.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
 enum Kind {
     Time,
-    Errors,
+    /// A count, or with `%` a share of a whole.
+    Count,
     Plain,
 }
 
@@ -54,12 +66,17 @@ impl Metric {
             Metric::Avg | Metric::Min | Metric::Max | Metric::Percentile(_) | Metric::Latency => {
                 Kind::Time
             }
-            Metric::Errors => Kind::Errors,
+            Metric::Errors | Metric::Dropped | Metric::Late | Metric::Unsent => Kind::Count,
             Metric::Samples | Metric::AvgTps => Kind::Plain,
         }
     }
 
     /// Reads a metric name (ASCII case-insensitive); Taurus's names are accepted as aliases.
+    /// Whether the metric is of the generator (the run's arrivals) rather than of samples.
+    pub fn is_generator(self) -> bool {
+        matches!(self, Metric::Dropped | Metric::Late | Metric::Unsent)
+    }
+
     fn from_name(name: &str) -> Option<Metric> {
         let lower = name.to_ascii_lowercase();
         Some(match lower.as_str() {
@@ -71,6 +88,9 @@ impl Metric {
             "samples" | "hits" => Metric::Samples,
             "avg-tps" | "tps" => Metric::AvgTps,
             "latency" | "avg-lt" => Metric::Latency,
+            "dropped" => Metric::Dropped,
+            "late" => Metric::Late,
+            "unsent" => Metric::Unsent,
             _ => return lower.strip_prefix('p').and_then(parse_percentile),
         })
     }
@@ -107,6 +127,9 @@ impl fmt::Display for Metric {
             Metric::Samples => f.write_str("samples"),
             Metric::AvgTps => f.write_str("avg-tps"),
             Metric::Latency => f.write_str("latency"),
+            Metric::Dropped => f.write_str("dropped"),
+            Metric::Late => f.write_str("late"),
+            Metric::Unsent => f.write_str("unsent"),
         }
     }
 }
@@ -166,7 +189,7 @@ impl Unit {
         matches!(
             (kind, self),
             (Kind::Time, Unit::Plain | Unit::Ms | Unit::S)
-                | (Kind::Errors, Unit::Plain | Unit::Percent)
+                | (Kind::Count, Unit::Plain | Unit::Percent)
                 | (Kind::Plain, Unit::Plain)
         )
     }
@@ -218,8 +241,8 @@ pub struct ParseError {
     pub found: String,
 }
 
-const METRICS: &str =
-    "a metric (avg, min, max, median, p50 … p99.9, errors, samples, avg-tps, latency)";
+const METRICS: &str = "a metric (avg, min, max, median, p50 … p99.9, errors, samples, avg-tps, \
+     latency, dropped, late, unsent)";
 
 impl FromStr for Threshold {
     type Err = ParseError;
@@ -299,6 +322,14 @@ impl Parser<'_> {
         let metric = Metric::from_name(name).ok_or_else(|| self.error_at(metric_at, METRICS))?;
         self.skip_spaces();
         let label = if self.rest().starts_with('(') {
+            if metric.is_generator() {
+                return Err(self.error_at(
+                    self.at,
+                    format!(
+                        "an operator: `{metric}` is of the whole run's arrivals, not of a label"
+                    ),
+                ));
+            }
             self.at += 1;
             let label = self.label()?;
             self.skip_spaces();
@@ -314,9 +345,9 @@ impl Parser<'_> {
         let unit = self.unit()?;
         if !unit.allowed_for(metric.kind()) {
             let expected = match metric.kind() {
-                Kind::Time => "ms, s or no unit (ms) for a time",
-                Kind::Errors => "% or no unit (a count) for errors",
-                Kind::Plain => "no unit",
+                Kind::Time => "ms, s or no unit (ms) for a time".to_string(),
+                Kind::Count => format!("% or no unit (a count) for {metric}"),
+                Kind::Plain => "no unit".to_string(),
             };
             return Err(self.error_at(unit_at, format!("{expected} after the number")));
         }
@@ -426,17 +457,19 @@ pub struct Verdict {
     pub met: bool,
 }
 
-impl fmt::Display for Verdict {
-    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
-        // Rounded for reading; the comparison used the exact value.
+impl Verdict {
+    /// The measured value with the threshold's unit (`2.5s`, `0.3%`, `12`), rounded for
+    /// reading to 3 decimals; the comparison used the exact value.
+    pub fn actual_text(&self) -> String {
         let actual = format!("{:.3}", self.actual);
         let actual = actual.trim_end_matches('0').trim_end_matches('.');
-        write!(
-            f,
-            "{} (actual: {actual}{})",
-            self.threshold,
-            self.threshold.unit.symbol()
-        )
+        format!("{actual}{}", self.threshold.unit.symbol())
+    }
+}
+
+impl fmt::Display for Verdict {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        write!(f, "{} (actual: {})", self.threshold, self.actual_text())
     }
 }
 
@@ -454,6 +487,11 @@ pub enum EvalError {
          percentiles need the raw results (a JTL or an HDR log)"
     )]
     PercentileUnavailable { threshold: String },
+    #[error(
+        "threshold `{threshold}`: `{metric}` counts the generator's arrivals, which only \
+         `vajra run` knows; check it in the run itself (--fail-on or the plan's thresholds)"
+    )]
+    GeneratorUnavailable { threshold: String, metric: String },
 }
 
 /// Checks every threshold against `rows` (BlazeMeter's aggregate report: "ALL" and one row per
@@ -463,9 +501,32 @@ pub fn evaluate(
     rows: &[AggregateRow],
     exact: Option<&Stats>,
 ) -> Result<Vec<Verdict>, EvalError> {
+    evaluate_run(thresholds, rows, exact, None)
+}
+
+/// [`evaluate`], with the run's arrival accounting for the generator's metrics (`dropped`,
+/// `late`, `unsent`); without it (`None`) they are an error.
+pub fn evaluate_run(
+    thresholds: &[Threshold],
+    rows: &[AggregateRow],
+    exact: Option<&Stats>,
+    arrivals: Option<&Arrivals>,
+) -> Result<Vec<Verdict>, EvalError> {
     thresholds
         .iter()
         .map(|threshold| {
+            if threshold.metric.is_generator() {
+                let arrivals = arrivals.ok_or_else(|| EvalError::GeneratorUnavailable {
+                    threshold: threshold.to_string(),
+                    metric: threshold.metric.to_string(),
+                })?;
+                let actual = generator_measure(threshold, arrivals);
+                return Ok(Verdict {
+                    threshold: threshold.clone(),
+                    actual,
+                    met: threshold.op.holds(actual, threshold.limit()),
+                });
+            }
             let label = threshold.label.as_deref().unwrap_or(TOTAL_LABEL);
             let row = rows
                 .iter()
@@ -520,7 +581,23 @@ fn measure(
         Metric::Samples => row.samples as f64,
         Metric::AvgTps => row.avg_throughput,
         Metric::Latency => row.avg_latency,
+        Metric::Dropped | Metric::Late | Metric::Unsent => {
+            unreachable!("generator metrics are measured from the arrivals, not a row")
+        }
     })
+}
+
+/// A generator metric's value: a count, or with `%` its percentage of the scheduled arrivals.
+fn generator_measure(threshold: &Threshold, arrivals: &Arrivals) -> f64 {
+    let count = match threshold.metric {
+        Metric::Dropped => arrivals.dropped,
+        Metric::Late => arrivals.late,
+        _ => arrivals.unsent,
+    };
+    match threshold.unit {
+        Unit::Percent => arrivals.pct(count),
+        _ => count as f64,
+    }
 }
 
 fn exact_percentile_ms(stats: &Stats, label: Option<&str>, hundredths: u16) -> Option<f64> {
@@ -609,6 +686,13 @@ mod tests {
         assert!(error("avg>5%").expected.starts_with("ms, s or no unit"));
         assert!(error("samples>5s").expected.starts_with("no unit"));
         assert!(error("errors>5ms").expected.starts_with("% or no unit"));
+        assert_eq!(
+            error("dropped>5ms").expected,
+            "% or no unit (a count) for dropped after the number"
+        );
+        let e = error("dropped(login)>0");
+        assert_eq!(e.column, 8);
+        assert!(e.expected.contains("not of a label"), "{e}");
         assert_eq!(error("avg>").found, "the end");
         assert_eq!(error("avg>5.").expected, "digits after the decimal point");
         assert_eq!(error("").column, 1);
@@ -723,6 +807,43 @@ mod tests {
         );
     }
 
+    #[test]
+    fn generator_metrics_need_the_arrivals() {
+        let rows = [row(TOTAL_LABEL)];
+        let arrivals = Arrivals {
+            scheduled: 400,
+            sent: 300,
+            dropped: 90,
+            unsent: 10,
+            late: 20,
+        };
+        let check = |expression: &str| {
+            evaluate_run(&[parse(expression)], &rows, None, Some(&arrivals))
+                .unwrap()
+                .remove(0)
+        };
+        assert!(check("dropped>0").met);
+        assert_eq!(check("dropped>0").actual, 90.0);
+        assert!(check("dropped>22%").met && !check("dropped>22.5%").met);
+        assert_eq!(
+            check("dropped>1%").to_string(),
+            "dropped>1% (actual: 22.5%)"
+        );
+        assert!(check("late>=5%").met && !check("late>5%").met);
+        assert!(check("unsent==10").met && !check("unsent>2.5%").met);
+        assert_eq!(
+            evaluate(&[parse("dropped>0")], &rows, None).unwrap_err(),
+            EvalError::GeneratorUnavailable {
+                threshold: "dropped>0".into(),
+                metric: "dropped".into()
+            }
+        );
+        assert!(evaluate(&[parse("late>1%")], &rows, None)
+            .unwrap_err()
+            .to_string()
+            .contains("only `vajra run` knows"));
+    }
+
     fn arb_threshold() -> impl Strategy<Value = Threshold> {
         let metric = prop_oneof![
             Just(Metric::Avg),
@@ -733,6 +854,9 @@ mod tests {
             Just(Metric::Samples),
             Just(Metric::AvgTps),
             Just(Metric::Latency),
+            Just(Metric::Dropped),
+            Just(Metric::Late),
+            Just(Metric::Unsent),
         ];
         let op = prop_oneof![
             Just(Op::Lt),
@@ -754,7 +878,7 @@ mod tests {
             |(metric, label, op, value, unit)| {
                 unit.allowed_for(metric.kind()).then_some(Threshold {
                     metric,
-                    label,
+                    label: label.filter(|_| !metric.is_generator()),
                     op,
                     value,
                     unit,

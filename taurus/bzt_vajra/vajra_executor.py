@@ -34,7 +34,8 @@ else:  # flat layout: vajra_plan.py sits beside this file
     from vajra_plan import (LOAD_KEYS, load_flags, load_section, plan_from_scenario,
                             script_scenario_extras)
 
-# vajra's exit code when a plan's thresholds fail (Taurus's code for "failure criteria met").
+# vajra's exit code when a plan's thresholds fail or the run is invalid (the generator missed
+# more than 1 % of its arrivals); Taurus's code for "failure criteria met".
 THRESHOLDS_FAILED = 3
 
 
@@ -158,7 +159,8 @@ class VajraExecutor(ScenarioExecutor):
         if code is None:
             return False
         if code == THRESHOLDS_FAILED:
-            raise AutomatedShutdown("vajra: the plan's thresholds failed")
+            raise AutomatedShutdown("vajra: the plan's thresholds failed or the run was invalid; "
+                                    "see the verdict in vajra's summary.json")
         if code != 0:
             raise ToolError("vajra exited with code %s" % code, self.get_error_diagnostics())
         return True

@@ -9,6 +9,7 @@ use anyhow::Context;
 use bzm_client::Client;
 use vajra_fleet::cloud::outcome::{self, Assessment, Ending, Outcome};
 use vajra_fleet::cloud::results;
+use vajra_stats::outcome::RunVerdict;
 use vajra_stats::report::html::{self, ReportInput};
 use vajra_stats::report::{text, BadRows, Report};
 use vajra_stats::threshold::Threshold;
@@ -71,6 +72,7 @@ pub async fn finish(
         aggregate: report.aggregate.clone(),
         errors: report.errors.clone(),
         timelines,
+        outcome: None,
     });
     std::fs::write(&html_path, page)
         .with_context(|| format!("cannot write {}", html_path.display()))?;
@@ -111,7 +113,11 @@ pub async fn finish(
     } else {
         println!();
         print!("{}", text::console(&report));
-        print!("{}", thresholds::verdict_text(&verdicts));
+        // The cloud's outcome (and exit code) is the fleet's decision; this prints the
+        // criteria and the all-failed warning the same way as a local run.
+        let total = report.aggregate.iter().find(|r| r.label_id == TOTAL_LABEL);
+        let verdict = RunVerdict::decide(&verdicts, None, false, total);
+        print!("{}", thresholds::verdict_text(&verdict));
         println!(
             "reports: {}, {}; BlazeMeter: {}",
             json_path.display(),

@@ -6,3 +6,4 @@ mod common;
 mod html_report;
 mod report;
 mod run;
+mod verdict;

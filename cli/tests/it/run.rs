@@ -165,7 +165,7 @@ fn arrivals_past_the_in_flight_bound_are_dropped_and_counted() {
     let dir = tempfile::tempdir().unwrap();
     let plan = write_plan(
         dir.path(),
-        "target: embedded\nrequests:\n  - url: /slow?ms=300\nload: { pattern: static, tps: 50, duration: 1s, max-in-flight: 5 }\n",
+        "target: embedded\nrequests:\n  - url: /slow?ms=300\nload: { pattern: static, tps: 50, duration: 1s, max-in-flight: 5, allow-overload: true }\n",
     );
     let out = dir.path().join("out");
     let output = run_to_end(&[

@@ -41,6 +41,7 @@
 use askama::Template;
 use serde::Serialize;
 
+use crate::outcome::RunOutcome;
 use crate::{
     AggregateRow, ErrorsReportEntry, LabelTimeline, RunFacts, Stats, TimelinePoint, TOTAL_LABEL,
 };
@@ -63,6 +64,8 @@ pub struct ReportInput {
     pub errors: Vec<ErrorsReportEntry>,
     /// "ALL" first, as [`Stats::timelines`] gives it.
     pub timelines: Vec<LabelTimeline>,
+    /// The verdict, stop reason, arrivals and rates of a `vajra run`; `None` otherwise.
+    pub outcome: Option<RunOutcome>,
 }
 
 impl ReportInput {
@@ -73,6 +76,7 @@ impl ReportInput {
             aggregate: stats.aggregate(),
             errors: stats.errors_report(),
             timelines: stats.timelines(),
+            outcome: None,
         }
     }
 }
@@ -86,7 +90,8 @@ pub fn render(input: &ReportInput) -> String {
     let page = Page {
         title: &input.title,
         version: env!("CARGO_PKG_VERSION"),
-        facts: facts(input.facts.as_ref(), total),
+        facts: facts(input.facts.as_ref(), total, input.outcome.is_some()),
+        outcome: input.outcome.as_ref().map(OutcomeView::new),
         label_rows: input.aggregate.iter().map(LabelRow::new).collect(),
         error_rows: error_rows(&input.errors),
         chart_json: script_json(&chart_data(&input.timelines, total)),
@@ -104,6 +109,7 @@ struct Page<'a> {
     title: &'a str,
     version: &'static str,
     facts: Vec<(&'static str, String)>,
+    outcome: Option<OutcomeView<'a>>,
     label_rows: Vec<LabelRow<'a>>,
     error_rows: Vec<ErrorRow<'a>>,
     chart_json: String,
@@ -112,8 +118,53 @@ struct Page<'a> {
     report_js: &'static str,
 }
 
+/// The verdict and the run's accounting, formatted for the template.
+struct OutcomeView<'a> {
+    /// `passed`, `failed` or `invalid`, also the banner's CSS class.
+    result: String,
+    reasons: &'a [String],
+    warnings: &'a [String],
+    criteria: &'a [crate::outcome::CriterionResult],
+    /// (name, value) pairs: stop reason, arrivals, rates.
+    facts: Vec<(&'static str, String)>,
+}
+
+impl<'a> OutcomeView<'a> {
+    fn new(o: &'a RunOutcome) -> Self {
+        let a = &o.arrivals;
+        let r = &o.rates;
+        let count = |n: u64, pct: f64| format!("{n} ({} %)", fixed(pct));
+        OutcomeView {
+            result: o.verdict.result.to_string(),
+            reasons: &o.verdict.reasons,
+            warnings: &o.verdict.warnings,
+            criteria: &o.verdict.criteria,
+            facts: vec![
+                ("Stop reason", o.stop_reason.clone()),
+                ("Scheduled arrivals", a.scheduled.to_string()),
+                ("Sent", count(a.sent, 100.0 - a.missed_pct)),
+                ("Dropped", count(a.dropped, a.dropped_pct)),
+                ("Unsent", count(a.unsent, a.unsent_pct)),
+                ("Late", count(a.late, a.late_pct)),
+                ("Target", format!("{} it/s", fixed(r.target_its))),
+                ("Achieved", format!("{} it/s", fixed(r.achieved_its))),
+                (
+                    "Achieved requests",
+                    format!("{} req/s", fixed(r.achieved_reqs)),
+                ),
+                ("Measured window", format!("{} s", fixed(r.window_s))),
+            ],
+        }
+    }
+}
+
 /// The run facts and headline numbers above the charts, as (name, value).
-fn facts(facts: Option<&RunFacts>, total: Option<&AggregateRow>) -> Vec<(&'static str, String)> {
+/// With an outcome, the target and the arrivals are shown with it instead, in their units.
+fn facts(
+    facts: Option<&RunFacts>,
+    total: Option<&AggregateRow>,
+    with_outcome: bool,
+) -> Vec<(&'static str, String)> {
     let mut out = Vec::new();
     if let Some(f) = facts {
         let started = chrono::DateTime::from_timestamp_millis(f.started_at_ms as i64)
@@ -122,7 +173,9 @@ fn facts(facts: Option<&RunFacts>, total: Option<&AggregateRow>) -> Vec<(&'stati
         out.push(("Started", started));
         out.push(("Duration", format!("{:.1} s", f.duration_s)));
         out.push(("Load", f.pattern.clone()));
-        out.push(("Target rate", format!("{:.1}/s", f.target_tps)));
+        if !with_outcome {
+            out.push(("Target rate", format!("{:.1}/s", f.target_tps)));
+        }
     }
     if let Some(t) = total {
         out.push(("Samples", t.samples.to_string()));
@@ -135,7 +188,7 @@ fn facts(facts: Option<&RunFacts>, total: Option<&AggregateRow>) -> Vec<(&'stati
         out.push(("p95", format!("{} ms", fixed(t.line95))));
         out.push(("p99", format!("{} ms", fixed(t.line99))));
     }
-    if let Some(f) = facts {
+    if let Some(f) = facts.filter(|_| !with_outcome) {
         out.push(("Dropped", f.dropped.to_string()));
         out.push(("Late", f.late.to_string()));
         out.push(("Unsent at stop", f.unsent.to_string()));
