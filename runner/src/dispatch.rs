@@ -24,7 +24,8 @@ use vajra_stats::sample::Sample;
 pub const SEND_AHEAD: Duration = Duration::from_millis(1);
 
 /// How far past the profile's end the dispatcher may still be releasing arrivals. Beyond it,
-/// the arrivals left are counted as unsent in one step, so a run ends on time whatever its rate.
+/// the arrivals left are counted as dropped (not sent in time) in one step, so a run ends on
+/// time whatever its rate.
 pub const OVERRUN_GRACE: Duration = Duration::from_secs(1);
 
 pub async fn dispatch(
@@ -48,7 +49,7 @@ pub async fn dispatch(
         if Instant::now() >= cutoff {
             let left = arrivals.len() as u64;
             shared.scheduled.fetch_add(left, Ordering::Relaxed);
-            shared.unsent.fetch_add(1 + left, Ordering::Relaxed);
+            shared.dropped.fetch_add(1 + left, Ordering::Relaxed);
             break;
         }
         let outstanding = shared.outstanding.load(Ordering::Acquire);

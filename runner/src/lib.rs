@@ -203,10 +203,11 @@ pub struct RunReport {
     pub sent: u64,
     /// Iterations started: `sent` in the open model, the users' iterations in the closed one.
     pub iterations: u64,
-    /// Arrivals not sent because `max_in_flight` requests were already outstanding.
+    /// Arrivals the generator could not send: `max_in_flight` requests were already
+    /// outstanding, or the dispatcher had passed the end of the profile by [`OVERRUN_GRACE`].
     pub dropped: u64,
-    /// Arrivals queued but not started when a stop came, or left when the dispatcher passed
-    /// the end of the profile by [`OVERRUN_GRACE`].
+    /// Arrivals queued but not started when a stop came (the stop's doing, not the
+    /// generator's).
     pub unsent: u64,
     /// Requests that started more than [`LATE_AFTER`] after their intended time.
     pub late: u64,
