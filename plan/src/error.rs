@@ -117,7 +117,10 @@ impl Source<'_> {
                 ..
             } => {
                 let section = if path.last_key() == Some(unknown.as_str()) {
-                    field.rsplit_once('.').map_or("", |(parent, _)| parent).to_string()
+                    field
+                        .rsplit_once('.')
+                        .map_or("", |(parent, _)| parent)
+                        .to_string()
                 } else {
                     field.clone()
                 };
@@ -266,7 +269,9 @@ fn taurus_hint(section: &str, key: &str) -> Option<String> {
             ))
         }
         "concurrency" | "iterations" | "throughput" | "hold-for" | "ramp-up" => {
-            return Some(format!("`{key}` belongs under `load:`, not under `{section}`"))
+            return Some(format!(
+                "`{key}` belongs under `load:`, not under `{section}`"
+            ))
         }
         _ => return None,
     };
@@ -324,10 +329,17 @@ mod tests {
     #[test]
     fn taurus_keys_say_what_vajra_calls_them() {
         let hold = taurus_hint("load", "hold-for").unwrap();
-        assert!(hold.contains("`duration`") && hold.contains("including the ramp"), "{hold}");
+        assert!(
+            hold.contains("`duration`") && hold.contains("including the ramp"),
+            "{hold}"
+        );
         assert!(taurus_hint("load", "throughput").unwrap().contains("`tps`"));
-        assert!(taurus_hint("load", "ramp-up").unwrap().contains("`ramp-duration`"));
-        assert!(taurus_hint("", "concurrency").unwrap().contains("under `load:`"));
+        assert!(taurus_hint("load", "ramp-up")
+            .unwrap()
+            .contains("`ramp-duration`"));
+        assert!(taurus_hint("", "concurrency")
+            .unwrap()
+            .contains("under `load:`"));
         assert!(taurus_hint("", "tps").unwrap().contains("under `load:`"));
         assert!(taurus_hint("scenarios[0]", "iterations")
             .unwrap()

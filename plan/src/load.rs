@@ -17,7 +17,6 @@ use crate::limits;
 use crate::load_model::{ClosedModel, LoadModel};
 use crate::pattern::{LoadPattern, LoadProfile, Step};
 
-
 /// The load pattern names of the plan and of `--pattern`.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
 pub enum PatternKind {

@@ -71,7 +71,8 @@ impl ClosedModel {
 
     /// Iterations all users run in all, when `iterations` bounds the run.
     pub fn planned_iterations(&self) -> Option<u64> {
-        self.iterations.map(|n| n.saturating_mul(u64::from(self.users)))
+        self.iterations
+            .map(|n| n.saturating_mul(u64::from(self.users)))
     }
 }
 

@@ -4,5 +4,6 @@
 mod cloud;
 mod common;
 mod html_report;
+mod live;
 mod report;
 mod run;

@@ -425,7 +425,9 @@ fn taurus_keys_say_what_the_vajra_key_means() {
             "`execution` is Taurus's",
         ),
         (
-            format!("{HEAD}scenarios:\n  - name: a\n    iterations: 5\n    requests: [{{url: /a}}]\n"),
+            format!(
+                "{HEAD}scenarios:\n  - name: a\n    iterations: 5\n    requests: [{{url: /a}}]\n"
+            ),
             "scenarios[0].iterations",
             (4, 5),
             "belongs under `load:`, not under `scenarios[0]`",
