@@ -13,31 +13,36 @@ pub struct LoadFlags {
     /// Load pattern: static, ramp, ramp-sustain, step, sine, spike.
     #[arg(long, value_name = "NAME")]
     pub pattern: Option<String>,
-    /// Target rate (static), or peak rate (ramp, ramp-sustain), in requests per second.
+    /// Target rate (static), or peak rate (ramp, ramp-sustain), in iterations per second: each
+    /// iteration runs a scenario's requests once, so a scenario of 3 requests at --tps 50 sends
+    /// 150 requests/s (docs/plan-format.md, "Rates").
     #[arg(long)]
     pub tps: Option<f64>,
-    /// Test duration, e.g. 30s, 5m, 1m30s (sustain time for ramp-sustain is duration − ramp).
+    /// Test duration, e.g. 30s, 5m, 1m30s: the whole test, ramp included (ramp-sustain holds
+    /// its peak for duration − ramp-duration; Taurus's hold-for excludes the ramp).
     #[arg(long, value_name = "DURATION", value_parser = parse_duration)]
     pub duration: Option<Duration>,
-    /// Ramp time for ramp and ramp-sustain.
+    /// Ramp time for ramp and ramp-sustain (part of --duration); with --concurrency alone, the
+    /// time over which users start.
     #[arg(long, value_name = "DURATION", value_parser = parse_duration)]
     pub ramp_duration: Option<Duration>,
-    /// Steps for the step pattern: "rate:duration,rate:duration", e.g. "50:10s,100:20s".
+    /// Steps for the step pattern: "rate:duration,rate:duration", e.g. "50:10s,100:20s"; rates
+    /// in iterations per second.
     #[arg(long, value_name = "STEPS")]
     pub steps: Option<String>,
-    /// Mean rate of the sine pattern.
+    /// Mean rate of the sine pattern, iterations per second.
     #[arg(long)]
     pub mean_rate: Option<f64>,
-    /// Amplitude of the sine pattern.
+    /// Amplitude of the sine pattern, iterations per second.
     #[arg(long)]
     pub amplitude: Option<f64>,
     /// Period of the sine pattern.
     #[arg(long, value_name = "DURATION", value_parser = parse_duration)]
     pub period: Option<Duration>,
-    /// Base rate of the spike pattern.
+    /// Base rate of the spike pattern, iterations per second.
     #[arg(long)]
     pub base_rate: Option<f64>,
-    /// Rate during a spike.
+    /// Rate during a spike, iterations per second.
     #[arg(long)]
     pub spike_rate: Option<f64>,
     /// Time from one spike's start to the next.
@@ -55,18 +60,20 @@ pub struct LoadFlags {
     /// Record results only between warm-up and cool-down.
     #[arg(long)]
     pub steady_state_only: bool,
-    /// Keep the run valid when the generator misses more than 1 % of its arrivals (for tests
+    /// Keep the run valid when the generator drops more than 1 % of its arrivals (for tests
     /// that overload on purpose); otherwise such a run is invalid (exit 3).
     #[arg(long)]
     pub allow_overload: bool,
-    /// Bound on requests in flight; arrivals past it are counted as dropped.
+    /// Bound on iterations in flight (each has one request in flight at a time); arrivals past
+    /// it are counted as dropped.
     #[arg(long, value_name = "N")]
     pub max_in_flight: Option<usize>,
     /// Virtual users. Without a rate: the closed model (users loop as fast as responses
     /// allow). With a rate: a bound on requests in flight, as in Taurus.
     #[arg(long, value_name = "N")]
     pub concurrency: Option<usize>,
-    /// Iterations per virtual user (closed model).
+    /// Iterations per virtual user (closed model); without --duration the run ends when every
+    /// user has run them.
     #[arg(long, value_name = "N")]
     pub iterations: Option<usize>,
 }

@@ -29,16 +29,22 @@ const MAX_THREADS: i64 = 1024;
 pub struct RunArgs {
     /// The test plan (YAML).
     pub plan: PathBuf,
-    /// Output directory [default: ./vajra-results/<timestamp>].
+    /// Output directory [default: ./vajra-results/<timestamp>]. It must not exist or be
+    /// empty: a run never mixes its files with an earlier run's (see --overwrite). It is
+    /// created when the run starts, so a run that cannot start leaves none behind.
     #[arg(short, long, value_name = "DIR")]
     pub out: Option<PathBuf>,
+    /// Write into a non-empty --out directory, replacing the files of an earlier run.
+    #[arg(long)]
+    pub overwrite: bool,
     /// Start the embedded loopback target and send relative URLs to it.
     #[arg(long)]
     pub embedded_target: bool,
-    /// This worker's number, from 0, when a test is split across workers.
+    /// This worker's index, from 0 to N − 1, when a test is split across N workers; messages
+    /// name it the same way ("worker index 0 of 2").
     #[arg(long, default_value_t = 0, value_name = "I")]
     pub worker_index: u32,
-    /// Number of workers the test (its rate and its data) is split across.
+    /// Number of workers the test (its iteration rate and its data) is split across.
     #[arg(long, default_value_t = 1, value_name = "N")]
     pub worker_count: u32,
     /// Time requests in flight get to finish after a stop request.
@@ -79,17 +85,15 @@ fn run(args: RunArgs) -> anyhow::Result<Exit> {
             args.worker_count
         );
     }
+    let (out_dir, out_existed) = output_dir(args.out.as_deref(), args.overwrite)?;
     let PlanWithFlags {
         mut plan,
         criteria,
         load,
     } = prepare(&args.plan, &args.load, &args.fail_on)?;
     let model = load.build_model()?;
-    let out_dir = args.out.clone().unwrap_or_else(default_out_dir);
-    std::fs::create_dir_all(&out_dir)
-        .with_context(|| format!("cannot create the output directory {}", out_dir.display()))?;
-
     let runtime = lane_runtime(args.threads)?;
+    // The runner creates the directory when it opens the JTL, i.e. when the run starts.
     let report = runtime.block_on(async {
         // Kept alive until the run ends: dropping it stops the server.
         let _embedded = if plan.embedded_target || args.embedded_target {
@@ -113,25 +117,32 @@ fn run(args: RunArgs) -> anyhow::Result<Exit> {
             hdr_log: args.hdr_log.clone(),
         };
         println!(
-            "vajra run {}: {} for {}, worker {}/{}, results in {}",
-            plan.name,
-            model.describe(),
-            vajra_plan::duration::format_duration(model.duration()),
-            args.worker_index + 1,
-            args.worker_count,
-            out_dir.display()
+            "{}",
+            header(
+                &plan.name,
+                &model,
+                args.worker_index,
+                args.worker_count,
+                &out_dir
+            )
         );
         let stop = StopSignal::default();
         signals::watch(&stop);
         let reporter = progress::reporter(args.quiet, args.progress_every);
         anyhow::Ok(vajra_runner::run(&plan, settings, stop, reporter).await?)
+    });
+    let report = report.inspect_err(|_| {
+        if !out_existed {
+            // Only an empty directory goes: a partial JTL stays for the user to look at.
+            let _ = std::fs::remove_dir(&out_dir);
+        }
     })?;
     // Lanes may still hold idle keep-alive connections; don't wait for them.
     runtime.shutdown_timeout(Duration::from_millis(100));
 
     let judged = crate::outcome::judge_run(&report, &criteria, load.allows_overload());
     let outcome = judged.as_ref().ok();
-    write_outputs(&out_dir, &report, &model.describe(), &plan.name, outcome)?;
+    write_outputs(&out_dir, &report, &model, &plan.name, outcome)?;
     if let Some(hdr_log) = &args.hdr_log {
         println!("HDR interval log: {}", hdr_log.display());
     }
@@ -148,10 +159,11 @@ fn run(args: RunArgs) -> anyhow::Result<Exit> {
 fn write_outputs(
     out_dir: &Path,
     report: &RunReport,
-    pattern: &str,
+    model: &vajra_runner::LoadModel,
     plan_name: &str,
     outcome: Option<&RunOutcome>,
 ) -> anyhow::Result<()> {
+    let pattern = model.describe();
     let facts = RunFacts {
         target_tps: report.target_tps,
         duration_s: report.duration.as_secs_f64(),
@@ -176,17 +188,9 @@ fn write_outputs(
         .with_context(|| format!("cannot write {}", html_path.display()))?;
     println!();
     println!("{}", vajra_stats::render_table(&report.stats.aggregate()));
-    println!(
-        "target {:.1}/s over {:.1}s; dropped {} (in-flight bound), late {} (>{} ms), unsent at stop {}",
-        report.target_tps,
-        report.duration.as_secs_f64(),
-        report.dropped,
-        report.late,
-        vajra_runner::LATE_AFTER.as_millis(),
-        report.unsent
-    );
+    println!("{}", arrivals_line(report, model));
     if let Some(reason) = report.stop_reason {
-        println!("stopped early: {reason:?}");
+        println!("stopped early: {reason}");
     }
     println!(
         "results: {}, {}, {}",
@@ -195,6 +199,31 @@ fn write_outputs(
         html_path.display()
     );
     Ok(())
+}
+
+/// The end-of-run line on the load the generator gave: the open model's arrival accounting
+/// (iterations per second, as the plan's rates are), or the closed model's iterations.
+fn arrivals_line(report: &RunReport, model: &vajra_runner::LoadModel) -> String {
+    let seconds = report.duration.as_secs_f64();
+    match model {
+        vajra_runner::LoadModel::Open(_) => format!(
+            "target {:.1} it/s over {seconds:.1}s: {} arrivals scheduled, {} sent, {} dropped \
+             (could not be sent), {} late (>{} ms), {} unsent (queued at the stop)",
+            report.target_tps,
+            report.scheduled,
+            report.sent,
+            report.dropped,
+            report.late,
+            vajra_runner::LATE_AFTER.as_millis(),
+            report.unsent
+        ),
+        vajra_runner::LoadModel::Closed(_) => {
+            format!(
+                "closed model: {} iterations over {seconds:.1}s",
+                report.iterations
+            )
+        }
+    }
 }
 
 /// The runtime the lanes run on, with `threads` workers (one per CPU if `None`).
@@ -234,7 +263,123 @@ fn lane_runtime(threads: Option<u16>) -> anyhow::Result<tokio::runtime::Runtime>
     )
 }
 
-fn default_out_dir() -> PathBuf {
-    let stamp = chrono::Local::now().format("%Y%m%d-%H%M%S");
-    PathBuf::from("vajra-results").join(stamp.to_string())
+/// `vajra run NAME: static 100/s for 5s, results in DIR`, with `worker index I of N` when the
+/// test is split; the model's description says how long the run lasts, once.
+fn header(
+    plan_name: &str,
+    model: &vajra_runner::LoadModel,
+    worker_index: u32,
+    worker_count: u32,
+    out_dir: &Path,
+) -> String {
+    let worker = if worker_count > 1 {
+        format!(
+            ", {}",
+            vajra_plan::schedule::worker_name(worker_index, worker_count)
+        )
+    } else {
+        String::new()
+    };
+    format!(
+        "vajra run {plan_name}: {}{worker}, results in {}",
+        model.describe(),
+        out_dir.display()
+    )
+}
+
+/// The output directory and whether it existed before. An explicit `--out` that holds files
+/// is refused unless `overwrite`, as an earlier run's results would be mixed with or replaced
+/// by this one's; the default, timestamped directory gets a `-2`, `-3` … suffix instead when
+/// another run took the same second.
+fn output_dir(out: Option<&Path>, overwrite: bool) -> anyhow::Result<(PathBuf, bool)> {
+    if let Some(dir) = out {
+        let existed = dir.exists();
+        if existed && !overwrite && !is_empty_dir(dir)? {
+            bail!(
+                "the output directory {} is not empty (an earlier run's results?): pass a new \
+                 --out directory, remove it, or add --overwrite to replace the files vajra writes",
+                dir.display()
+            );
+        }
+        return Ok((dir.to_path_buf(), existed));
+    }
+    let stamp = chrono::Local::now().format("%Y%m%d-%H%M%S").to_string();
+    let base = PathBuf::from("vajra-results");
+    let mut dir = base.join(&stamp);
+    let mut n = 2;
+    while dir.exists() {
+        dir = base.join(format!("{stamp}-{n}"));
+        n += 1;
+    }
+    Ok((dir, false))
+}
+
+/// Whether `dir` has no entries; an error names the path (a file, or unreadable).
+fn is_empty_dir(dir: &Path) -> anyhow::Result<bool> {
+    let mut entries = std::fs::read_dir(dir).with_context(|| {
+        format!(
+            "cannot use {} as the output directory: pass a directory with --out",
+            dir.display()
+        )
+    })?;
+    Ok(entries.next().is_none())
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use vajra_plan::pattern::{LoadPattern, LoadProfile};
+
+    fn report(scheduled: u64, sent: u64, dropped: u64, unsent: u64, iterations: u64) -> RunReport {
+        RunReport {
+            stats: vajra_stats::Stats::new(),
+            stop_reason: None,
+            started_at_ms: 0,
+            duration: Duration::from_secs(2),
+            target_tps: 50.0,
+            scheduled,
+            sent,
+            iterations,
+            dropped,
+            unsent,
+            late: 1,
+            jtl_path: PathBuf::from("results.jtl"),
+        }
+    }
+
+    #[test]
+    fn the_end_line_names_the_unit_and_every_count_or_the_closed_models_iterations() {
+        let open = vajra_runner::LoadModel::Open(LoadProfile::new(LoadPattern::Static {
+            tps: 50.0,
+            duration: Duration::from_secs(2),
+        }));
+        assert_eq!(
+            arrivals_line(&report(100, 90, 7, 3, 90), &open),
+            "target 50.0 it/s over 2.0s: 100 arrivals scheduled, 90 sent, 7 dropped (could not \
+             be sent), 1 late (>10 ms), 3 unsent (queued at the stop)"
+        );
+        let closed = vajra_runner::LoadModel::Closed(vajra_plan::load_model::ClosedModel {
+            users: 2,
+            duration: Duration::from_secs(2),
+            ramp_up: Duration::ZERO,
+            iterations: Some(5),
+        });
+        let line = arrivals_line(&report(0, 0, 0, 0, 10), &closed);
+        assert_eq!(line, "closed model: 10 iterations over 2.0s");
+    }
+
+    #[test]
+    fn the_header_says_the_duration_once_and_numbers_workers_from_0() {
+        let model = vajra_runner::LoadModel::Open(LoadProfile::new(LoadPattern::Static {
+            tps: 100.0,
+            duration: Duration::from_secs(5),
+        }));
+        let one = header("p", &model, 0, 1, Path::new("out"));
+        assert_eq!(one, "vajra run p: static 100/s for 5s, results in out");
+        let split = header("p", &model, 4, 5, Path::new("out"));
+        assert_eq!(
+            split,
+            "vajra run p: static 100/s for 5s, worker index 4 of 5, results in out"
+        );
+    }
 }

@@ -107,8 +107,8 @@ impl DataFeed {
         if worker_index >= worker_count {
             return Err(PlanError::Load {
                 message: format!(
-                    "worker index {worker_index} is out of range for {worker_count} worker(s): \
-                     indexes run from 0 to worker-count − 1"
+                    "{} is out of range: indexes run from 0 to worker-count − 1",
+                    crate::schedule::worker_name(worker_index, worker_count)
                 ),
             });
         }
@@ -210,8 +210,9 @@ fn read_table(
             "the data set has a header row but no data rows".to_string()
         } else {
             format!(
-                "worker {worker_index} of {worker_count} gets no rows: the data set has only \
-                 {total} row(s) to split; add rows or set `split: false`"
+                "{} gets no rows: the data set has only {total} row(s) to split; add rows or \
+                 set `split: false`",
+                crate::schedule::worker_name(worker_index, worker_count)
             )
         };
         return Err(PlanError::Data {

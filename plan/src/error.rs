@@ -116,13 +116,24 @@ impl Source<'_> {
                 expected,
                 ..
             } => {
+                let section = if path.last_key() == Some(unknown.as_str()) {
+                    field
+                        .rsplit_once('.')
+                        .map_or("", |(parent, _)| parent)
+                        .to_string()
+                } else {
+                    field.clone()
+                };
                 if path.last_key() != Some(unknown.as_str()) {
                     if !field.is_empty() {
                         field.push('.');
                     }
                     field.push_str(unknown);
                 }
-                unknown_message("field", unknown, expected)
+                match taurus_hint(&section, unknown) {
+                    Some(hint) => format!("unknown field `{unknown}`: {hint}"),
+                    None => unknown_message("field", unknown, expected),
+                }
             }
             serde_saphyr::Error::SerdeUnknownVariant {
                 variant, expected, ..
@@ -216,6 +227,57 @@ fn budget_message(breach: &serde_saphyr::budget::BudgetBreach) -> String {
     }
 }
 
+/// What a Taurus key written in a vajra plan means here, for the keys a Taurus user is likely to
+/// carry over. `section` is the path of the mapping the key was found in (`""` for the top
+/// level, `load`, `scenarios[0]`, ...). The rules are in docs/plan-format.md.
+fn taurus_hint(section: &str, key: &str) -> Option<String> {
+    let at_top = section.is_empty();
+    let in_load = section == "load";
+    let text = match key {
+        "throughput" if at_top || in_load => {
+            "`throughput` is Taurus's; in vajra the rate is `tps` under `load:`, in iterations \
+             per second (one iteration = one pass of a scenario, so a scenario of 3 requests at \
+             `tps: 50` sends 150 requests/s)"
+        }
+        "hold-for" if at_top || in_load => {
+            "`hold-for` is Taurus's and excludes the ramp; in vajra `duration` under `load:` is \
+             the whole test including the ramp (ramp-sustain: duration includes ramp-duration, \
+             so Taurus's `ramp-up: 1m, hold-for: 5m` is `ramp-duration: 1m, duration: 6m`)"
+        }
+        "ramp-up" if at_top || in_load => {
+            "`ramp-up` is Taurus's; in vajra it is `ramp-duration` under `load:`, part of \
+             `duration` (with a rate use `pattern: ramp-sustain`; with `concurrency` alone it \
+             starts the users over that time)"
+        }
+        "execution" if at_top => {
+            "`execution` is Taurus's; a vajra plan has no execution list: the load goes under \
+             `load:` (`tps`, `duration`, `concurrency`, ...) and the requests under `requests:` \
+             or `scenarios:`"
+        }
+        "concurrency" if at_top => {
+            "`concurrency` goes under `load:` in vajra, e.g. `load: { concurrency: 10, duration: \
+             1m }`: alone it is the closed model (users loop), with `tps` a bound on requests \
+             in flight"
+        }
+        "iterations" if at_top => {
+            "`iterations` goes under `load:` in vajra, with `concurrency` (the closed model): \
+             `load: { concurrency: 10, iterations: 5 }` runs 5 iterations per user"
+        }
+        "tps" | "duration" | "ramp-duration" | "pattern" | "steps" if at_top => {
+            return Some(format!(
+                "`{key}` goes under `load:` in vajra, e.g. `load: {{ {key}: ... }}`"
+            ))
+        }
+        "concurrency" | "iterations" | "throughput" | "hold-for" | "ramp-up" => {
+            return Some(format!(
+                "`{key}` belongs under `load:`, not under `{section}`"
+            ))
+        }
+        _ => return None,
+    };
+    Some(text.to_string())
+}
+
 /// "unknown field `methd`, did you mean `method`?", or the list of what is accepted.
 fn unknown_message(kind: &str, unknown: &str, candidates: &[&str]) -> String {
     match closest(unknown, candidates.iter().copied()) {
@@ -262,6 +324,28 @@ mod tests {
         assert_eq!(closest("think_time", keys), Some("think-time"));
         assert_eq!(closest("URL", keys), Some("url"));
         assert_eq!(closest("payload", keys), None);
+    }
+
+    #[test]
+    fn taurus_keys_say_what_vajra_calls_them() {
+        let hold = taurus_hint("load", "hold-for").unwrap();
+        assert!(
+            hold.contains("`duration`") && hold.contains("including the ramp"),
+            "{hold}"
+        );
+        assert!(taurus_hint("load", "throughput").unwrap().contains("`tps`"));
+        assert!(taurus_hint("load", "ramp-up")
+            .unwrap()
+            .contains("`ramp-duration`"));
+        assert!(taurus_hint("", "concurrency")
+            .unwrap()
+            .contains("under `load:`"));
+        assert!(taurus_hint("", "tps").unwrap().contains("under `load:`"));
+        assert!(taurus_hint("scenarios[0]", "iterations")
+            .unwrap()
+            .contains("not under `scenarios[0]`"));
+        assert_eq!(taurus_hint("load", "methd"), None);
+        assert_eq!(taurus_hint("scenarios[0]", "tps"), None);
     }
 
     #[test]

@@ -17,9 +17,6 @@ use crate::limits;
 use crate::load_model::{ClosedModel, LoadModel};
 use crate::pattern::{LoadPattern, LoadProfile, Step};
 
-/// How long a closed-model run given only `iterations` may last at most.
-const CLOSED_MODEL_CAP: Duration = Duration::from_secs(24 * 3600);
-
 /// The load pattern names of the plan and of `--pattern`.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
 pub enum PatternKind {
@@ -323,7 +320,7 @@ impl LoadSpec {
         };
         let duration = match (self.duration, self.iterations) {
             (Some(duration), _) => duration,
-            (None, Some(_)) => CLOSED_MODEL_CAP,
+            (None, Some(_)) => crate::load_model::CLOSED_MODEL_CAP,
             (None, None) => {
                 return Err(load_error(
                     "load.duration (or iterations) is required with concurrency: add `duration:` under `load:` or pass --duration".into(),

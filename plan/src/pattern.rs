@@ -25,7 +25,9 @@ pub struct Step {
     pub duration: Duration,
 }
 
-/// A target rate curve over a fixed duration. Rates are requests per second.
+/// A target rate curve over a fixed duration. Rates are iterations (arrivals) per second: one
+/// arrival runs one pass of a scenario, so a scenario of three requests sends three times as many
+/// requests per second (see docs/plan-format.md, "Rates").
 #[derive(Debug, Clone, PartialEq)]
 pub enum LoadPattern {
     /// A constant rate.
@@ -494,6 +496,17 @@ impl LoadProfile {
             ran + self.pattern.final_rate() * (t - t * t / (2.0 * cooldown))
         } else {
             ran
+        }
+    }
+
+    /// The mean target rate over `[t0, t1]` seconds: the arrivals due in it over its length,
+    /// so a rate that changes inside the window (a step, a ramp) is averaged, not sampled at its
+    /// end. An empty window gives the rate at `t0`.
+    pub fn mean_rate_between(&self, t0: f64, t1: f64) -> f64 {
+        if t1 > t0 {
+            (self.arrivals_until(t1) - self.arrivals_until(t0)) / (t1 - t0)
+        } else {
+            self.rate_at(t0)
         }
     }
 
@@ -1067,6 +1080,31 @@ mod tests {
             profile.describe(),
             "static 1/s for 1s, 10s warm-up, 5s cool-down"
         );
+    }
+
+    #[test]
+    fn mean_rate_between_averages_a_step_over_the_window() {
+        let profile = LoadProfile::new(LoadPattern::Step {
+            steps: vec![
+                Step {
+                    tps: 10.0,
+                    duration: s(2.0),
+                },
+                Step {
+                    tps: 100.0,
+                    duration: s(2.0),
+                },
+            ],
+        });
+        // The window straddles the boundary at 2 s: half at 10/s, half at 100/s. The rate at the
+        // window's end (100/s) is what the live line used to show against that window's count.
+        assert!((profile.mean_rate_between(1.5, 2.5) - 55.0).abs() < 1e-9);
+        assert_eq!(profile.rate_at(2.5), 100.0);
+        assert!((profile.mean_rate_between(0.0, 1.0) - 10.0).abs() < 1e-9);
+        assert!((profile.mean_rate_between(3.0, 4.0) - 100.0).abs() < 1e-9);
+        // Past the end nothing is due; an empty window gives the rate at its start.
+        assert_eq!(profile.mean_rate_between(4.0, 5.0), 0.0);
+        assert_eq!(profile.mean_rate_between(2.5, 2.5), 100.0);
     }
 
     proptest! {

@@ -49,6 +49,12 @@ pub fn arrival_count(profile: &LoadProfile) -> u64 {
     (total + slack(total)).floor() as u64
 }
 
+/// How every message names a worker: by its `--worker-index` (from 0) and the worker count,
+/// `worker index 4 of 5`, so a message never reads as 1-based in one place and 0-based in another.
+pub fn worker_name(index: impl std::fmt::Display, count: impl std::fmt::Display) -> String {
+    format!("worker index {index} of {count}")
+}
+
 /// The integer share of `total` for worker `index` of `count`: round-robin, so shares differ by
 /// at most one, the first workers take the remainder, and they sum to `total`. 0 for an index
 /// that is not below `count`.

@@ -31,6 +31,9 @@ mod dispatch;
 pub use dispatch::OVERRUN_GRACE;
 mod lane;
 mod pool;
+mod progress;
+pub use progress::Progress;
+use progress::{interval_progress, ProgressMark};
 mod sink;
 pub mod workload;
 
@@ -167,24 +170,6 @@ pub struct RunSettings {
     pub hdr_log: Option<PathBuf>,
 }
 
-/// What the live display shows once a second.
-#[derive(Debug, Clone)]
-pub struct Progress {
-    pub elapsed: Duration,
-    pub total: Duration,
-    /// This worker's target rate now.
-    pub target_tps: f64,
-    /// Samples per second over the last interval.
-    pub achieved_tps: f64,
-    /// Response-time p95 over the last interval, ms.
-    pub p95_ms: Option<f64>,
-    /// Errors over the last interval, percent of its samples.
-    pub error_pct: f64,
-    pub in_flight: usize,
-    pub samples: u64,
-    pub dropped: u64,
-}
-
 /// The outcome of a run: totals plus the run-level facts the summary needs.
 pub struct RunReport {
     pub stats: Stats,
@@ -290,28 +275,38 @@ impl RunState {
         self.start_epoch_ms + at.saturating_duration_since(self.start).as_millis() as u64
     }
 
-    fn progress(&self, samples: u64, interval: &IntervalSummary) -> Progress {
-        let elapsed = self.start.elapsed();
-        let target_tps = match &self.model {
-            LoadModel::Open(profile) => {
-                profile.rate_at(elapsed.as_secs_f64()) / self.worker_count as f64
-            }
-            LoadModel::Closed(_) => 0.0,
+    /// Iterations started so far, in either model.
+    fn iterations(&self) -> u64 {
+        match &self.model {
+            LoadModel::Open(_) => self.sent.load(Ordering::Relaxed),
+            LoadModel::Closed(_) => self.iterations_started.load(Ordering::Relaxed),
+        }
+    }
+
+    /// The progress since `mark` (the previous report), which it then moves to now.
+    fn progress(
+        &self,
+        samples: u64,
+        interval: &IntervalSummary,
+        mark: &mut ProgressMark,
+    ) -> Progress {
+        let now = ProgressMark {
+            elapsed: self.start.elapsed(),
+            iterations: self.iterations(),
         };
-        Progress {
-            elapsed,
-            total: self.model.duration(),
-            target_tps,
-            achieved_tps: interval.tps,
-            p95_ms: (interval.samples > 0).then_some(interval.p95_ms),
-            error_pct: if interval.samples == 0 {
-                0.0
-            } else {
-                100.0 * interval.errors as f64 / interval.samples as f64
-            },
-            in_flight: self.outstanding.load(Ordering::Relaxed),
+        let progress = interval_progress(
+            &self.model,
+            self.worker_count,
+            *mark,
+            now,
             samples,
+            interval,
+        );
+        *mark = now;
+        Progress {
+            in_flight: self.outstanding.load(Ordering::Relaxed),
             dropped: self.dropped.load(Ordering::Relaxed),
+            ..progress
         }
     }
 }

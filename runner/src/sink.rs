@@ -12,7 +12,7 @@ use std::time::{Duration, Instant};
 
 use tokio::sync::mpsc::{self, error::TryRecvError};
 
-use super::{Progress, RunState};
+use super::{Progress, ProgressMark, RunState};
 use vajra_stats::jtl::JtlWriter;
 use vajra_stats::sample::Sample;
 use vajra_stats::{HdrLogWriter, IntervalStats, Stats};
@@ -48,6 +48,7 @@ pub fn drain(
     let mut write_error = None;
     let mut hdr_log_error = None;
     let mut last_tick = Instant::now();
+    let mut mark = ProgressMark::default();
     loop {
         let closed = loop {
             match samples.try_recv() {
@@ -77,7 +78,7 @@ pub fn drain(
                     .and_then(|()| log.flush());
                 keep_failure(&mut hdr_log_error, written, &shared);
             }
-            progress(&shared.progress(samples_seen, &interval.take(now_ms)));
+            progress(&shared.progress(samples_seen, &interval.take(now_ms), &mut mark));
         }
         if closed {
             break;

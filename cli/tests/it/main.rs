@@ -4,6 +4,7 @@
 mod cloud;
 mod common;
 mod html_report;
+mod live;
 mod report;
 mod run;
 mod verdict;

@@ -550,6 +550,8 @@ fn run_exits_3_when_a_plan_threshold_is_met_and_0_when_none_is() {
         stdout.contains("FAIL: 1 of 2 failure criteria met:\n  samples(home)>5 (actual: 10)"),
         "{stdout}"
     );
+    // A second run needs its own directory: `--out` refuses one holding an earlier run.
+    let out = dir.path().join("out-passing");
     let passing = run_to_end(&[
         "run",
         plan.to_str().unwrap(),

@@ -172,7 +172,8 @@ fn a_worker_with_an_empty_slice_gets_a_clear_error() {
     let specs = [spec(file.path(), OnEof::Recycle, true)];
     assert!(DataFeed::open(&specs, 1, 3).is_ok());
     let err = DataFeed::open(&specs, 2, 3).err().unwrap().to_string();
-    assert!(err.contains("worker 2 of 3 gets no rows"), "{err}");
+    // The same numbering as `vajra run`'s header: the --worker-index, from 0.
+    assert!(err.contains("worker index 2 of 3 gets no rows"), "{err}");
     assert!(err.contains("set `split: false`"), "{err}");
     assert!(err.contains(&file.path().display().to_string()), "{err}");
 }

@@ -384,3 +384,55 @@ fn cloud_section_errors_name_the_field() {
     let yaml = format!("{HEAD}requests:\n  - url: /a\ncloud:\n  engines: 3\n");
     assert_error(&yaml, "cloud.engines", (5, 3), "unknown field `engines`");
 }
+
+#[test]
+fn taurus_keys_say_what_the_vajra_key_means() {
+    for (yaml, field, line_col, needle) in [
+        (
+            format!("{HEAD}requests:\n  - url: /a\nload:\n  tps: 10\n  hold-for: 5m\n"),
+            "load.hold-for",
+            (6, 3),
+            "in vajra `duration` under `load:` is the whole test including the ramp",
+        ),
+        (
+            format!("{HEAD}requests:\n  - url: /a\nload:\n  throughput: 10\n"),
+            "load.throughput",
+            (5, 3),
+            "the rate is `tps` under `load:`, in iterations per second",
+        ),
+        (
+            format!("{HEAD}requests:\n  - url: /a\nload:\n  ramp-up: 1m\n"),
+            "load.ramp-up",
+            (5, 3),
+            "in vajra it is `ramp-duration`",
+        ),
+        (
+            format!("{HEAD}requests:\n  - url: /a\nconcurrency: 10\n"),
+            "concurrency",
+            (4, 1),
+            "`concurrency` goes under `load:`",
+        ),
+        (
+            format!("{HEAD}requests:\n  - url: /a\niterations: 5\n"),
+            "iterations",
+            (4, 1),
+            "`iterations` goes under `load:`",
+        ),
+        (
+            format!("{HEAD}execution:\n  - concurrency: 10\n"),
+            "execution",
+            (2, 1),
+            "`execution` is Taurus's",
+        ),
+        (
+            format!(
+                "{HEAD}scenarios:\n  - name: a\n    iterations: 5\n    requests: [{{url: /a}}]\n"
+            ),
+            "scenarios[0].iterations",
+            (4, 5),
+            "belongs under `load:`, not under `scenarios[0]`",
+        ),
+    ] {
+        assert_error(&yaml, field, line_col, needle);
+    }
+}
