@@ -167,7 +167,7 @@ mod tests {
         assert!(
             printed.starts_with(
                 "\nINVALID: the generator could not hold the rate; these results don't \
-                 describe the target rate (10 of 100 arrivals (10.00 %) were not sent"
+                 describe the target rate (10 of 100 arrivals (10.00 %) were dropped"
             ),
             "{printed}"
         );

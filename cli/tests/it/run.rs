@@ -6,7 +6,7 @@ use std::time::{Duration, Instant};
 
 use serde_json::Value;
 
-use crate::common::{run_to_end, vajra, write_plan};
+use crate::common::{run_to_end, text, vajra, write_plan};
 
 /// JTL rows read the way Taurus's JTLReader reads them (docs/jtl-and-taurus.md §3.4): a header,
 /// columns looked up by name, integer numeric fields, `success` exactly `true`/`false`.
@@ -682,4 +682,65 @@ fn a_second_ctrl_c_cancels_requests_counted_apart_from_errors_and_latency() {
             );
         }
     }
+}
+
+/// A rate far above what the machine sustains ends within duration + drain + 2 s, and every
+/// arrival is accounted for: scheduled = sent + dropped + unsent.
+#[test]
+fn a_rate_far_above_the_machine_ends_on_time_and_its_arrivals_add_up() {
+    let dir = tempfile::tempdir().unwrap();
+    let plan = write_plan(
+        dir.path(),
+        "name: flood\ntarget: embedded\nrequests:\n  - url: /fast\n\
+         load: {pattern: static, tps: 2000000, duration: 2s, max-in-flight: 64, allow-overload: true}\n",
+    );
+    let out = dir.path().join("out");
+    let started = Instant::now();
+    let output = run_to_end(&[
+        "run",
+        plan.to_str().unwrap(),
+        "--out",
+        out.to_str().unwrap(),
+        "--drain-timeout",
+        "2s",
+        "--quiet",
+    ]);
+    let wall = started.elapsed();
+    assert_eq!(output.status.code(), Some(0), "{}", text(&output.stderr));
+    assert!(wall < Duration::from_secs(2 + 2 + 2), "took {wall:?}");
+    let summary: Value =
+        serde_json::from_slice(&std::fs::read(out.join("summary.json")).unwrap()).unwrap();
+    let n = |key: &str| summary["arrivals"][key].as_u64().unwrap();
+    assert_eq!(n("scheduled"), 4_000_000, "{}", summary["arrivals"]);
+    assert_eq!(n("scheduled"), n("sent") + n("dropped") + n("unsent"));
+    assert!(n("dropped") > 0);
+}
+
+/// A think time far beyond the run's end does not keep the run going past it.
+#[test]
+fn a_huge_think_time_is_cut_by_the_end_of_the_run() {
+    let dir = tempfile::tempdir().unwrap();
+    let plan = write_plan(
+        dir.path(),
+        "name: dawdle\ntarget: embedded\nrequests:\n  - {url: /fast, think-time: 300d}\n\
+         load: {concurrency: 2, duration: 1s}\n",
+    );
+    let out = dir.path().join("out");
+    let started = Instant::now();
+    let output = run_to_end(&[
+        "run",
+        plan.to_str().unwrap(),
+        "--out",
+        out.to_str().unwrap(),
+        "--drain-timeout",
+        "1s",
+        "--quiet",
+    ]);
+    let wall = started.elapsed();
+    assert!(
+        matches!(output.status.code(), Some(0) | Some(3)),
+        "{}",
+        text(&output.stderr)
+    );
+    assert!(wall < Duration::from_secs(1 + 1 + 2), "took {wall:?}");
 }

@@ -179,7 +179,7 @@ fn facts(
     }
     if let Some(t) = total {
         out.push(("Samples", t.samples.to_string()));
-        out.push(("Throughput", format!("{}/s", fixed(t.avg_throughput))));
+        out.push(("Throughput", format!("{} req/s", fixed(t.avg_throughput))));
         out.push((
             "Errors",
             format!("{} ({} %)", t.errors_count, fixed(t.errors_rate)),

@@ -81,7 +81,7 @@
     const labelLines = (values, unit) => labels.map((s, i) =>
       line(s.label, LABEL_COLORS[i % LABEL_COLORS.length], values(s), unit));
 
-    chart("chart-throughput", "Throughput", "per second", x, data.step_s, [
+    chart("chart-throughput", "Throughput", "requests per second", x, data.step_s, [
       line("ALL samples", TOTAL_COLOR, total.samples_per_s, "/s", { width: 2.5 }),
       line("ALL errors", ERROR_COLOR, total.errors_per_s, "/s", { width: 2 }),
     ].concat(labelLines((s) => s.samples_per_s, "/s")));
