@@ -57,13 +57,15 @@ def run(tmp_path_factory):
         "load: { pattern: static, tps: 50, duration: 3s }\n"
     )
     hlog = out / "run.hlog"
+    # --out must be a new or empty directory; the plan lives beside it.
+    results = out / "results"
     subprocess.run(
-        [VAJRA, "run", str(plan), "-q", "--out", str(out), "--hdr-log", str(hlog)],
+        [VAJRA, "run", str(plan), "-q", "--out", str(results), "--hdr-log", str(hlog)],
         check=True,
         stdout=subprocess.DEVNULL,
         timeout=60,
     )
-    summary = json.loads((out / "summary.json").read_text())
+    summary = json.loads((results / "summary.json").read_text())
     return hlog, summary
 
 
