@@ -23,7 +23,7 @@ if command -v apt-get >/dev/null 2>&1; then
 fi
 
 # The portable binary (scripts/build-portable.sh, a release step: it takes minutes) is checked
-# by cli/tests/cloud.rs when target/portable/vajra exists.
+# by cli/tests/it/cloud.rs when target/portable/vajra exists.
 echo "== cargo test"
 cargo test --workspace --locked
 

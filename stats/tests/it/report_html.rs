@@ -1,5 +1,5 @@
 //! The HTML report rendered from real `Stats`: escaping of hostile text, the tables, the facts
-//! and the embedded chart data. The browser test (charts drawn) is `cli/tests/html_report.rs`.
+//! and the embedded chart data. The browser test (charts drawn) is `cli/tests/it/html_report.rs`.
 
 use vajra_stats::report::html::{render, ReportInput, MAX_POINTS};
 use vajra_stats::sample::{Observation, ResponseCode};
