@@ -124,8 +124,14 @@ impl LoadFlags {
                 put(key, value);
             }
         }
-        let spec: LoadSpec = serde_json::from_value(Value::Object(map))
-            .map_err(|e| anyhow::anyhow!("invalid load flag: {e} (see `vajra run --help`)"))?;
+        // The path of the failing key is the flag's name, so the error can say which flag.
+        let spec: LoadSpec = serde_path_to_error::deserialize(Value::Object(map)).map_err(|e| {
+            let flag = e.path().to_string();
+            anyhow::anyhow!(
+                "invalid --{flag}: {} (see `vajra run --help`)",
+                e.into_inner()
+            )
+        })?;
         // Durations were read by clap already (its error names the flag).
         Ok(LoadSpec {
             duration: self.duration,

@@ -744,3 +744,26 @@ fn a_huge_think_time_is_cut_by_the_end_of_the_run() {
     );
     assert!(wall < Duration::from_secs(1 + 1 + 2), "took {wall:?}");
 }
+
+/// A load flag the plan's limits refuse is named in the error, as the flag the user typed.
+#[test]
+fn a_refused_load_flag_is_named() {
+    let dir = tempfile::tempdir().unwrap();
+    let plan = write_plan(
+        dir.path(),
+        "name: x\ntarget: embedded\nrequests:\n  - url: /fast\n",
+    );
+    for (flag, value) in [("--tps", "1e12"), ("--concurrency", "0")] {
+        let output = run_to_end(&[
+            "run",
+            plan.to_str().unwrap(),
+            flag,
+            value,
+            "--duration",
+            "1s",
+        ]);
+        let stderr = text(&output.stderr);
+        assert_eq!(output.status.code(), Some(1), "{stderr}");
+        assert!(stderr.contains(&format!("invalid {flag}: ")), "{stderr}");
+    }
+}
