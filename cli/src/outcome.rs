@@ -3,7 +3,7 @@
 //! that matches them. The rules themselves are [`vajra_stats::outcome`]'s.
 
 use vajra_runner::{RunReport, StopReason};
-use vajra_stats::outcome::{Arrivals, ArrivalsSummary, Rates, RunOutcome, RunVerdict};
+use vajra_stats::outcome::{ArrivalsSummary, Rates, RunOutcome, RunVerdict};
 use vajra_stats::threshold::Threshold;
 
 use crate::exit::Exit;
@@ -15,13 +15,7 @@ pub fn judge_run(
     criteria: &[Threshold],
     allow_overload: bool,
 ) -> anyhow::Result<RunOutcome> {
-    let arrivals = Arrivals {
-        scheduled: report.scheduled,
-        sent: report.sent,
-        dropped: report.dropped,
-        unsent: report.unsent,
-        late: report.late,
-    };
+    let arrivals = report.arrivals;
     let verdict = thresholds::judge(
         criteria,
         &report.stats.aggregate(),

@@ -167,9 +167,9 @@ fn write_outputs(
     let facts = RunFacts {
         target_tps: report.target_tps,
         duration_s: report.duration.as_secs_f64(),
-        dropped: report.dropped,
-        late: report.late,
-        unsent: report.unsent,
+        dropped: report.arrivals.dropped,
+        late: report.arrivals.late,
+        unsent: report.arrivals.unsent,
         started_at_ms: report.started_at_ms,
         pattern: pattern.to_string(),
     };
@@ -210,12 +210,12 @@ fn arrivals_line(report: &RunReport, model: &vajra_runner::LoadModel) -> String 
             "target {:.1} it/s over {seconds:.1}s: {} arrivals scheduled, {} sent, {} dropped \
              (could not be sent), {} late (>{} ms), {} unsent (queued at the stop)",
             report.target_tps,
-            report.scheduled,
-            report.sent,
-            report.dropped,
-            report.late,
+            report.arrivals.scheduled,
+            report.arrivals.sent,
+            report.arrivals.dropped,
+            report.arrivals.late,
             vajra_runner::LATE_AFTER.as_millis(),
-            report.unsent
+            report.arrivals.unsent
         ),
         vajra_runner::LoadModel::Closed(_) => {
             format!(
@@ -337,12 +337,14 @@ mod tests {
             started_at_ms: 0,
             duration: Duration::from_secs(2),
             target_tps: 50.0,
-            scheduled,
-            sent,
+            arrivals: vajra_stats::outcome::Arrivals {
+                scheduled,
+                sent,
+                dropped,
+                unsent,
+                late: 1,
+            },
             iterations,
-            dropped,
-            unsent,
-            late: 1,
             jtl_path: PathBuf::from("results.jtl"),
         }
     }

@@ -53,6 +53,7 @@ pub use vajra_plan::load_model::{ClosedModel, LoadModel};
 use vajra_plan::schedule::Arrivals;
 use vajra_plan::{DataFeed, Plan, PlanError, Row};
 use vajra_stats::jtl::JtlWriter;
+use vajra_stats::outcome::Arrivals as ArrivalCounts;
 use vajra_stats::{HdrLogWriter, IntervalSummary, Stats};
 use workload::CompiledScenario;
 
@@ -180,22 +181,17 @@ pub struct RunReport {
     /// profile for a run that completed, up to the stop for one stopped early (0 in the closed
     /// model).
     pub target_tps: f64,
-    /// Arrivals intended before the run's dispatcher ended: all of them for a run that
-    /// completed, those due by the stop for one that was stopped (open model; 0 closed).
-    /// Always `sent + dropped + unsent`.
-    pub scheduled: u64,
-    /// Arrivals whose iteration started.
-    pub sent: u64,
-    /// Iterations started: `sent` in the open model, the users' iterations in the closed one.
+    /// How the open model's arrivals went (all 0 in the closed model). `scheduled`: those
+    /// intended before the dispatcher ended (all of them for a run that completed, those due
+    /// by the stop otherwise); `sent`: whose iteration started; `dropped`: the generator could
+    /// not send them (`max_in_flight` requests were outstanding, or the dispatcher had passed
+    /// the end of the profile by [`OVERRUN_GRACE`]); `unsent`: queued when a stop came (the
+    /// stop's doing, not the generator's); `late`: started more than [`LATE_AFTER`] after
+    /// their intended time.
+    pub arrivals: ArrivalCounts,
+    /// Iterations started: `arrivals.sent` in the open model, the users' iterations in the
+    /// closed one.
     pub iterations: u64,
-    /// Arrivals the generator could not send: `max_in_flight` requests were already
-    /// outstanding, or the dispatcher had passed the end of the profile by [`OVERRUN_GRACE`].
-    pub dropped: u64,
-    /// Arrivals queued but not started when a stop came (the stop's doing, not the
-    /// generator's).
-    pub unsent: u64,
-    /// Requests that started more than [`LATE_AFTER`] after their intended time.
-    pub late: u64,
     pub jtl_path: PathBuf,
 }
 
@@ -433,15 +429,17 @@ pub async fn run(
             }
             LoadModel::Closed(_) => 0.0,
         },
-        scheduled: shared.scheduled.load(Ordering::Relaxed),
-        sent: shared.sent.load(Ordering::Relaxed),
+        arrivals: ArrivalCounts {
+            scheduled: shared.scheduled.load(Ordering::Relaxed),
+            sent: shared.sent.load(Ordering::Relaxed),
+            dropped: shared.dropped.load(Ordering::Relaxed),
+            unsent: shared.unsent.load(Ordering::Relaxed),
+            late: shared.late.load(Ordering::Relaxed),
+        },
         iterations: match &settings.model {
             LoadModel::Open(_) => shared.sent.load(Ordering::Relaxed),
             LoadModel::Closed(_) => shared.iterations_started.load(Ordering::Relaxed),
         },
-        dropped: shared.dropped.load(Ordering::Relaxed),
-        unsent: shared.unsent.load(Ordering::Relaxed),
-        late: shared.late.load(Ordering::Relaxed),
         jtl_path: settings.jtl_path,
     })
 }

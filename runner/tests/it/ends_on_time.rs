@@ -34,13 +34,13 @@ async fn run_plan(load: &str, max_in_flight: usize) -> (RunReport, Duration) {
 
 fn assert_identity(report: &RunReport) {
     assert_eq!(
-        report.scheduled,
-        report.sent + report.dropped + report.unsent,
+        report.arrivals.scheduled,
+        report.arrivals.sent + report.arrivals.dropped + report.arrivals.unsent,
         "scheduled {} != sent {} + dropped {} + unsent {}",
-        report.scheduled,
-        report.sent,
-        report.dropped,
-        report.unsent
+        report.arrivals.scheduled,
+        report.arrivals.sent,
+        report.arrivals.dropped,
+        report.arrivals.unsent
     );
 }
 
@@ -53,15 +53,15 @@ async fn two_million_a_second_ends_within_duration_and_drain() {
     );
     assert_identity(&report);
     assert_eq!(
-        report.scheduled, 4_000_000,
+        report.arrivals.scheduled, 4_000_000,
         "every arrival of the plan is accounted for"
     );
     assert!(
-        report.dropped > 0,
+        report.arrivals.dropped > 0,
         "the machine cannot send 2M/s: {}",
-        report.sent
+        report.arrivals.sent
     );
-    assert_eq!(report.sent, report.stats.total().samples());
+    assert_eq!(report.arrivals.sent, report.stats.total().samples());
 }
 
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
@@ -72,7 +72,7 @@ async fn a_rate_the_machine_holds_sends_every_arrival() {
         "took {wall:?}"
     );
     assert_identity(&report);
-    assert_eq!(report.scheduled, 200);
-    assert_eq!(report.sent, 200);
-    assert_eq!((report.dropped, report.unsent), (0, 0));
+    assert_eq!(report.arrivals.scheduled, 200);
+    assert_eq!(report.arrivals.sent, 200);
+    assert_eq!((report.arrivals.dropped, report.arrivals.unsent), (0, 0));
 }
