@@ -6,7 +6,8 @@ use std::path::{Path, PathBuf};
 use super::data::{read_columns, DataSetSpec};
 use super::error::{closest, Source};
 use super::locate::FieldPath;
-use super::raw::{RawDefaults, RawPlan, RawRequest, Target};
+use super::client::{ClientSpec, TlsSpec};
+use super::raw::{RawDefaults, RawPlan, RawRequest, RawTls, Target};
 use super::template::Template;
 use super::yaml;
 use super::{Assertions, CloudSpec, Plan, PlanError, RequestSpec, Scenario};
@@ -42,6 +43,10 @@ pub(super) fn build(text: &str, source_path: &Path) -> Result<Plan, PlanError> {
         None => None,
     };
 
+    let client = ClientSpec {
+        http_version: raw.http_version.unwrap_or_default(),
+        tls: tls(&raw.tls, &src, plan_dir)?,
+    };
     let data = data_sets(&raw, &src, plan_dir)?;
     let variables = Variables::new(&data);
     let requests = RequestContext {
@@ -77,7 +82,8 @@ pub(super) fn build(text: &str, source_path: &Path) -> Result<Plan, PlanError> {
                 vec![Scenario {
                     name: name.clone(),
                     weight: 1,
-                    requests: requests.build_all(list, &path)?,
+                    store_cookie: raw.defaults.store_cookie.unwrap_or(false),
+                    requests: requests.build_all(list, &path, Behaviour::default())?,
                 }]
             }
             (Some(list), None) => {
@@ -116,10 +122,22 @@ pub(super) fn build(text: &str, source_path: &Path) -> Result<Plan, PlanError> {
                             ),
                         ));
                     }
+                    let behaviour = Behaviour {
+                        follow_redirects: raw.follow_redirects,
+                        keepalive: raw.keepalive,
+                    };
                     scenarios.push(Scenario {
                         name: raw.name,
                         weight,
-                        requests: requests.build_all(raw.requests, &path.key("requests"))?,
+                        store_cookie: raw
+                            .store_cookie
+                            .or(requests.defaults.store_cookie)
+                            .unwrap_or(false),
+                        requests: requests.build_all(
+                            raw.requests,
+                            &path.key("requests"),
+                            behaviour,
+                        )?,
                     });
                 }
                 scenarios
@@ -139,7 +157,68 @@ pub(super) fn build(text: &str, source_path: &Path) -> Result<Plan, PlanError> {
             engine_capacity_tps: raw.cloud.engine_capacity_tps,
             locations: raw.cloud.locations.0,
         },
+        client,
     })
+}
+
+/// The `tls:` section: files resolved against the plan's directory and checked to exist (the
+/// runner reads them, and says what is wrong with their contents).
+fn tls(raw: &RawTls, src: &Source, plan_dir: &Path) -> Result<TlsSpec, PlanError> {
+    let path = FieldPath::root().key("tls");
+    let file = |key: &str, file: &Option<PathBuf>| -> Result<Option<PathBuf>, PlanError> {
+        let Some(file) = file else { return Ok(None) };
+        let resolved = plan_dir.join(file);
+        if !resolved.is_file() {
+            return Err(src.invalid(
+                &path.key(key),
+                format!(
+                    "file not found: {} (relative paths start at the plan file's directory)",
+                    resolved.display()
+                ),
+            ));
+        }
+        Ok(Some(resolved))
+    };
+    let spec = TlsSpec {
+        ca_file: file("ca-file", &raw.ca_file)?,
+        insecure: raw.insecure,
+        client_cert: file("client-cert", &raw.client_cert)?,
+        client_key: file("client-key", &raw.client_key)?,
+        server_name: raw.server_name.clone(),
+        min_version: raw.min_version.unwrap_or_default(),
+    };
+    match (&spec.client_cert, &spec.client_key) {
+        (Some(_), None) => {
+            return Err(src.invalid(
+                &path.key("client-cert"),
+                "a client certificate needs its private key: add `client-key:` (a PEM file)",
+            ))
+        }
+        (None, Some(_)) => {
+            return Err(src.invalid(
+                &path.key("client-key"),
+                "a client key needs its certificate: add `client-cert:` (a PEM file)",
+            ))
+        }
+        _ => {}
+    }
+    if let Some(name) = &spec.server_name {
+        if name.is_empty() || name.contains(|c: char| c.is_whitespace() || c == '/' || c == ':') {
+            return Err(src.invalid(
+                &path.key("server-name"),
+                format!("`{name}` is not a host name: give a DNS name like api.example.com"),
+            ));
+        }
+    }
+    Ok(spec)
+}
+
+/// Request behaviours a scenario sets for its requests; a request's own setting wins, then the
+/// scenario's, then `defaults:`.
+#[derive(Default, Clone, Copy)]
+struct Behaviour {
+    follow_redirects: Option<Option<u32>>,
+    keepalive: Option<bool>,
 }
 
 fn data_sets(raw: &RawPlan, src: &Source, plan_dir: &Path) -> Result<Vec<DataSetSpec>, PlanError> {
@@ -241,6 +320,7 @@ impl RequestContext<'_> {
         &self,
         raws: Vec<RawRequest>,
         path: &FieldPath,
+        scenario: Behaviour,
     ) -> Result<Vec<RequestSpec>, PlanError> {
         if raws.is_empty() {
             return Err(self
@@ -249,11 +329,16 @@ impl RequestContext<'_> {
         }
         raws.into_iter()
             .enumerate()
-            .map(|(i, raw)| self.request(raw, &path.index(i)))
+            .map(|(i, raw)| self.request(raw, &path.index(i), scenario))
             .collect()
     }
 
-    fn request(&self, raw: RawRequest, path: &FieldPath) -> Result<RequestSpec, PlanError> {
+    fn request(
+        &self,
+        raw: RawRequest,
+        path: &FieldPath,
+        scenario: Behaviour,
+    ) -> Result<RequestSpec, PlanError> {
         let invalid = |field: &str, message: String| self.src.invalid(&path.key(field), message);
         let method = raw.method.unwrap_or(http::Method::GET);
         let label = raw
@@ -303,6 +388,16 @@ impl RequestContext<'_> {
                 status: raw.assert.status,
                 body_contains: raw.assert.body_contains,
             },
+            follow_redirects: raw
+                .follow_redirects
+                .or(scenario.follow_redirects)
+                .or(self.defaults.follow_redirects)
+                .flatten(),
+            keepalive: raw
+                .keepalive
+                .or(scenario.keepalive)
+                .or(self.defaults.keepalive)
+                .unwrap_or(true),
         })
     }
 
@@ -463,21 +558,16 @@ pub(super) fn check_base_url(url: &str) -> Result<String, String> {
     Ok(trimmed.to_string())
 }
 
-/// Checks that `url` is an absolute http URL with a host (the engine speaks plain HTTP/1.1).
+/// Checks that `url` is an absolute http or https URL with a host.
 fn check_url(url: &str) -> Result<(), String> {
     let uri: http::Uri = url
         .parse()
         .map_err(|err| format!("`{url}` is not a valid URL: {err}"))?;
     match uri.scheme_str() {
-        Some("http") => {}
-        Some("https") => {
-            return Err(format!(
-                "`{url}`: https targets are not supported yet; use http:// (vajra speaks plain HTTP/1.1)"
-            ))
-        }
+        Some("http" | "https") => {}
         Some(other) => {
             return Err(format!(
-                "`{url}` uses scheme `{other}`: only http is supported"
+                "`{url}` uses scheme `{other}`: only http and https are supported"
             ))
         }
         None => {

@@ -351,3 +351,58 @@ pub(crate) fn steps<'de, D: Deserializer<'de>>(
     }
     deserializer.deserialize_any(StepsVisitor).map(Some)
 }
+
+/// `follow-redirects:` — `true` (up to the default limit of hops), `false`, or a number of hops.
+/// `Some(None)` is `false`: written, and off.
+pub(crate) fn redirects<'de, D: Deserializer<'de>>(
+    deserializer: D,
+) -> Result<Option<Option<u32>>, D::Error> {
+    scalar(
+        deserializer,
+        "true, false, or the most redirect hops to follow",
+        |text| match text {
+            "true" => Ok(Some(crate::client::DEFAULT_MAX_REDIRECTS)),
+            "false" | "0" => Ok(None),
+            other => match other.parse::<u32>() {
+                Ok(hops) if hops <= crate::limits::MAX_REDIRECTS => Ok(Some(hops)),
+                _ => Err(format!(
+                    "expected true, false or a number of hops from 1 to {}, found `{other}`",
+                    crate::limits::MAX_REDIRECTS
+                )),
+            },
+        },
+    )
+    .map(Some)
+}
+
+/// `http-version:` — `1.1`, `2` or `auto`.
+pub(crate) fn http_version<'de, D: Deserializer<'de>>(
+    deserializer: D,
+) -> Result<Option<crate::client::HttpVersion>, D::Error> {
+    use crate::client::HttpVersion;
+    scalar(deserializer, "1.1, 2 or auto", |text| match text {
+        "auto" => Ok(HttpVersion::Auto),
+        "1.1" | "1" => Ok(HttpVersion::Http1),
+        "2" | "2.0" => Ok(HttpVersion::Http2),
+        other => Err(format!(
+            "expected 1.1, 2 or auto, found `{other}` (auto: HTTP/1.1 on http://, ALPN's choice \
+             of h2 or HTTP/1.1 on https://)"
+        )),
+    })
+    .map(Some)
+}
+
+/// `min-version:` of `tls:` — `1.2` or `1.3`.
+pub(crate) fn tls_version<'de, D: Deserializer<'de>>(
+    deserializer: D,
+) -> Result<Option<crate::client::TlsVersion>, D::Error> {
+    use crate::client::TlsVersion;
+    scalar(deserializer, "1.2 or 1.3", |text| match text {
+        "1.2" => Ok(TlsVersion::Tls12),
+        "1.3" => Ok(TlsVersion::Tls13),
+        other => Err(format!(
+            "expected 1.2 or 1.3, found `{other}` (older TLS versions are not offered)"
+        )),
+    })
+    .map(Some)
+}

@@ -23,6 +23,7 @@
 //! Nothing here does I/O beyond reading the plan and its data files. The format is described
 //! for users in `docs/plan-format.md`.
 
+pub mod client;
 pub mod duration;
 pub mod limits;
 pub mod load_model;
@@ -42,6 +43,7 @@ mod yaml;
 use std::path::{Path, PathBuf};
 use std::time::Duration;
 
+pub use client::{ClientSpec, HttpVersion, TlsSpec, TlsVersion};
 pub use data::{DataFeed, DataSetSpec, OnEof, Row};
 pub use error::PlanError;
 pub use fields::parse_steps;
@@ -65,6 +67,8 @@ pub struct Plan {
     pub thresholds: Vec<String>,
     /// Defaults for `vajra cloud run`.
     pub cloud: CloudSpec,
+    /// HTTP version and TLS settings for every connection of the run.
+    pub client: ClientSpec,
 }
 
 /// The plan's `cloud:` section: defaults for `vajra cloud run`, overridden by its flags.
@@ -81,6 +85,8 @@ pub struct CloudSpec {
 pub struct Scenario {
     pub name: String,
     pub weight: u32,
+    /// Keep a cookie jar: per virtual user (closed model) or per iteration (open model).
+    pub store_cookie: bool,
     pub requests: Vec<RequestSpec>,
 }
 
@@ -99,6 +105,10 @@ pub struct RequestSpec {
     /// Pause after this request before the next one of the scenario.
     pub think_time: Option<Duration>,
     pub assertions: Assertions,
+    /// Follow redirects, up to this many hops; `None`: a redirect is the response.
+    pub follow_redirects: Option<u32>,
+    /// Reuse the connection after this request; `false` sends `Connection: close`.
+    pub keepalive: bool,
 }
 
 /// What a response must satisfy to count as a success.

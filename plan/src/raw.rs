@@ -10,7 +10,11 @@ use std::time::Duration;
 use serde::Deserialize;
 
 use super::data::OnEof;
-use super::fields::{delimiter, duration, method, positive_u64, status_codes, Entries};
+use super::client::{HttpVersion, TlsVersion};
+use super::fields::{
+    delimiter, duration, http_version, method, positive_u64, redirects, status_codes, tls_version,
+    Entries,
+};
 use super::load::LoadSpec;
 use super::template::Template;
 
@@ -24,6 +28,10 @@ pub(crate) struct RawPlan {
     pub name: Option<String>,
     pub target: Option<Target>,
     pub base_url: Option<String>,
+    #[serde(default, deserialize_with = "http_version")]
+    pub http_version: Option<HttpVersion>,
+    #[serde(default)]
+    pub tls: RawTls,
     #[serde(default)]
     pub defaults: RawDefaults,
     pub scenarios: Option<Vec<RawScenario>>,
@@ -62,13 +70,35 @@ pub(crate) enum Target {
 #[serde(
     deny_unknown_fields,
     rename_all = "kebab-case",
-    expecting = "request defaults: a mapping with `headers` and `timeout`"
+    expecting = "request defaults: a mapping with `headers`, `timeout`, `follow-redirects`, `keepalive` and `store-cookie`"
 )]
 pub(crate) struct RawDefaults {
     #[serde(default)]
     pub headers: Entries<Template>,
     #[serde(default, deserialize_with = "duration")]
     pub timeout: Option<Duration>,
+    #[serde(default, deserialize_with = "redirects")]
+    pub follow_redirects: Option<Option<u32>>,
+    pub keepalive: Option<bool>,
+    pub store_cookie: Option<bool>,
+}
+
+/// `tls:`: how `https://` connections are made.
+#[derive(Debug, Default, Deserialize)]
+#[serde(
+    deny_unknown_fields,
+    rename_all = "kebab-case",
+    expecting = "TLS options: a mapping with keys like `ca-file`, `insecure`, `client-cert`, `client-key`, `server-name` and `min-version`"
+)]
+pub(crate) struct RawTls {
+    pub ca_file: Option<PathBuf>,
+    #[serde(default)]
+    pub insecure: bool,
+    pub client_cert: Option<PathBuf>,
+    pub client_key: Option<PathBuf>,
+    pub server_name: Option<String>,
+    #[serde(default, deserialize_with = "tls_version")]
+    pub min_version: Option<TlsVersion>,
 }
 
 #[derive(Debug, Deserialize)]
@@ -80,6 +110,10 @@ pub(crate) struct RawDefaults {
 pub(crate) struct RawScenario {
     pub name: String,
     pub weight: Option<u32>,
+    pub store_cookie: Option<bool>,
+    #[serde(default, deserialize_with = "redirects")]
+    pub follow_redirects: Option<Option<u32>>,
+    pub keepalive: Option<bool>,
     pub requests: Vec<RawRequest>,
 }
 
@@ -104,6 +138,9 @@ pub(crate) struct RawRequest {
     pub think_time: Option<Duration>,
     #[serde(default)]
     pub assert: RawAssert,
+    #[serde(default, deserialize_with = "redirects")]
+    pub follow_redirects: Option<Option<u32>>,
+    pub keepalive: Option<bool>,
 }
 
 #[derive(Debug, Default, Deserialize)]
