@@ -25,6 +25,7 @@
 //! and are then cancelled (and still recorded), and the sink flushes every row.
 
 pub mod embedded_target;
+pub mod h1_lean;
 pub mod http;
 
 mod dispatch;
