@@ -2,11 +2,14 @@
 //! In the open model a lane runs the arrivals the [`super::pool`] gives it; in the closed model
 //! a lane is a virtual user looping on its own.
 
+use std::pin::Pin;
 use std::sync::atomic::Ordering;
 use std::sync::Arc;
 use std::time::{Duration, Instant};
 
 use tokio::sync::mpsc;
+use tokio::time::Sleep;
+use tokio_util::sync::WaitForCancellationFutureOwned;
 
 use super::pool::{Handoff, Next};
 use super::workload::CompiledRequest;
@@ -21,12 +24,35 @@ pub const LATE_AFTER: Duration = Duration::from_millis(10);
 /// An open-model lane idle for this long ends and closes its connection.
 pub const IDLE_LANE_TTL: Duration = Duration::from_secs(1);
 
+/// A lane's timers and its abort signal, made once per lane and reset for each use. A new
+/// `tokio::time::timeout` per request registers a timer in the runtime's wheel and removes it
+/// again (a lock each time); moving an existing timer's deadline later, as each new request's
+/// timeout does, is a single atomic update. Likewise the abort future stays registered with
+/// the token instead of joining and leaving its waiter list per request.
+struct LaneTimers {
+    request: Pin<Box<Sleep>>,
+    idle: Pin<Box<Sleep>>,
+    abort: Pin<Box<WaitForCancellationFutureOwned>>,
+}
+
+impl LaneTimers {
+    fn new(shared: &RunState) -> Self {
+        let far = tokio::time::Instant::now() + Duration::from_secs(86_400 * 365);
+        LaneTimers {
+            request: Box::pin(tokio::time::sleep_until(far)),
+            idle: Box::pin(tokio::time::sleep_until(far)),
+            abort: Box::pin(shared.stop.abort.clone().cancelled_owned()),
+        }
+    }
+}
+
 /// One open-model lane: one connection, running the jobs the pool gives it until the pool is
 /// closed and nothing is pending.
 pub async fn open_lane(id: u32, shared: Arc<RunState>, samples: mpsc::Sender<Sample>) {
     let (slot, mut handoffs) = mpsc::channel(1);
     let mut slot = Some(slot);
     let mut connection = Connection::default();
+    let mut timers = LaneTimers::new(&shared);
     let mut next = shared.pool.first();
     loop {
         let job = match next.take() {
@@ -38,7 +64,9 @@ pub async fn open_lane(id: u32, shared: Arc<RunState>, samples: mpsc::Sender<Sam
                         slot = Some(own_slot);
                         job
                     }
-                    Next::Wait => match wait_for_handoff(id, &mut handoffs, &shared).await {
+                    Next::Wait => match wait_for_handoff(id, &mut handoffs, &shared, &mut timers)
+                        .await
+                    {
                         Some(handoff) => {
                             slot = Some(handoff.slot);
                             handoff.job
@@ -54,7 +82,7 @@ pub async fn open_lane(id: u32, shared: Arc<RunState>, samples: mpsc::Sender<Sam
             shared.unsent.fetch_add(1, Ordering::Relaxed);
         } else {
             shared.sent.fetch_add(1, Ordering::Relaxed);
-            run_iteration(id, &job, &mut connection, &shared, &samples).await;
+            run_iteration(id, &job, &mut connection, &shared, &samples, &mut timers).await;
         }
         shared.outstanding.fetch_sub(1, Ordering::AcqRel);
     }
@@ -67,13 +95,22 @@ async fn wait_for_handoff(
     id: u32,
     handoffs: &mut mpsc::Receiver<Handoff>,
     shared: &RunState,
+    timers: &mut LaneTimers,
 ) -> Option<Handoff> {
     loop {
-        match tokio::time::timeout(IDLE_LANE_TTL, handoffs.recv()).await {
-            Ok(handoff) => return handoff,
-            Err(_) if shared.pool.retire(id) => return None,
-            // A job was handed over just now: it is in the channel.
-            Err(_) => continue,
+        timers
+            .idle
+            .as_mut()
+            .reset((Instant::now() + IDLE_LANE_TTL).into());
+        tokio::select! {
+            biased;
+            handoff = handoffs.recv() => return handoff,
+            _ = timers.idle.as_mut() => {
+                if shared.pool.retire(id) {
+                    return None;
+                }
+                // A job was handed over just now: it is in the channel.
+            }
         }
     }
 }
@@ -90,6 +127,7 @@ pub async fn closed_user(
     let end = shared.start + model.duration;
     tokio::time::sleep(start_delay).await;
     let mut connection = Connection::default();
+    let mut timers = LaneTimers::new(&shared);
     shared.outstanding.fetch_add(1, Ordering::AcqRel);
     let mut done = 0u64;
     let weights = shared.scenario_weights();
@@ -106,7 +144,8 @@ pub async fn closed_user(
             // The users running now, this one included.
             active: shared.outstanding.load(Ordering::Relaxed) as u32,
         };
-        let pause_until = run_iteration(id, &job, &mut connection, &shared, &samples).await;
+        let pause_until =
+            run_iteration(id, &job, &mut connection, &shared, &samples, &mut timers).await;
         done += 1;
         // A user loops through its scenario: the last request's think time is the pause before
         // the next iteration's first request (as a Taurus/JMeter timer would pause).
@@ -134,6 +173,7 @@ async fn run_iteration(
     connection: &mut Connection,
     shared: &RunState,
     samples: &mpsc::Sender<Sample>,
+    timers: &mut LaneTimers,
 ) -> Option<Instant> {
     let scenario = &shared.scenarios[job.scenario];
     let row = if shared.data.is_some() {
@@ -151,7 +191,7 @@ async fn run_iteration(
                 tokio::time::sleep_until(intended.into()).await;
             }
         }
-        let sample = execute(lane, job, request, &row, intended, connection, shared).await;
+        let sample = execute(lane, job, request, &row, intended, connection, shared, timers).await;
         pause = request.spec().think_time;
         if job.record && samples.send(sample).await.is_err() {
             return None;
@@ -164,6 +204,7 @@ async fn run_iteration(
     pause.map(|think| Instant::now() + think)
 }
 
+#[allow(clippy::too_many_arguments)] // replaced by a Lane struct with the batching change
 async fn execute(
     lane: u32,
     job: &Job,
@@ -172,6 +213,7 @@ async fn execute(
     intended: Instant,
     connection: &mut Connection,
     shared: &RunState,
+    timers: &mut LaneTimers,
 ) -> Sample {
     let mut sample = Sample {
         timestamp_ms: shared.epoch_ms(intended),
@@ -211,12 +253,12 @@ async fn execute(
     let intended = intended.min(started);
     sample.timestamp_ms = shared.epoch_ms(intended);
     let timeout = rendered.request.timeout;
+    timers.request.as_mut().reset((started + timeout).into());
     let result = tokio::select! {
         biased;
-        result = tokio::time::timeout(timeout, connection.exchange(&rendered.request)) => {
-            result.unwrap_or_else(|_| Err(TransportError::timeout(timeout)))
-        }
-        _ = shared.stop.abort.cancelled() => Err(TransportError::cancelled()),
+        result = connection.exchange(&rendered.request) => result,
+        _ = timers.request.as_mut() => Err(TransportError::timeout(timeout)),
+        _ = timers.abort.as_mut() => Err(TransportError::cancelled()),
     };
     match result {
         Ok(exchange) => fill_from_exchange(&mut sample, &exchange, intended, request),
