@@ -62,8 +62,9 @@ use workload::CompiledScenario;
 pub const DEFAULT_MAX_IN_FLIGHT: usize = 1000;
 /// How long in-flight requests may finish after a stop request.
 pub const DEFAULT_DRAIN_TIMEOUT: Duration = Duration::from_secs(10);
-/// Samples buffered between lanes and the sink before lanes wait (never dropped).
-const SAMPLE_CHANNEL: usize = 16 * 1024;
+/// Sample batches buffered between lanes and the sink before lanes wait (never dropped): at
+/// most `SAMPLE_CHANNEL * sink::BATCH` samples, about 10 MB.
+const SAMPLE_CHANNEL: usize = 1024;
 
 /// Why a run ended before its pattern did.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
