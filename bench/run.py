@@ -100,9 +100,11 @@ def start_nginx():
     return proc
 
 
-def nginx_cpu_seconds(master):
-    """User + system CPU of nginx's workers so far (they are the master's children)."""
-    total = 0
+def nginx_counters(master):
+    """(CPU seconds, voluntary context switches) of nginx's workers so far (the master's
+    children). A worker that sleeps in epoll_wait between requests switches once per sleep, so
+    switches per request say whether nginx is kept busy or woken for each request."""
+    cpu = switches = 0
     try:
         children = Path(f"/proc/{master.pid}/task/{master.pid}/children").read_text().split()
     except OSError:
@@ -110,10 +112,12 @@ def nginx_cpu_seconds(master):
     for pid in children:
         try:
             fields = Path(f"/proc/{pid}/stat").read_text().rsplit(")", 1)[1].split()
-            total += int(fields[11]) + int(fields[12])
-        except (OSError, IndexError, ValueError):
+            cpu += int(fields[11]) + int(fields[12])
+            status = Path(f"/proc/{pid}/status").read_text()
+            switches += int(re.search(r"^voluntary_ctxt_switches:\s+(\d+)", status, re.M).group(1))
+        except (OSError, IndexError, ValueError, AttributeError):
             pass
-    return total / os.sysconf("SC_CLK_TCK")
+    return cpu / os.sysconf("SC_CLK_TCK"), switches
 
 
 # --- running one tool ---------------------------------------------------------------------
@@ -125,15 +129,16 @@ def timed(cmd, seconds, nginx):
     with tempfile.NamedTemporaryFile("r", suffix=".time") as tf:
         full = ["timeout", str(seconds + 30), "/usr/bin/time", "-f", "%U %S %M %w %c", "-o", tf.name,
                 "taskset", "-c", "1", *cmd]
-        before = nginx_cpu_seconds(nginx)
+        before = nginx_counters(nginx)
         out = subprocess.run(full, capture_output=True, text=True)
-        after = nginx_cpu_seconds(nginx)
+        after = nginx_counters(nginx)
         if out.returncode != 0:
             raise RunFailed(f"{Path(cmd[0]).name} exited {out.returncode}: {last_lines(out.stderr or out.stdout)}")
         user, system, rss_kb, voluntary, involuntary = tf.read().split()[-5:]
         return out.stdout, {"cpu": float(user) + float(system), "rss": int(rss_kb) / 1024,
                             "vcsw": int(voluntary), "ivcsw": int(involuntary),
-                            "nginx_cpu": None if before is None or after is None else after - before}
+                            "nginx_cpu": None if before is None or after is None else after[0] - before[0],
+                            "nginx_vcsw": None if before is None or after is None else after[1] - before[1]}
 
 
 def last_lines(text, n=3):
@@ -235,7 +240,9 @@ def summarize(name, runs):
             "reps": [r["rps"] for r in runs], "cpu_us": median(per_req), "nginx_us": median(nginx_per_req),
             "rss": median([r["rss"] for r in runs]), "p99": median([r["p99"] for r in runs]),
             "service_p99": median([r.get("service_p99") for r in runs]),
-            "vcsw_per_req": median([r["vcsw"] / r["ok"] for r in runs if r["ok"]])}
+            "vcsw_per_req": median([r["vcsw"] / r["ok"] for r in runs if r["ok"]]),
+            "nginx_vcsw_per_req": median([r["nginx_vcsw"] / r["ok"] for r in runs
+                                          if r["ok"] and r["nginx_vcsw"] is not None])}
 
 
 def ratio(a, b):
@@ -244,8 +251,8 @@ def ratio(a, b):
 
 def closed_table(title, tools, reference):
     print(f"\n### {title}\n")
-    print(f"| tool | req/s median (best) | every rep | CPU µs/req | nginx CPU µs/req | ctx sw/req | peak RSS MB "
-          f"| vs {reference} req/s | vs {reference} CPU/req |")
+    print(f"| tool | req/s median (best) | every rep | CPU µs/req | nginx CPU µs/req | sleeps/req tool, nginx "
+          f"| peak RSS MB | vs {reference} req/s | vs {reference} CPU/req |")
     print("|---|---:|---|---:|---:|---:|---:|---:|---:|")
     rows = {name: summarize(name, runs) for name, runs in tools.runs.items()}
     ref = rows.get(reference)
@@ -254,8 +261,9 @@ def closed_table(title, tools, reference):
             print(f"| {name} | failed: {tools.failed.get(name, 'no runs')} | | | | | | | |")
             continue
         reps = ", ".join(f"{v / 1000:.0f}k" for v in r["reps"])
+        sleeps = f"{fmt(r['vcsw_per_req'], '{:.3f}')}, {fmt(r['nginx_vcsw_per_req'], '{:.3f}')}"
         print(f"| {name} | {fmt(r['rps'])} ({fmt(r['best'])}) | {reps} | {fmt(r['cpu_us'], '{:.1f}')} | "
-              f"{fmt(r['nginx_us'], '{:.1f}')} | {fmt(r['vcsw_per_req'], '{:.2f}')} | {fmt(r['rss'], '{:.1f}')} | "
+              f"{fmt(r['nginx_us'], '{:.1f}')} | {sleeps} | {fmt(r['rss'], '{:.1f}')} | "
               f"{ratio(r['rps'], ref and ref['rps'])} | {ratio(r['cpu_us'], ref and ref['cpu_us'])} |")
 
 
