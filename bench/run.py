@@ -120,6 +120,14 @@ def nginx_counters(master):
     return cpu / os.sysconf("SC_CLK_TCK"), switches
 
 
+def machine_counters():
+    """(busy CPU seconds of all cores, steal seconds) so far, from /proc/stat."""
+    fields = [int(v) for v in Path("/proc/stat").read_text().splitlines()[0].split()[1:]]
+    user, nice, system, idle, iowait, irq, softirq, steal = (fields + [0] * 8)[:8]
+    tick = os.sysconf("SC_CLK_TCK")
+    return (user + nice + system + irq + softirq) / tick, steal / tick
+
+
 # --- running one tool ---------------------------------------------------------------------
 
 
@@ -129,15 +137,23 @@ def timed(cmd, seconds, nginx):
     with tempfile.NamedTemporaryFile("r", suffix=".time") as tf:
         full = ["timeout", str(seconds + 30), "/usr/bin/time", "-f", "%U %S %M %w %c", "-o", tf.name,
                 "taskset", "-c", "1", *cmd]
-        before = nginx_counters(nginx)
+        before, machine_before, started = nginx_counters(nginx), machine_counters(), time.time()
         out = subprocess.run(full, capture_output=True, text=True)
-        after = nginx_counters(nginx)
+        after, machine_after, wall = nginx_counters(nginx), machine_counters(), time.time() - started
         if out.returncode != 0:
             raise RunFailed(f"{Path(cmd[0]).name} exited {out.returncode}: {last_lines(out.stderr or out.stdout)}")
         user, system, rss_kb, voluntary, involuntary = tf.read().split()[-5:]
-        return out.stdout, {"cpu": float(user) + float(system), "rss": int(rss_kb) / 1024,
+        cpu = float(user) + float(system)
+        nginx_cpu = None if before is None or after is None else after[0] - before[0]
+        # What else ran on the machine meanwhile (other builds, other tests): CPU neither the tool
+        # nor nginx used, as a share of one core, and the hypervisor's steal. A rep with much of
+        # either is noisy, whatever the tool did.
+        others = (machine_after[0] - machine_before[0] - cpu - (nginx_cpu or 0)) / wall
+        steal = (machine_after[1] - machine_before[1]) / wall
+        return out.stdout, {"cpu": cpu, "user": float(user), "sys": float(system), "rss": int(rss_kb) / 1024,
+                            "others": max(0.0, others), "steal": steal,
                             "vcsw": int(voluntary), "ivcsw": int(involuntary),
-                            "nginx_cpu": None if before is None or after is None else after[0] - before[0],
+                            "nginx_cpu": nginx_cpu,
                             "nginx_vcsw": None if before is None or after is None else after[1] - before[1]}
 
 
@@ -235,9 +251,13 @@ def summarize(name, runs):
     if not runs:
         return None
     per_req = [r["cpu"] / r["ok"] * 1e6 for r in runs if r["ok"]]
+    user_per_req = [r["user"] / r["ok"] * 1e6 for r in runs if r["ok"]]
+    sys_per_req = [r["sys"] / r["ok"] * 1e6 for r in runs if r["ok"]]
     nginx_per_req = [r["nginx_cpu"] / r["ok"] * 1e6 for r in runs if r["ok"] and r["nginx_cpu"] is not None]
     return {"tool": name, "rps": median([r["rps"] for r in runs]), "best": max(r["rps"] for r in runs),
             "reps": [r["rps"] for r in runs], "cpu_us": median(per_req), "nginx_us": median(nginx_per_req),
+            "user_us": median(user_per_req), "sys_us": median(sys_per_req),
+            "others": [r["others"] for r in runs], "steal": median([r["steal"] for r in runs]),
             "rss": median([r["rss"] for r in runs]), "p99": median([r["p99"] for r in runs]),
             "service_p99": median([r.get("service_p99") for r in runs]),
             "vcsw_per_req": median([r["vcsw"] / r["ok"] for r in runs if r["ok"]]),
@@ -251,8 +271,10 @@ def ratio(a, b):
 
 def closed_table(title, tools, reference):
     print(f"\n### {title}\n")
-    print(f"| tool | req/s median (best) | every rep | CPU µs/req | nginx CPU µs/req | sleeps/req tool, nginx "
-          f"| peak RSS MB | vs {reference} req/s | vs {reference} CPU/req |")
+    print("\nOthers' CPU: what else ran on the machine during the rep (other builds and tests), as a share "
+          "of one core; reps with much of it are noisy.\n")
+    print(f"| tool | req/s median (best) | every rep (others' CPU) | CPU µs/req (user + sys) | nginx CPU µs/req "
+          f"| sleeps/req tool, nginx | peak RSS MB | vs {reference} req/s | vs {reference} CPU/req |")
     print("|---|---:|---|---:|---:|---:|---:|---:|---:|")
     rows = {name: summarize(name, runs) for name, runs in tools.runs.items()}
     ref = rows.get(reference)
@@ -260,9 +282,10 @@ def closed_table(title, tools, reference):
         if r is None:
             print(f"| {name} | failed: {tools.failed.get(name, 'no runs')} | | | | | | | |")
             continue
-        reps = ", ".join(f"{v / 1000:.0f}k" for v in r["reps"])
+        reps = ", ".join(f"{v / 1000:.0f}k ({o:.0%})" for v, o in zip(r["reps"], r["others"]))
         sleeps = f"{fmt(r['vcsw_per_req'], '{:.3f}')}, {fmt(r['nginx_vcsw_per_req'], '{:.3f}')}"
-        print(f"| {name} | {fmt(r['rps'])} ({fmt(r['best'])}) | {reps} | {fmt(r['cpu_us'], '{:.1f}')} | "
+        print(f"| {name} | {fmt(r['rps'])} ({fmt(r['best'])}) | {reps} | {fmt(r['cpu_us'], '{:.1f}')} "
+              f"({fmt(r['user_us'], '{:.1f}')} + {fmt(r['sys_us'], '{:.1f}')}) | "
               f"{fmt(r['nginx_us'], '{:.1f}')} | {sleeps} | {fmt(r['rss'], '{:.1f}')} | "
               f"{ratio(r['rps'], ref and ref['rps'])} | {ratio(r['cpu_us'], ref and ref['cpu_us'])} |")
 
