@@ -257,9 +257,17 @@ impl Head {
 
 /// Parses one response head from the start of `buf`; `None` if it is not complete yet.
 fn parse_head(buf: &[u8], head_request: bool) -> Result<Option<Head>, H1Error> {
-    let mut headers = [httparse::EMPTY_HEADER; STACK_HEADERS];
-    let mut response = httparse::Response::new(&mut headers);
-    match response.parse(buf) {
+    // Left uninitialised: httparse writes the slots it uses, and zeroing 64 of them per
+    // response would cost as much as the parse.
+    let mut headers =
+        [const { std::mem::MaybeUninit::<httparse::Header<'_>>::uninit() }; STACK_HEADERS];
+    let mut response = httparse::Response::new(&mut []);
+    let parsed = httparse::ParserConfig::default().parse_response_with_uninit_headers(
+        &mut response,
+        buf,
+        &mut headers,
+    );
+    match parsed {
         Ok(httparse::Status::Complete(len)) => head_from(&response, len, head_request).map(Some),
         Ok(httparse::Status::Partial) => partial(buf),
         Err(httparse::Error::TooManyHeaders) => {
@@ -306,6 +314,10 @@ fn head_from(
     let mut keep_alive_token = false;
     for header in response.headers.iter() {
         let name = header.name.as_bytes();
+        // Only three names matter; their lengths (14, 17, 10) rule out most others at once.
+        if !matches!(name.len(), 10 | 14 | 17) {
+            continue;
+        }
         if name.eq_ignore_ascii_case(b"content-length") {
             let length = parse_content_length(header.value)?;
             if content_length.is_some_and(|seen| seen != length) {

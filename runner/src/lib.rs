@@ -41,7 +41,7 @@ pub mod workload;
 use std::fs::File;
 use std::io::BufWriter;
 use std::path::{Path, PathBuf};
-use std::sync::atomic::{AtomicU64, AtomicU8, AtomicUsize, Ordering};
+use std::sync::atomic::{AtomicBool, AtomicU64, AtomicU8, AtomicUsize, Ordering};
 use std::sync::Arc;
 use std::time::{Duration, Instant, SystemTime, UNIX_EPOCH};
 
@@ -126,6 +126,8 @@ pub struct StopSignal {
     /// Cancels requests in flight instead of waiting for them (a second Ctrl-C, or the drain
     /// timeout). They are still recorded, as cancelled.
     abort: CancellationToken,
+    /// Mirrors `abort` for the lanes' per-request check: a token's `is_cancelled` takes a lock.
+    aborted: Arc<AtomicBool>,
 }
 
 impl StopSignal {
@@ -141,8 +143,10 @@ impl StopSignal {
         StopReason::from_u8(self.reason.load(Ordering::Acquire))
     }
 
+    /// Lanes ask this at every request: an atomic load (the reason is set before the token is
+    /// cancelled), where the token's own `is_cancelled` would take a lock.
     pub fn is_stopped(&self) -> bool {
-        self.token.is_cancelled()
+        self.reason.load(Ordering::Acquire) != 0
     }
 
     pub async fn stopped(&self) {
@@ -152,11 +156,12 @@ impl StopSignal {
     /// Stops (as interrupted, unless a reason was given already) and cancels requests in flight.
     pub fn abort(&self) {
         self.stop(StopReason::Interrupted);
+        self.aborted.store(true, Ordering::Release);
         self.abort.cancel();
     }
 
     pub fn is_aborted(&self) -> bool {
-        self.abort.is_cancelled()
+        self.aborted.load(Ordering::Acquire)
     }
 }
 
