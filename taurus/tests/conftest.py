@@ -63,9 +63,10 @@ class Target:
                 tls_version = self.request.version() if isinstance(self.request, ssl.SSLSocket) \
                     else None
                 with target.lock:
-                    target.log.append({"method": self.command, "path": self.path,
-                                       "headers": {k.lower(): v for k, v in self.headers.items()}, "body": body,
-                                       "tls": tls_version, "client_port": self.client_address[1]})
+                    target.log.append({
+                        "method": self.command, "path": self.path,
+                        "headers": {k.lower(): v for k, v in self.headers.items()}, "body": body,
+                        "tls": tls_version, "client_port": self.client_address[1]})
                     flaky_count = sum(1 for r in target.log if r["path"] == "/flaky")
                 url = urlsplit(self.path)
                 query = {key: values[0] for key, values in parse_qs(url.query).items()}

@@ -268,7 +268,7 @@ def test_an_https_scenario_runs_through_bzt_with_the_test_ca(bzt, https_target, 
                               "scenario": "secure"}],
                "scenarios": {"secure": {
                    "default-address": https_target.url,
-                   "tls": {"ca-file": "test-ca.pem"},  # found beside taurus.yml, as Taurus finds files
+                   "tls": {"ca-file": "test-ca.pem"},  # found beside taurus.yml, as data files are
                    "requests": [{"url": "/ok", "label": "ok"},
                                 {"url": "/flaky", "label": "flaky"}]}}})
     assert run.returncode == 0, run.output
