@@ -21,6 +21,7 @@ pub const TLS_BAD_CERTIFICATE: &str = "Non HTTP response code: TlsBadCertificate
 pub const TLS_CLIENT_CERTIFICATE_REJECTED: &str =
     "Non HTTP response code: TlsClientCertificateRejected";
 pub const TLS_HANDSHAKE_FAILED: &str = "Non HTTP response code: TlsHandshakeFailed";
+pub const TLS_NO_APPLICATION_PROTOCOL: &str = "Non HTTP response code: TlsNoApplicationProtocol";
 pub const HTTP2_GOAWAY: &str = "Non HTTP response code: Http2GoAway";
 pub const HTTP2_STREAM_RESET: &str = "Non HTTP response code: Http2StreamReset";
 pub const HTTP2_ERROR: &str = "Non HTTP response code: Http2Error";
@@ -163,6 +164,10 @@ fn classify_tls(err: &rustls::Error) -> (&'static str, &'static str) {
         ) => (
             TLS_CLIENT_CERTIFICATE_REJECTED,
             "the server refused the client certificate, or wanted one (tls.client-cert)",
+        ),
+        AlertReceived(AlertDescription::NoApplicationProtocol) | NoApplicationProtocol => (
+            TLS_NO_APPLICATION_PROTOCOL,
+            "the server speaks none of the protocols offered by ALPN (see http-version)",
         ),
         _ => (TLS_HANDSHAKE_FAILED, "the handshake failed"),
     }

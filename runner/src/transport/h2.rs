@@ -4,7 +4,8 @@
 //! h2c on `http://`. With `auto`, an `https://` origin whose server picks `h2` by ALPN goes
 //! here too. A lane does not own an HTTP/2 connection: it takes a stream on the first
 //! connection of the origin with a free slot, up to the server's SETTINGS_MAX_CONCURRENT_STREAMS
-//! (100 assumed until the server's SETTINGS arrive), and a new connection is opened only when
+//! (a new connection is used once a PING round trip shows the server's SETTINGS have
+//! arrived), and a new connection is opened only when
 //! every one is full. One lane at a time opens a connection per origin, so a burst of lanes
 //! shares the first connection instead of each opening its own.
 //!
@@ -258,13 +259,16 @@ impl OriginState {
 }
 
 async fn handshake(stream: Stream) -> Result<H2Connection, TransportError> {
-    let (send, connection) = h2::client::Builder::new()
+    let (send, mut connection) = h2::client::Builder::new()
         .initial_max_send_streams(INITIAL_MAX_STREAMS)
         .initial_window_size(STREAM_WINDOW)
         .initial_connection_window_size(CONNECTION_WINDOW)
         .handshake::<_, Bytes>(stream)
         .await
         .map_err(|e| TransportError::from_h2(&e))?;
+    // The server's SETTINGS come before its answer to our PING: once it is back, the stream
+    // limit is the server's, not the guess, and no stream is refused for exceeding it.
+    let ping_pong = connection.ping_pong();
     let usable = Arc::new(AtomicBool::new(true));
     let driver_usable = usable.clone();
     tokio::spawn(async move {
@@ -273,6 +277,12 @@ async fn handshake(stream: Stream) -> Result<H2Connection, TransportError> {
         let _ = connection.await;
         driver_usable.store(false, Ordering::Release);
     });
+    if let Some(mut ping_pong) = ping_pong {
+        ping_pong
+            .ping(h2::Ping::opaque())
+            .await
+            .map_err(|e| TransportError::from_h2(&e))?;
+    }
     Ok(H2Connection {
         send,
         in_flight: AtomicUsize::new(0),
@@ -329,14 +339,20 @@ async fn send_on(slot: &StreamSlot, request: &PreparedRequest) -> Result<Exchang
     if !body.is_empty() {
         body_sender.send_data(body.clone(), true).map_err(fail)?;
     }
-    let response = response.await.map_err(fail)?;
+    let response = match response.await {
+        Ok(response) => response,
+        Err(e) => return Err(fail(goaway_behind(connection, e).await)),
+    };
     let first_byte_at = Instant::now();
     let (parts, mut body) = response.into_parts();
     let head_size = response_head_size(&parts.headers);
     let mut body_size = 0u64;
     let mut kept = request.keep_body().then(Vec::new);
     while let Some(chunk) = body.data().await {
-        let chunk = chunk.map_err(fail)?;
+        let chunk = match chunk {
+            Ok(chunk) => chunk,
+            Err(e) => return Err(fail(goaway_behind(connection, e).await)),
+        };
         body_size += chunk.len() as u64;
         let _ = body.flow_control().release_capacity(chunk.len());
         if let Some(kept) = kept.as_mut() {
@@ -354,6 +370,22 @@ async fn send_on(slot: &StreamSlot, request: &PreparedRequest) -> Result<Exchang
         body: kept.map(Bytes::from),
         headers: ResponseHeaders::from_map(parts.status, parts.headers),
     })
+}
+
+/// The GOAWAY behind a stream's error, if the connection received one. A GOAWAY that still
+/// covers the stream (its last stream id is this one or later) does not fail it; the server
+/// closing the connection next does, as a broken pipe, and the GOAWAY is the reason worth
+/// reporting.
+async fn goaway_behind(connection: &H2Connection, error: h2::Error) -> h2::Error {
+    if error.is_go_away() || error.is_reset() {
+        return error;
+    }
+    // A fresh handle has no pending stream, so this returns at once with the connection's
+    // error, if it has one.
+    match connection.send.clone().ready().await {
+        Err(conn_error) if conn_error.is_go_away() => conn_error,
+        _ => error,
+    }
 }
 
 /// The request's header block: `:method`, `:scheme`, `:authority`, `:path` and the headers.

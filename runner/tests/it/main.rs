@@ -2,5 +2,6 @@
 //! and against real TLS, HTTP/2 and HTTP/1.1 servers started by the tests ([`support`]).
 
 mod ends_on_time;
+mod http2;
 mod support;
 mod tls;

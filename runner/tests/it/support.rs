@@ -438,3 +438,10 @@ pub fn redirect(status: u16, location: &str) -> Response<Bytes> {
         .body(Bytes::new())
         .unwrap()
 }
+
+/// Every row satisfies `check`; otherwise the first that does not is shown.
+pub fn assert_every(rows: &[Row], check: impl Fn(&Row) -> bool) {
+    if let Some(row) = rows.iter().find(|r| !check(r)) {
+        panic!("{} rows; this one fails the check: {row:?}", rows.len());
+    }
+}

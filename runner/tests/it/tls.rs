@@ -58,14 +58,8 @@ async fn https_with_the_plans_ca_file_succeeds() {
     .await
     .unwrap();
     assert_eq!(rows.len(), 10);
-    assert!(
-        rows.iter().all(|r| r.success && r.code == "200"),
-        "{rows:?}"
-    );
-    assert!(
-        rows.iter().all(|r| r.url.starts_with("https://127.0.0.1:")),
-        "{rows:?}"
-    );
+    support::assert_every(&rows, |r| r.success && r.code == "200");
+    support::assert_every(&rows, |r| r.url.starts_with("https://127.0.0.1:"));
     assert!(!report.tls_insecure);
     assert_eq!(server.seen.requests().len(), 10);
 }
@@ -123,7 +117,7 @@ async fn server_name_overrides_the_host_for_sni_and_verification() {
     .await
     .unwrap();
     assert_eq!(rows.len(), 10);
-    assert!(rows.iter().all(|r| r.success), "{rows:?}");
+    support::assert_every(&rows, |r| r.success);
 }
 
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
@@ -158,7 +152,7 @@ async fn insecure_accepts_an_unknown_ca_and_says_so() {
     .unwrap();
     assert!(report.tls_insecure);
     assert_eq!(rows.len(), 10);
-    assert!(rows.iter().all(|r| r.success), "{rows:?}");
+    support::assert_every(&rows, |r| r.success);
 }
 
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
@@ -184,7 +178,7 @@ async fn mutual_tls_works_with_a_client_certificate_and_fails_without_one() {
     .await
     .unwrap();
     assert_eq!(rows.len(), 10);
-    assert!(rows.iter().all(|r| r.success), "{rows:?}");
+    support::assert_every(&rows, |r| r.success);
 
     let without = format!("tls:\n  ca-file: {}\n", pki.ca_file.display());
     let (report, rows) = support::run_plan(
@@ -213,7 +207,7 @@ async fn reconnects_resume_the_tls_session() {
     let dir = tempfile::tempdir().unwrap();
     let (_, rows) = support::run_plan(&yaml, dir.path()).await.unwrap();
     assert_eq!(rows.len(), 5);
-    assert!(rows.iter().all(|r| r.success), "{rows:?}");
+    support::assert_every(&rows, |r| r.success);
     let handshakes = server
         .seen
         .handshakes
