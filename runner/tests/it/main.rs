@@ -3,5 +3,6 @@
 
 mod ends_on_time;
 mod http2;
+mod redirects_cookies;
 mod support;
 mod tls;

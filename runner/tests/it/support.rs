@@ -373,14 +373,11 @@ where
 /// One JTL row, as the tests check it.
 #[derive(Debug, Clone)]
 pub struct Row {
-    pub label: String,
     pub code: String,
     pub message: String,
     pub success: bool,
     pub failure: String,
     pub url: String,
-    pub thread: String,
-    pub connect_ms: u64,
     pub bytes: u64,
     pub sent_bytes: u64,
 }
@@ -410,14 +407,11 @@ pub fn read_rows(path: &Path) -> Vec<Row> {
     while let Some(record) = reader.next_record().unwrap() {
         let o = record.observation();
         rows.push(Row {
-            label: o.label.to_string(),
             code: record.response_code().to_string(),
             message: o.response_message.to_string(),
             success: o.success,
             failure: o.failure_message.to_string(),
             url: o.url.to_string(),
-            thread: record.thread_name().to_string(),
-            connect_ms: o.connect_us / 1000,
             bytes: o.bytes_received,
             sent_bytes: o.bytes_sent,
         });
