@@ -239,7 +239,7 @@ mod tests {
     }
 
     #[test]
-    fn http2_resets_and_goaways_are_named_with_their_reason() {
+    fn a_reason_not_received_from_the_server_is_a_generic_http2_error() {
         let reset = TransportError::from_h2(&h2::Error::from(h2::Reason::REFUSED_STREAM));
         // A bare reason (not from a frame) is a generic HTTP/2 error.
         assert_eq!(reset.code, HTTP2_ERROR);

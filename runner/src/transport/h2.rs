@@ -15,6 +15,9 @@
 //! connection refused before sending it (it had just received GOAWAY) is retried on another
 //! connection, since the server never saw it.
 //!
+//! Connect time: the stream that opened the connection reports TCP, TLS and the SETTINGS
+//! round trip; streams on a connection already open report none.
+//!
 //! Bytes: a header block counts as its decoded `name: value\r\n` text, pseudo-headers
 //! included (the HPACK-compressed size on the wire is smaller and h2 does not report it), the
 //! body as its DATA payload; frame headers and control frames are not counted.
