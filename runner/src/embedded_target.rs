@@ -144,7 +144,7 @@ mod tests {
     async fn endpoints_answer_as_documented_over_one_kept_alive_connection() {
         let target = EmbeddedTarget::start().await.unwrap();
         let base = target.base_url();
-        let transport = Transport::new(&vajra_plan::ClientSpec::default()).unwrap();
+        let transport = Transport::new(&vajra_plan::ClientSpec::default(), false).unwrap();
         let mut conn = Connection::new(std::sync::Arc::new(transport));
         assert_eq!(
             get(&mut conn, &format!("{base}/fast")).await,

@@ -337,7 +337,7 @@ pub async fn run(
     progress: ProgressFn,
 ) -> Result<RunReport, RunError> {
     let scenarios = workload::compile(plan)?;
-    let transport = Arc::new(Transport::new(&plan.client)?);
+    let transport = Arc::new(Transport::new(&plan.client, uses_tls(plan))?);
     let data = if plan.data.is_empty() {
         None
     } else {
@@ -481,6 +481,20 @@ fn target_rate_until(
         Some(_) => 0.0,
         None => profile.mean_rate(),
     }
+}
+
+/// Whether the plan's base URL or a request's URL (as written) is `https://`.
+fn uses_tls(plan: &Plan) -> bool {
+    let https = |url: &str| {
+        url.get(..8)
+            .is_some_and(|scheme| scheme.eq_ignore_ascii_case("https://"))
+    };
+    plan.base_url.as_deref().is_some_and(https)
+        || plan
+            .scenarios
+            .iter()
+            .flat_map(|s| &s.requests)
+            .any(|r| https(&r.url.to_string()))
 }
 
 /// Now, in ms since the Unix epoch.

@@ -21,6 +21,7 @@ pub const TLS_BAD_CERTIFICATE: &str = "Non HTTP response code: TlsBadCertificate
 pub const TLS_CLIENT_CERTIFICATE_REJECTED: &str =
     "Non HTTP response code: TlsClientCertificateRejected";
 pub const TLS_HANDSHAKE_FAILED: &str = "Non HTTP response code: TlsHandshakeFailed";
+pub const TLS_CONFIG: &str = "Non HTTP response code: TlsConfigError";
 pub const TLS_NO_APPLICATION_PROTOCOL: &str = "Non HTTP response code: TlsNoApplicationProtocol";
 pub const HTTP2_GOAWAY: &str = "Non HTTP response code: Http2GoAway";
 pub const HTTP2_STREAM_RESET: &str = "Non HTTP response code: Http2StreamReset";

@@ -33,7 +33,7 @@ use http::{HeaderMap, Request};
 
 use super::error::{TransportError, HTTP2_NOT_NEGOTIATED};
 use super::stream::{self, Connected, Stream};
-use super::tls::TlsClient;
+use super::tls::TlsSetup;
 use super::{Exchange, ResponseHeaders};
 use crate::request::{header_block_size, Origin, PreparedRequest};
 
@@ -143,7 +143,7 @@ impl Http2Pool {
     pub async fn acquire(
         &self,
         origin: &Arc<Origin>,
-        tls: &TlsClient,
+        tls: &TlsSetup,
         mode: Mode,
     ) -> Result<Acquired, TransportError> {
         let state = self.state(origin);
@@ -204,7 +204,7 @@ impl Http2Pool {
         &self,
         first: StreamSlot,
         request: &PreparedRequest,
-        tls: &TlsClient,
+        tls: &TlsSetup,
     ) -> Result<Exchange, TransportError> {
         let mut slot = first;
         let mut connect = Duration::ZERO;

@@ -30,7 +30,7 @@ pub use error::TransportError;
 use h1::Http1;
 use h2::{Acquired, Http2Pool, Mode, Negotiated};
 use stream::{Connected, Stream};
-pub use tls::{TlsClient, TlsConfigError};
+pub use tls::{TlsClient, TlsConfigError, TlsSetup};
 
 use crate::request::{Origin, PreparedRequest};
 
@@ -80,15 +80,18 @@ impl ResponseHeaders {
 /// What every connection of a run shares: the TLS configuration, the HTTP version asked for
 /// and the HTTP/2 connections.
 pub struct Transport {
-    tls: TlsClient,
+    tls: TlsSetup,
     version: HttpVersion,
     h2: Http2Pool,
 }
 
 impl Transport {
-    pub fn new(client: &ClientSpec) -> Result<Self, TlsConfigError> {
+    /// `uses_tls`: the plan is known to make `https://` requests (or configures TLS), so the TLS
+    /// configuration is built now and its errors stop the run before it starts.
+    pub fn new(client: &ClientSpec, uses_tls: bool) -> Result<Self, TlsConfigError> {
+        let eager = uses_tls || client.tls != vajra_plan::TlsSpec::default();
         Ok(Transport {
-            tls: TlsClient::new(&client.tls, client.http_version)?,
+            tls: TlsSetup::new(&client.tls, client.http_version, eager)?,
             version: client.http_version,
             h2: Http2Pool::default(),
         })
@@ -257,7 +260,7 @@ mod tests {
             let l = std::net::TcpListener::bind("127.0.0.1:0").unwrap();
             l.local_addr().unwrap().port()
         };
-        let transport = Arc::new(Transport::new(&ClientSpec::default()).unwrap());
+        let transport = Arc::new(Transport::new(&ClientSpec::default(), false).unwrap());
         let mut conn = Connection::new(transport);
         let request = PreparedRequest::new(
             http::Method::GET,

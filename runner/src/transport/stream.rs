@@ -12,7 +12,7 @@ use tokio::net::TcpStream;
 use tokio_rustls::client::TlsStream;
 
 use super::error::TransportError;
-use super::tls::{TlsClient, ALPN_H2};
+use super::tls::{TlsSetup, ALPN_H2};
 use crate::request::Origin;
 
 /// A connected byte stream, plain or TLS.
@@ -31,7 +31,7 @@ pub struct Connected {
 }
 
 /// Connects to `origin`; `tls` is used for `https://` origins.
-pub async fn connect(origin: &Origin, tls: &TlsClient) -> Result<Connected, TransportError> {
+pub async fn connect(origin: &Origin, tls: &TlsSetup) -> Result<Connected, TransportError> {
     let started = Instant::now();
     let spent = |mut e: TransportError| {
         e.connect = started.elapsed();
@@ -50,6 +50,7 @@ pub async fn connect(origin: &Origin, tls: &TlsClient) -> Result<Connected, Tran
             h2_negotiated: false,
         });
     }
+    let tls = tls.client().map_err(spent)?;
     let name = tls.server_name(origin).map_err(spent)?;
     let stream = tls
         .connector()

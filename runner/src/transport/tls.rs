@@ -11,7 +11,7 @@
 //! `h2` then `http/1.1`, `1.1` only `http/1.1`, `2` only `h2`.
 
 use std::path::{Path, PathBuf};
-use std::sync::Arc;
+use std::sync::{Arc, OnceLock};
 
 use rustls::client::danger::{HandshakeSignatureValid, ServerCertVerified, ServerCertVerifier};
 use rustls::crypto::WebPkiSupportedAlgorithms;
@@ -47,6 +47,49 @@ pub enum TlsConfigError {
     ServerName { name: String },
     #[error("tls: {0}")]
     Rustls(String),
+}
+
+/// The run's TLS configuration, built at run start when the plan uses TLS (so bad files stop
+/// the run before it starts), else on the first `https://` connection (a redirect, or a URL
+/// from a data row): loading the system's roots costs tens of milliseconds a plain-HTTP run
+/// need not pay.
+pub struct TlsSetup {
+    spec: TlsSpec,
+    version: HttpVersion,
+    client: OnceLock<TlsClient>,
+}
+
+impl TlsSetup {
+    pub fn new(spec: &TlsSpec, version: HttpVersion, eager: bool) -> Result<Self, TlsConfigError> {
+        let setup = TlsSetup {
+            spec: spec.clone(),
+            version,
+            client: OnceLock::new(),
+        };
+        if eager {
+            let _ = setup.client.set(TlsClient::new(spec, version)?);
+        }
+        Ok(setup)
+    }
+
+    /// The configuration, built now if it was not yet.
+    pub fn client(&self) -> Result<&TlsClient, TransportError> {
+        if let Some(client) = self.client.get() {
+            return Ok(client);
+        }
+        let client = TlsClient::new(&self.spec, self.version)
+            .map_err(|e| TransportError::new(super::error::TLS_CONFIG, format_args!("TLS: {e}")))?;
+        // Two lanes may build it at once; one wins and both use the winner's.
+        let _ = self.client.set(client);
+        self.client.get().ok_or_else(|| {
+            TransportError::new(super::error::TLS_CONFIG, "the TLS configuration is missing")
+        })
+    }
+
+    /// Whether certificate verification is off (`tls.insecure`).
+    pub fn insecure(&self) -> bool {
+        self.spec.insecure
+    }
 }
 
 /// How this run's connections do TLS.

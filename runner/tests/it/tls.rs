@@ -279,3 +279,23 @@ async fn a_ca_file_that_holds_no_certificate_stops_the_run_before_it_starts() {
     );
     assert!(started.elapsed() < Duration::from_secs(1));
 }
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn a_plain_http_plan_redirected_to_https_builds_its_tls_configuration_on_the_way() {
+    let stranger = Pki::new();
+    let secure = https_server(&stranger, &["127.0.0.1"], false).await;
+    let target = format!("{}/landing", secure.url("https"));
+    let plain = support::start(ServerOptions {
+        handler: std::sync::Arc::new(move |_, _, _| support::redirect(302, &target)),
+        ..ServerOptions::default()
+    })
+    .await;
+    let dir = tempfile::tempdir().unwrap();
+    let yaml = format!(
+        "name: up\nbase-url: {}\nscenarios:\n  - name: s\n    requests:\n      - url: /x\n        follow-redirects: true\n{TEN_IN_ONE_SECOND}",
+        plain.url("http")
+    );
+    let (report, rows) = support::run_plan(&yaml, dir.path()).await.unwrap();
+    assert_all_failed(&report, &rows, TLS_UNKNOWN_CA, "trusted CA");
+    support::assert_every(&rows, |r| r.url.starts_with("https://"));
+}
