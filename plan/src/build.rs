@@ -3,10 +3,10 @@
 
 use std::path::{Path, PathBuf};
 
+use super::client::{ClientSpec, TlsSpec};
 use super::data::{read_columns, DataSetSpec};
 use super::error::{closest, Source};
 use super::locate::FieldPath;
-use super::client::{ClientSpec, TlsSpec};
 use super::raw::{RawDefaults, RawPlan, RawRequest, RawTls, Target};
 use super::template::Template;
 use super::yaml;
@@ -64,85 +64,82 @@ pub(super) fn build(text: &str, source_path: &Path) -> Result<Plan, PlanError> {
             .map(|s| s.to_string_lossy().into_owned())
             .unwrap_or_else(|| "plan".into())
     });
-    let scenarios =
-        match (raw.scenarios, raw.requests) {
-            (Some(_), Some(_)) => {
-                return Err(src.invalid(
-                    &root.key("requests"),
-                    "use either `scenarios:` or a top-level `requests:` list, not both",
-                ))
-            }
-            (None, None) => return Err(src.invalid(
+    let scenarios = match (raw.scenarios, raw.requests) {
+        (Some(_), Some(_)) => {
+            return Err(src.invalid(
+                &root.key("requests"),
+                "use either `scenarios:` or a top-level `requests:` list, not both",
+            ))
+        }
+        (None, None) => {
+            return Err(src.invalid(
                 &root,
                 "the plan has no requests: add a `scenarios:` list, or a top-level `requests:` \
                  list for a single scenario",
-            )),
-            (None, Some(list)) => {
-                let path = root.key("requests");
-                vec![Scenario {
-                    name: name.clone(),
-                    weight: 1,
-                    store_cookie: raw.defaults.store_cookie.unwrap_or(false),
-                    requests: requests.build_all(list, &path, Behaviour::default())?,
-                }]
+            ))
+        }
+        (None, Some(list)) => {
+            let path = root.key("requests");
+            vec![Scenario {
+                name: name.clone(),
+                weight: 1,
+                store_cookie: raw.defaults.store_cookie.unwrap_or(false),
+                requests: requests.build_all(list, &path, Behaviour::default())?,
+            }]
+        }
+        (Some(list), None) => {
+            if list.is_empty() {
+                return Err(src.invalid(
+                    &root.key("scenarios"),
+                    "`scenarios:` is empty: add at least one scenario with `requests:`",
+                ));
             }
-            (Some(list), None) => {
-                if list.is_empty() {
+            let mut scenarios: Vec<Scenario> = Vec::with_capacity(list.len());
+            for (i, raw) in list.into_iter().enumerate() {
+                let path = root.key("scenarios").index(i);
+                if scenarios.iter().any(|s| s.name == raw.name) {
                     return Err(src.invalid(
-                        &root.key("scenarios"),
-                        "`scenarios:` is empty: add at least one scenario with `requests:`",
+                        &path.key("name"),
+                        format!(
+                            "scenario name `{}` is used twice; names must be unique",
+                            raw.name
+                        ),
                     ));
                 }
-                let mut scenarios: Vec<Scenario> = Vec::with_capacity(list.len());
-                for (i, raw) in list.into_iter().enumerate() {
-                    let path = root.key("scenarios").index(i);
-                    if scenarios.iter().any(|s| s.name == raw.name) {
-                        return Err(src.invalid(
-                            &path.key("name"),
-                            format!(
-                                "scenario name `{}` is used twice; names must be unique",
-                                raw.name
-                            ),
-                        ));
-                    }
-                    let weight = raw.weight.unwrap_or(1);
-                    if weight == 0 {
-                        return Err(src.invalid(
-                            &path.key("weight"),
-                            "weight must be at least 1 (remove the scenario to leave it out)",
-                        ));
-                    }
-                    if weight > crate::limits::MAX_WEIGHT {
-                        return Err(src.invalid(
-                            &path.key("weight"),
-                            format!(
-                                "weight {weight} is more than the maximum of {}: weights are \
-                                 relative, so give smaller numbers in the same proportion",
-                                crate::limits::MAX_WEIGHT
-                            ),
-                        ));
-                    }
-                    let behaviour = Behaviour {
-                        follow_redirects: raw.follow_redirects,
-                        keepalive: raw.keepalive,
-                    };
-                    scenarios.push(Scenario {
-                        name: raw.name,
-                        weight,
-                        store_cookie: raw
-                            .store_cookie
-                            .or(requests.defaults.store_cookie)
-                            .unwrap_or(false),
-                        requests: requests.build_all(
-                            raw.requests,
-                            &path.key("requests"),
-                            behaviour,
-                        )?,
-                    });
+                let weight = raw.weight.unwrap_or(1);
+                if weight == 0 {
+                    return Err(src.invalid(
+                        &path.key("weight"),
+                        "weight must be at least 1 (remove the scenario to leave it out)",
+                    ));
                 }
-                scenarios
+                if weight > crate::limits::MAX_WEIGHT {
+                    return Err(src.invalid(
+                        &path.key("weight"),
+                        format!(
+                            "weight {weight} is more than the maximum of {}: weights are \
+                                 relative, so give smaller numbers in the same proportion",
+                            crate::limits::MAX_WEIGHT
+                        ),
+                    ));
+                }
+                let behaviour = Behaviour {
+                    follow_redirects: raw.follow_redirects,
+                    keepalive: raw.keepalive,
+                };
+                scenarios.push(Scenario {
+                    name: raw.name,
+                    weight,
+                    store_cookie: raw
+                        .store_cookie
+                        .or(requests.defaults.store_cookie)
+                        .unwrap_or(false),
+                    requests: requests.build_all(raw.requests, &path.key("requests"), behaviour)?,
+                });
             }
-        };
+            scenarios
+        }
+    };
 
     Ok(Plan {
         name,

@@ -9,8 +9,8 @@ use std::time::Duration;
 
 use serde::Deserialize;
 
-use super::data::OnEof;
 use super::client::{HttpVersion, TlsVersion};
+use super::data::OnEof;
 use super::fields::{
     delimiter, duration, http_version, method, positive_u64, redirects, status_codes, tls_version,
     Entries,
