@@ -3,6 +3,9 @@
 //! version, insecure), bad certificates as failed samples with their reason, session resumption
 //! across reconnects, and `keepalive: false`.
 
+use std::time::Duration;
+
+use vajra_testkit::faults;
 use vajra_testkit::nginx::{self, connections, show, AccessLine, Block, Nginx};
 use vajra_testkit::pki::WRONG_HOST_NAME;
 
@@ -347,5 +350,40 @@ fn keepalive_off_on_plain_http_sends_connection_close_per_request() {
     for line in &log {
         let expected = if line.uri == "/?kept" { 1 } else { 2 };
         assert_eq!(line.connection_requests, expected, "{line:?}");
+    }
+}
+
+#[test]
+fn the_tls_handshake_time_is_in_the_connect_column() {
+    // Each handshake with this server takes at least 150 ms; requests on a kept connection
+    // have none.
+    let pki = vajra_testkit::pki::Pki::generate().unwrap();
+    let delay = Duration::from_millis(150);
+    let server = faults::slow_handshake_server(&pki.server, delay).unwrap();
+    let run = run_plan(
+        &format!(
+            "base-url: {}\nhttp-version: 1.1\ntls: {}\nrequests:\n  - url: /\nload: {{ pattern: static, tps: 10, duration: 1s }}\n",
+            server.url(),
+            trust(&pki)
+        ),
+        &[],
+    );
+    run.assert_completed();
+    assert_eq!(run.rows.len(), 10);
+    assert_eq!(run.successes(), 10, "{run}");
+    let counts = server.counts();
+    let with_handshake = run
+        .rows
+        .iter()
+        .filter(|r| r.connect >= delay.as_millis() as u64)
+        .count() as u64;
+    assert_eq!(
+        with_handshake, counts.handshakes,
+        "one row with the handshake's time per handshake: {counts:?}\n{:#?}",
+        run.rows
+    );
+    assert!(counts.handshakes < 10, "connections are kept: {counts:?}");
+    for row in &run.rows {
+        assert!(row.connect <= row.elapsed, "{row:?}");
     }
 }
