@@ -11,7 +11,8 @@ use tokio::sync::mpsc;
 use super::pool::{Handoff, Next};
 use super::workload::CompiledRequest;
 use super::{ClosedModel, Job, RunState};
-use crate::http::{Connection, Exchange, TransportError};
+use crate::session::{SendOptions, Sent, Session};
+use crate::transport::{Exchange, TransportError};
 use vajra_plan::Row;
 use vajra_stats::sample::{Outcome, Sample};
 
@@ -26,7 +27,7 @@ pub const IDLE_LANE_TTL: Duration = Duration::from_secs(1);
 pub async fn open_lane(id: u32, shared: Arc<RunState>, samples: mpsc::Sender<Sample>) {
     let (slot, mut handoffs) = mpsc::channel(1);
     let mut slot = Some(slot);
-    let mut connection = Connection::default();
+    let mut connection = Session::new(shared.transport.clone());
     let mut next = shared.pool.first();
     loop {
         let job = match next.take() {
@@ -54,6 +55,8 @@ pub async fn open_lane(id: u32, shared: Arc<RunState>, samples: mpsc::Sender<Sam
             shared.unsent.fetch_add(1, Ordering::Relaxed);
         } else {
             shared.sent.fetch_add(1, Ordering::Relaxed);
+            // The open model's cookie jar lives for one iteration.
+            connection.clear_cookies();
             run_iteration(id, &job, &mut connection, &shared, &samples).await;
         }
         shared.outstanding.fetch_sub(1, Ordering::AcqRel);
@@ -89,7 +92,7 @@ pub async fn closed_user(
 ) {
     let end = shared.start + model.duration;
     tokio::time::sleep(start_delay).await;
-    let mut connection = Connection::default();
+    let mut connection = Session::new(shared.transport.clone());
     shared.outstanding.fetch_add(1, Ordering::AcqRel);
     let mut done = 0u64;
     let weights = shared.scenario_weights();
@@ -131,7 +134,7 @@ pub async fn closed_user(
 async fn run_iteration(
     lane: u32,
     job: &Job,
-    connection: &mut Connection,
+    connection: &mut Session,
     shared: &RunState,
     samples: &mpsc::Sender<Sample>,
 ) -> Option<Instant> {
@@ -170,7 +173,7 @@ async fn execute(
     request: &CompiledRequest,
     row: &Row,
     intended: Instant,
-    connection: &mut Connection,
+    connection: &mut Session,
     shared: &RunState,
 ) -> Sample {
     let mut sample = Sample {
@@ -210,16 +213,30 @@ async fn execute(
     // an early send never makes a response look faster than it was.
     let intended = intended.min(started);
     sample.timestamp_ms = shared.epoch_ms(intended);
-    let timeout = rendered.request.timeout;
-    let result = tokio::select! {
-        biased;
-        result = tokio::time::timeout(timeout, connection.exchange(&rendered.request)) => {
-            result.unwrap_or_else(|_| Err(TransportError::timeout(timeout)))
-        }
-        _ = shared.stop.abort.cancelled() => Err(TransportError::cancelled()),
+    let timeout = rendered.request.timeout();
+    let options = SendOptions {
+        follow_redirects: request.spec().follow_redirects,
+        keepalive: request.spec().keepalive,
+        store_cookie: shared.scenarios[job.scenario].store_cookie,
     };
-    match result {
-        Ok(exchange) => fill_from_exchange(&mut sample, &exchange, intended, request),
+    let sent = tokio::select! {
+        biased;
+        sent = tokio::time::timeout(timeout, connection.send(&rendered.request, options)) => {
+            sent.unwrap_or_else(|_| Sent::failed(TransportError::timeout(timeout)))
+        }
+        _ = shared.stop.abort.cancelled() => Sent::failed(TransportError::cancelled()),
+    };
+    if let Some(url) = sent.url {
+        sample.url = url;
+    }
+    match sent.result {
+        Ok(exchange) => {
+            fill_from_exchange(&mut sample, &exchange, intended, request);
+            if let Some(limit) = sent.too_many_redirects {
+                sample.success = false;
+                sample.failure_message = Some(format!("more than {limit} redirects").into());
+            }
+        }
         Err(error) => {
             let done = Instant::now();
             sample.elapsed_us = micros(done - intended);
@@ -246,6 +263,7 @@ fn fill_from_exchange(
     sample.latency_us = micros(exchange.first_byte_at - intended);
     sample.connect_us = micros(exchange.connect);
     sample.bytes_received = exchange.bytes_received;
+    sample.bytes_sent = exchange.bytes_sent;
     sample.outcome = Outcome::Http(exchange.status);
     let assertions = &request.spec().assertions;
     sample.success = if assertions.status.is_empty() {
