@@ -11,13 +11,20 @@ cargo fmt --all -- --check
 echo "== cargo clippy"
 cargo clippy --workspace --all-targets --locked -- -D warnings
 
-# The HTML report's browser test (cli/tests/it/html_report.rs) needs Debian's chromium.
+# Debian packages the tests need: chromium for the HTML report's browser test
+# (cli/tests/it/html_report.rs); nginx-light, the real server of the HTTPS/HTTP/2 tests
+# (fixtures/testkit, cli/tests/it/https.rs and others; under CI a missing nginx fails them);
+# nghttp2-client for h2load, which bench/ runs beside vajra.
 if command -v apt-get >/dev/null 2>&1; then
-  if ! command -v chromium >/dev/null 2>&1; then
-    echo "== installing chromium for the HTML report's browser test"
+  missing=()
+  command -v chromium >/dev/null 2>&1 || missing+=(chromium)
+  [ -x /usr/sbin/nginx ] || command -v nginx >/dev/null 2>&1 || missing+=(nginx-light)
+  command -v h2load >/dev/null 2>&1 || missing+=(nghttp2-client)
+  if [ ${#missing[@]} -gt 0 ]; then
+    echo "== installing ${missing[*]}"
     sudo=""; [ "$(id -u)" -eq 0 ] || sudo="sudo"
     $sudo apt-get update -q
-    $sudo apt-get install -y -q chromium
+    $sudo apt-get install -y -q "${missing[@]}"
   fi
   export VAJRA_BROWSER_TESTS=1
 fi

@@ -3,7 +3,7 @@
 //! that matches them. The rules themselves are [`vajra_stats::outcome`]'s.
 
 use vajra_runner::{RunReport, StopReason};
-use vajra_stats::outcome::{ArrivalsSummary, Rates, RunOutcome, RunVerdict};
+use vajra_stats::outcome::{ArrivalsSummary, Rates, RunOutcome, RunVerdict, INSECURE_TLS_WARNING};
 use vajra_stats::threshold::Threshold;
 
 use crate::exit::Exit;
@@ -16,13 +16,16 @@ pub fn judge_run(
     allow_overload: bool,
 ) -> anyhow::Result<RunOutcome> {
     let arrivals = report.arrivals;
-    let verdict = thresholds::judge(
+    let mut verdict = thresholds::judge(
         criteria,
         &report.stats.aggregate(),
         &report.stats,
         Some(&arrivals),
         allow_overload,
     )?;
+    if report.tls_insecure {
+        verdict.warnings.push(INSECURE_TLS_WARNING.to_string());
+    }
     let total = report.stats.total();
     Ok(RunOutcome {
         verdict,

@@ -126,6 +126,12 @@ fn run(args: RunArgs) -> anyhow::Result<Exit> {
                 &out_dir
             )
         );
+        if plan.client.tls.insecure {
+            println!(
+                "TLS verification is OFF (tls.insecure): any certificate is accepted, so the \
+                 responses may not come from the server you meant to test"
+            );
+        }
         let stop = StopSignal::default();
         signals::watch(&stop);
         let reporter = progress::reporter(args.quiet, args.progress_every);
@@ -346,6 +352,7 @@ mod tests {
             },
             iterations,
             jtl_path: PathBuf::from("results.jtl"),
+            tls_insecure: false,
         }
     }
 

@@ -178,7 +178,7 @@ fn tls(raw: &RawTls, src: &Source, plan_dir: &Path) -> Result<TlsSpec, PlanError
     };
     let spec = TlsSpec {
         ca_file: file("ca-file", &raw.ca_file)?,
-        insecure: raw.insecure,
+        insecure: raw.insecure.unwrap_or(false),
         client_cert: file("client-cert", &raw.client_cert)?,
         client_key: file("client-key", &raw.client_key)?,
         server_name: raw.server_name.clone(),

@@ -263,6 +263,10 @@ fn taurus_hint(section: &str, key: &str) -> Option<String> {
             "`iterations` goes under `load:` in vajra, with `concurrency` (the closed model): \
              `load: { concurrency: 10, iterations: 5 }` runs 5 iterations per user"
         }
+        "default-address" if at_top => {
+            "`default-address` is Taurus's; in vajra it is `base-url`, e.g. `base-url: \
+             https://api.example.com`"
+        }
         "tps" | "duration" | "ramp-duration" | "pattern" | "steps" if at_top => {
             return Some(format!(
                 "`{key}` goes under `load:` in vajra, e.g. `load: {{ {key}: ... }}`"

@@ -366,7 +366,9 @@ pub(crate) fn redirects<'de, D: Deserializer<'de>>(
             other => match other.parse::<u32>() {
                 Ok(hops) if hops <= crate::limits::MAX_REDIRECTS => Ok(Some(hops)),
                 _ => Err(format!(
-                    "expected true, false or a number of hops from 1 to {}, found `{other}`",
+                    "expected true (up to {} hops), false, or a number of hops from 1 to {}, \
+                     found `{other}`",
+                    crate::client::DEFAULT_MAX_REDIRECTS,
                     crate::limits::MAX_REDIRECTS
                 )),
             },
@@ -385,8 +387,8 @@ pub(crate) fn http_version<'de, D: Deserializer<'de>>(
         "1.1" | "1" => Ok(HttpVersion::Http1),
         "2" | "2.0" => Ok(HttpVersion::Http2),
         other => Err(format!(
-            "expected 1.1, 2 or auto, found `{other}` (auto: HTTP/1.1 on http://, ALPN's choice \
-             of h2 or HTTP/1.1 on https://)"
+            "expected 1.1, 2 or auto, found `{other}` (auto speaks HTTP/1.1 on http://, and h2 \
+             or HTTP/1.1 on https://, as the server chooses by ALPN)"
         )),
     })
     .map(Some)
@@ -401,8 +403,20 @@ pub(crate) fn tls_version<'de, D: Deserializer<'de>>(
         "1.2" => Ok(TlsVersion::Tls12),
         "1.3" => Ok(TlsVersion::Tls13),
         other => Err(format!(
-            "expected 1.2 or 1.3, found `{other}` (older TLS versions are not offered)"
+            "expected 1.2 or 1.3, found `{other}` (TLS 1.0 and 1.1 are insecure and never offered)"
         )),
+    })
+    .map(Some)
+}
+
+/// An on/off switch (`keepalive:`, `store-cookie:`, `insecure:`, `split:`): `true` or `false`.
+/// Read as a scalar so that a wrong value is quoted back in the error, which serde's own
+/// `bool` does not do.
+pub(crate) fn switch<'de, D: Deserializer<'de>>(deserializer: D) -> Result<Option<bool>, D::Error> {
+    scalar(deserializer, "true or false", |text| match text {
+        "true" => Ok(true),
+        "false" => Ok(false),
+        other => Err(format!("expected true or false, found `{other}`")),
     })
     .map(Some)
 }

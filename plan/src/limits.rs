@@ -6,11 +6,11 @@ use std::time::Duration;
 
 use crate::pattern::Step;
 
-/// The longest duration anywhere in a plan or a flag: 365 days. A soak test runs for days;
-/// nothing a load generator does needs more, and `Duration` arithmetic stays far from overflow.
 /// Most redirect hops a request may follow (JMeter's own limit).
 pub const MAX_REDIRECTS: u32 = 20;
 
+/// The longest duration anywhere in a plan or a flag: 365 days. A soak test runs for days;
+/// nothing a load generator does needs more, and `Duration` arithmetic stays far from overflow.
 pub const MAX_DURATION: Duration = Duration::from_secs(365 * 24 * 3600);
 
 /// The highest rate (arrivals per second) of any rate key. One process's dispatcher releases

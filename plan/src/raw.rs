@@ -12,8 +12,8 @@ use serde::Deserialize;
 use super::client::{HttpVersion, TlsVersion};
 use super::data::OnEof;
 use super::fields::{
-    delimiter, duration, http_version, method, positive_u64, redirects, status_codes, tls_version,
-    Entries,
+    delimiter, duration, http_version, method, positive_u64, redirects, status_codes, switch,
+    tls_version, Entries,
 };
 use super::load::LoadSpec;
 use super::template::Template;
@@ -79,7 +79,9 @@ pub(crate) struct RawDefaults {
     pub timeout: Option<Duration>,
     #[serde(default, deserialize_with = "redirects")]
     pub follow_redirects: Option<Option<u32>>,
+    #[serde(default, deserialize_with = "switch")]
     pub keepalive: Option<bool>,
+    #[serde(default, deserialize_with = "switch")]
     pub store_cookie: Option<bool>,
 }
 
@@ -92,8 +94,8 @@ pub(crate) struct RawDefaults {
 )]
 pub(crate) struct RawTls {
     pub ca_file: Option<PathBuf>,
-    #[serde(default)]
-    pub insecure: bool,
+    #[serde(default, deserialize_with = "switch")]
+    pub insecure: Option<bool>,
     pub client_cert: Option<PathBuf>,
     pub client_key: Option<PathBuf>,
     pub server_name: Option<String>,
@@ -110,9 +112,11 @@ pub(crate) struct RawTls {
 pub(crate) struct RawScenario {
     pub name: String,
     pub weight: Option<u32>,
+    #[serde(default, deserialize_with = "switch")]
     pub store_cookie: Option<bool>,
     #[serde(default, deserialize_with = "redirects")]
     pub follow_redirects: Option<Option<u32>>,
+    #[serde(default, deserialize_with = "switch")]
     pub keepalive: Option<bool>,
     pub requests: Vec<RawRequest>,
 }
@@ -140,6 +144,7 @@ pub(crate) struct RawRequest {
     pub assert: RawAssert,
     #[serde(default, deserialize_with = "redirects")]
     pub follow_redirects: Option<Option<u32>>,
+    #[serde(default, deserialize_with = "switch")]
     pub keepalive: Option<bool>,
 }
 
@@ -168,5 +173,6 @@ pub(crate) struct RawDataSet {
     pub delimiter: Option<u8>,
     #[serde(default)]
     pub on_eof: OnEof,
+    #[serde(default, deserialize_with = "switch")]
     pub split: Option<bool>,
 }

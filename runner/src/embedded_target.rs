@@ -122,7 +122,8 @@ fn query_param<'a>(query: Option<&'a str>, name: &str) -> Option<&'a str> {
 #[cfg(test)]
 mod tests {
     use super::*;
-    use crate::http::{Connection, PreparedRequest};
+    use crate::request::PreparedRequest;
+    use crate::transport::{Connection, Transport};
     use http::{HeaderMap, Method};
 
     async fn get(conn: &mut Connection, url: &str) -> (u16, Bytes) {
@@ -143,7 +144,8 @@ mod tests {
     async fn endpoints_answer_as_documented_over_one_kept_alive_connection() {
         let target = EmbeddedTarget::start().await.unwrap();
         let base = target.base_url();
-        let mut conn = Connection::default();
+        let transport = Transport::new(&vajra_plan::ClientSpec::default(), false).unwrap();
+        let mut conn = Connection::new(std::sync::Arc::new(transport));
         assert_eq!(
             get(&mut conn, &format!("{base}/fast")).await,
             (200, "ok".into())

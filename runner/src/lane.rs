@@ -15,7 +15,8 @@ use super::pool::{Handoff, Next};
 use super::sink::{SampleBatch, SampleSender};
 use super::workload::CompiledRequest;
 use super::{ClosedModel, Job, RunState};
-use crate::http::{Connection, Exchange, TransportError};
+use crate::session::{SendOptions, Sent, Session};
+use crate::transport::{Exchange, TransportError};
 use vajra_plan::Row;
 use vajra_stats::sample::{Outcome, Sample};
 
@@ -50,7 +51,7 @@ impl LaneTimers {
 /// What a lane keeps for its whole life: its connection, timers and unsent samples.
 struct Lane {
     id: u32,
-    connection: Connection,
+    connection: Session,
     timers: LaneTimers,
     samples: SampleBatch,
 }
@@ -59,7 +60,7 @@ impl Lane {
     fn new(id: u32, shared: &RunState, samples: SampleSender) -> Self {
         Lane {
             id,
-            connection: Connection::default(),
+            connection: Session::new(shared.transport.clone()),
             timers: LaneTimers::new(shared),
             samples: SampleBatch::new(samples),
         }
@@ -105,6 +106,8 @@ pub async fn open_lane(id: u32, shared: Arc<RunState>, samples: SampleSender) {
             shared.unsent.fetch_add(1, Ordering::Relaxed);
         } else {
             shared.sent.fetch_add(1, Ordering::Relaxed);
+            // The open model's cookie jar lives for one iteration.
+            lane.connection.clear_cookies();
             run_iteration(&mut lane, &job, &shared).await;
         }
         shared.outstanding.fetch_sub(1, Ordering::AcqRel);
@@ -278,19 +281,33 @@ async fn execute(
     // an early send never makes a response look faster than it was.
     let intended = intended.min(started);
     sample.timestamp_ms = shared.epoch_ms(intended);
-    let timeout = rendered.request.timeout;
+    let timeout = rendered.request.timeout();
+    let options = SendOptions {
+        follow_redirects: request.spec().follow_redirects,
+        keepalive: request.spec().keepalive,
+        store_cookie: shared.scenarios[job.scenario].store_cookie,
+    };
     lane.timers
         .request
         .as_mut()
         .reset((started + timeout).into());
-    let result = tokio::select! {
+    let sent = tokio::select! {
         biased;
-        result = lane.connection.exchange(&rendered.request) => result,
-        _ = lane.timers.request.as_mut() => Err(TransportError::timeout(timeout)),
-        _ = lane.timers.abort.as_mut() => Err(TransportError::cancelled()),
+        sent = lane.connection.send(&rendered.request, options) => sent,
+        _ = lane.timers.request.as_mut() => Sent::failed(TransportError::timeout(timeout)),
+        _ = lane.timers.abort.as_mut() => Sent::failed(TransportError::cancelled()),
     };
-    match result {
-        Ok(exchange) => fill_from_exchange(&mut sample, &exchange, intended, request),
+    if let Some(url) = sent.url {
+        sample.url = url;
+    }
+    match sent.result {
+        Ok(exchange) => {
+            fill_from_exchange(&mut sample, &exchange, intended, request);
+            if let Some(limit) = sent.too_many_redirects {
+                sample.success = false;
+                sample.failure_message = Some(format!("more than {limit} redirects").into());
+            }
+        }
         Err(error) => {
             let done = Instant::now();
             sample.elapsed_us = micros(done - intended);
@@ -317,6 +334,7 @@ fn fill_from_exchange(
     sample.latency_us = micros(exchange.first_byte_at - intended);
     sample.connect_us = micros(exchange.connect);
     sample.bytes_received = exchange.bytes_received;
+    sample.bytes_sent = exchange.bytes_sent;
     sample.outcome = Outcome::Http(exchange.status);
     let assertions = &request.spec().assertions;
     sample.success = if assertions.status.is_empty() {

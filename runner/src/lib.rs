@@ -1,10 +1,21 @@
-//! vajra-runner: runs a plan. The open-model load loop, its HTTP transport, and the embedded
-//! loopback target a new user can run against at once.
+//! vajra-runner: runs a plan. The load loop, its HTTP client, and the embedded loopback target
+//! a new user can run against at once.
 //!
 //! It takes a [`vajra_plan::Plan`] and its arrival schedule, fires each arrival at its intended
-//! time over [`http`], and hands every exchange as a [`vajra_stats::sample::Sample`] to the
-//! sink, which writes the JTL and the statistics. [`embedded_target`] is a small loopback HTTP
-//! server for quick starts and tests.
+//! time, and hands every exchange as a [`vajra_stats::sample::Sample`] to the sink, which
+//! writes the JTL and the statistics. [`embedded_target`] is a small loopback HTTP server for
+//! quick starts and tests.
+//!
+//! # The client
+//!
+//! - [`request`]: a request ready to send ([`request::PreparedRequest`]), built once per
+//!   template or per data row;
+//! - [`session`]: a lane's session: redirects (one sample per chain), the cookie jar and
+//!   keep-alive;
+//! - [`transport`]: connections: TCP and TLS ([`transport::stream`], [`transport::tls`], one
+//!   rustls configuration per run, so sessions resume), HTTP/1.1 on a connection the lane owns
+//!   ([`transport::h1`]), HTTP/2 on connections the lanes share per origin
+//!   ([`transport::h2`]), and the JTL codes of failures below HTTP ([`transport::error`]).
 //!
 //! # The load loop
 //!
@@ -26,7 +37,9 @@
 
 pub mod embedded_target;
 pub mod h1_lean;
-pub mod http;
+pub mod request;
+pub mod session;
+pub mod transport;
 
 mod dispatch;
 pub use dispatch::OVERRUN_GRACE;
@@ -50,6 +63,7 @@ use tokio_util::sync::CancellationToken;
 pub use dispatch::pick_weighted;
 pub use lane::LATE_AFTER;
 pub use sink::ProgressFn;
+use transport::{TlsConfigError, Transport};
 pub use vajra_plan::load_model::{ClosedModel, LoadModel};
 use vajra_plan::schedule::Arrivals;
 use vajra_plan::{DataFeed, Plan, PlanError, Row};
@@ -200,6 +214,9 @@ pub struct RunReport {
     /// closed one.
     pub iterations: u64,
     pub jtl_path: PathBuf,
+    /// TLS certificate verification was off (`tls.insecure`): results may come from an
+    /// impostor. Outputs must say so.
+    pub tls_insecure: bool,
 }
 
 /// Errors that prevent a run or make its results unusable.
@@ -211,6 +228,9 @@ pub enum RunError {
     /// A request of the plan cannot be built for sending.
     #[error(transparent)]
     Request(#[from] workload::RequestError),
+    /// The plan's TLS files or settings cannot be used.
+    #[error(transparent)]
+    Tls(#[from] TlsConfigError),
     #[error("cannot write results to {}", path.display())]
     Output {
         path: PathBuf,
@@ -238,6 +258,8 @@ struct RunState {
     worker_count: u32,
     max_in_flight: usize,
     pool: pool::Pool,
+    /// The TLS configuration and the HTTP/2 connections every lane shares.
+    transport: Arc<Transport>,
     outstanding: AtomicUsize,
     /// Arrivals whose intended time came before the dispatcher ended (open model).
     scheduled: AtomicU64,
@@ -322,6 +344,7 @@ pub async fn run(
     progress: ProgressFn,
 ) -> Result<RunReport, RunError> {
     let scenarios = workload::compile(plan)?;
+    let transport = Arc::new(Transport::new(&plan.client, uses_tls(plan))?);
     let data = if plan.data.is_empty() {
         None
     } else {
@@ -344,6 +367,7 @@ pub async fn run(
         worker_count: settings.worker_count.max(1),
         max_in_flight: settings.max_in_flight.max(1),
         pool: pool::Pool::default(),
+        transport: transport.clone(),
         outstanding: AtomicUsize::new(0),
         scheduled: AtomicU64::new(0),
         sent: AtomicU64::new(0),
@@ -448,6 +472,7 @@ pub async fn run(
             LoadModel::Closed(_) => shared.iterations_started.load(Ordering::Relaxed),
         },
         jtl_path: settings.jtl_path,
+        tls_insecure: transport.tls_insecure(),
     })
 }
 
@@ -463,6 +488,20 @@ fn target_rate_until(
         Some(_) => 0.0,
         None => profile.mean_rate(),
     }
+}
+
+/// Whether the plan's base URL or a request's URL (as written) is `https://`.
+fn uses_tls(plan: &Plan) -> bool {
+    let https = |url: &str| {
+        url.get(..8)
+            .is_some_and(|scheme| scheme.eq_ignore_ascii_case("https://"))
+    };
+    plan.base_url.as_deref().is_some_and(https)
+        || plan
+            .scenarios
+            .iter()
+            .flat_map(|s| &s.requests)
+            .any(|r| https(&r.url.to_string()))
 }
 
 /// Now, in ms since the Unix epoch.

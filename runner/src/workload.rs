@@ -7,7 +7,7 @@ use std::time::Duration;
 use bytes::Bytes;
 use http::{HeaderMap, HeaderValue, Uri};
 
-use crate::http::PreparedRequest;
+use crate::request::PreparedRequest;
 use vajra_plan::{Plan, RequestSpec, Row};
 
 /// Request timeout when neither the request nor the plan's defaults set one.
@@ -28,7 +28,7 @@ pub enum RequestProblem {
     InvalidUrl { url: String, reason: String },
     #[error("header {name} has a value that is not valid in HTTP: {value:?}")]
     InvalidHeaderValue { name: String, value: String },
-    /// The URL parsed but cannot be sent (not `http://`, no host, …).
+    /// The URL parsed but cannot be sent (not `http://` or `https://`, no host, …).
     #[error("{0}")]
     Unsendable(String),
 }
@@ -46,6 +46,8 @@ pub struct CompiledRequest {
 pub struct CompiledScenario {
     pub name: String,
     pub weight: u32,
+    /// Keep a cookie jar (per user in the closed model, per iteration in the open one).
+    pub store_cookie: bool,
     pub requests: Vec<CompiledRequest>,
 }
 
@@ -156,6 +158,7 @@ pub fn compile(plan: &Plan) -> Result<Vec<CompiledScenario>, RequestError> {
             Ok(CompiledScenario {
                 name: scenario.name.clone(),
                 weight: scenario.weight,
+                store_cookie: scenario.store_cookie,
                 requests: scenario
                     .requests
                     .iter()

@@ -32,6 +32,10 @@ pub const OVERLOAD_REASON: &str =
 pub const ALL_FAILED_WARNING: &str = "every sample failed: these results describe errors, not \
      the target's performance (is the target up, and the base URL right?)";
 
+/// The warning for a run that did not verify TLS certificates (`tls.insecure`).
+pub const INSECURE_TLS_WARNING: &str = "TLS verification was OFF (tls.insecure): any \
+     certificate was accepted, so this run says nothing about the target's certificate";
+
 /// How a run's arrivals went, as the runner counted them. `scheduled = sent + dropped +
 /// unsent`; `late` is a part of `sent`.
 #[derive(Debug, Clone, Copy, Default, PartialEq, Eq)]

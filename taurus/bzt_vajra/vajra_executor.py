@@ -28,10 +28,10 @@ from bzt.modules.jmeter import JTLReader
 from bzt.utils import CALL_PROBLEMS, RequiredTool, shutdown_process
 
 if __package__:
-    from .vajra_plan import (LOAD_KEYS, load_flags, load_section, plan_from_scenario,
-                             script_scenario_extras)
+    from .vajra_plan import (LOAD_KEYS, TLS_FILES, load_flags, load_section,
+                             plan_from_scenario, script_scenario_extras)
 else:  # flat layout: vajra_plan.py sits beside this file
-    from vajra_plan import (LOAD_KEYS, load_flags, load_section, plan_from_scenario,
+    from vajra_plan import (LOAD_KEYS, TLS_FILES, load_flags, load_section, plan_from_scenario,
                             script_scenario_extras)
 
 # vajra's exit code when a plan's thresholds fail or the run is invalid (the generator missed
@@ -199,4 +199,7 @@ class VajraExecutor(ScenarioExecutor):
         for request in scenario.get("requests") or []:
             if isinstance(request, dict) and request.get("body-file"):
                 files.append(request["body-file"])
+        tls = scenario.get("tls")
+        if isinstance(tls, dict):
+            files += [tls.get(key) for key in TLS_FILES]
         return [path for path in files if path]

@@ -6,16 +6,18 @@ Two halves, both free of I/O:
   hold-for, iterations, steps) to a vajra ``load:`` section; ``load_flags`` writes the same
   section as ``vajra run`` flags, for plans run as they are (``scenario: {script: plan.yaml}``).
 * ``plan_from_scenario`` maps a Taurus HTTP scenario (requests, headers, bodies, assertions,
-  data sources, ...) to a vajra plan.
+  data sources, redirects, cookies, keep-alive, ...) to a vajra plan. Where Taurus and vajra
+  default differently (redirects, cookies), the plan says what Taurus would do.
 
-Anything vajra cannot do the way Taurus would (a transaction block, a regular expression, a
-cookie manager, ...) raises ``TaurusConfigError`` naming the scenario, the request and the key:
+Anything vajra cannot do the way Taurus would (a transaction block, a regular expression,
+embedded resources, ...) raises ``TaurusConfigError`` naming the scenario, the request and the key:
 a setting is never dropped silently. Files are only located (through the ``find_file`` the
 caller passes), never read; a CSV that needs a header row added is handed to ``headed_csv``.
 """
 
 import json
 import math
+import os
 import re
 from urllib.parse import quote_plus
 
@@ -26,12 +28,21 @@ from bzt.utils import dehumanize_time
 REQUEST_KEYS = {"url", "label", "method", "headers", "body", "body-file", "timeout", "think-time",
                 "assert", "keepalive", "follow-redirects"}
 # Keys of a Taurus scenario that the translation understands. Any other key is rejected.
+# `tls` and `http-version` are vajra's own (Taurus has no scenario key for either).
 SCENARIO_KEYS = {"requests", "headers", "default-address", "timeout", "think-time", "data-sources",
-                 "keepalive", "follow-redirects", "store-cookie", "retrieve-resources", "variables"}
-# What vajra's HTTP client does, for the scenario and request switches Taurus offers: a setting
-# that asks for something else is rejected, one that asks for this is accepted.
-VAJRA_BEHAVIOUR = {"keepalive": True, "follow-redirects": False, "store-cookie": False,
-                   "retrieve-resources": False}
+                 "keepalive", "follow-redirects", "store-cookie", "retrieve-resources", "variables",
+                 "tls", "http-version"}
+# Taurus's switches and what Taurus (its JMeter executor) does when they are not given:
+# it follows redirects, keeps connections alive and keeps cookies. The generated plan says so
+# explicitly, because vajra's own defaults for redirects and cookies are off.
+TAURUS_DEFAULTS = {"follow-redirects": True, "keepalive": True, "store-cookie": True}
+# Redirect hops for Taurus's `follow-redirects: true`: JMeter's limit (httpsampler.max_redirects),
+# which is also the most vajra allows.
+TAURUS_MAX_REDIRECTS = 20
+# Keys of vajra's `tls:` section (its files are located the way Taurus finds files).
+TLS_KEYS = ("ca-file", "insecure", "client-cert", "client-key", "server-name", "min-version")
+TLS_FILES = ("ca-file", "client-cert", "client-key")
+HTTP_VERSIONS = ("1.1", "2", "auto")
 # Taurus control blocks, recognised to name them in the error.
 BLOCKS = ("transaction", "if", "loop", "while", "foreach", "once", "include-scenario", "action",
           "set-variables", "setup", "teardown")
@@ -165,14 +176,21 @@ def plan_from_scenario(name, scenario, find_file, headed_csv):
     plan = {"name": name}
     if base_url:
         plan["base-url"] = str(base_url)
+    if scenario.get("http-version") is not None:
+        plan["http-version"] = _http_version(scenario["http-version"], where)
+    if scenario.get("tls") is not None:
+        plan["tls"] = _tls(scenario["tls"], where, find_file)
     defaults = {}
     headers = _headers(scenario.get("headers"), where)
     if headers:
         defaults["headers"] = headers
     if scenario.get("timeout"):
         defaults["timeout"] = vajra_duration(seconds(scenario["timeout"], where + ": timeout"))
-    if defaults:
-        plan["defaults"] = defaults
+    # Taurus's scenario switches, or what Taurus does without them, as vajra's defaults.
+    for key, taurus_default in TAURUS_DEFAULTS.items():
+        given = scenario.get(key)
+        defaults[key] = _switch(key, taurus_default if given is None else given, where)
+    plan["defaults"] = defaults
     configs = [_request_config(item, index, where) for index, item in enumerate(requests)]
     pauses = [_think_time(config, scenario, where) for config in configs]
     plan["requests"] = []
@@ -202,17 +220,64 @@ def _check_keys(config, allowed, where):
         raise TaurusConfigError("%s: %s not supported by vajra (it supports %s)" % (
             where, ", ".join("`%s`" % key for key in unknown) + (" is" if len(unknown) == 1 else " are"),
             ", ".join(sorted(allowed))))
-    for key, wanted in VAJRA_BEHAVIOUR.items():
-        if key in config and bool(config[key]) != wanted:
-            raise TaurusConfigError("%s: `%s: %s` is not supported: vajra %s" % (
-                where, key, str(config[key]).lower(), _behaviour(key)))
+    if _is_true(config.get("retrieve-resources")):
+        raise TaurusConfigError("%s: `retrieve-resources: true` is not supported: vajra does not "
+                                "fetch embedded resources; list them as requests" % where)
 
 
-def _behaviour(key):
-    return {"keepalive": "always keeps connections alive",
-            "follow-redirects": "does not follow redirects (it records the 3xx response)",
-            "store-cookie": "does not keep cookies",
-            "retrieve-resources": "does not fetch embedded resources"}[key]
+def _is_true(value):
+    return value is True or str(value).lower() == "true"
+
+
+def _switch(key, value, where):
+    """A Taurus switch as vajra's plan key: `follow-redirects: true` becomes JMeter's limit of
+    hops, the others stay booleans. Anything but true or false is an error naming the key."""
+    if isinstance(value, str) and value.lower() in ("true", "false"):
+        value = value.lower() == "true"
+    if not isinstance(value, bool):
+        raise TaurusConfigError("%s: %s: expected true or false, found %r" % (where, key, value))
+    if key == "follow-redirects" and value:
+        return TAURUS_MAX_REDIRECTS
+    return value
+
+
+def _http_version(value, where):
+    text = str(value)
+    if text not in HTTP_VERSIONS:
+        raise TaurusConfigError("%s: http-version: expected 1.1, 2 or auto, found %r (auto: "
+                                "HTTP/1.1 on http://, h2 or HTTP/1.1 by ALPN on https://)"
+                                % (where, value))
+    return text
+
+
+def _tls(config, where, find_file):
+    """vajra's `tls:` section, given on the scenario: files located as Taurus finds files, so
+    that the plan (written into the artifacts directory) names them by absolute path."""
+    at = where + ": tls"
+    if not isinstance(config, dict):
+        raise TaurusConfigError("%s: expected a mapping with keys like %s, not %r"
+                                % (at, ", ".join(TLS_KEYS), config))
+    unknown = sorted(set(config) - set(TLS_KEYS))
+    if unknown:
+        raise TaurusConfigError("%s: %s not supported (vajra's tls: takes %s)"
+                                % (at, ", ".join(unknown), ", ".join(TLS_KEYS)))
+    tls = {}
+    for key in TLS_KEYS:
+        value = config.get(key)
+        if value is None:
+            continue
+        if key in TLS_FILES:
+            located = find_file(str(value))
+            # find_file gives back the name as it was when it finds nothing.
+            if not os.path.isabs(located):
+                raise TaurusConfigError("%s: %s: %s is not found beside the config files or in "
+                                        "the working directory" % (at, key, value))
+            tls[key] = located
+        elif key == "insecure":
+            tls[key] = _switch("tls.insecure", value, where)
+        else:
+            tls[key] = str(value)  # server-name, min-version: vajra checks them, by line
+    return tls
 
 
 def _request_config(item, index, where):
@@ -256,6 +321,9 @@ def _request(config, scenario, base_url, find_file, scenario_where):
                                 % (where, url))
     method = str(config.get("method", "GET")).upper()
     request = {"label": label, "method": method, "url": url}
+    for key in ("follow-redirects", "keepalive"):
+        if config.get(key) is not None:
+            request[key] = _switch(key, config[key], where)
     headers = _headers(config.get("headers"), where)
     if headers:
         request["headers"] = headers

@@ -1,4 +1,5 @@
-"""Shared fixtures: a loopback HTTP target that logs every request, and a real bzt runner.
+"""Shared fixtures: a loopback HTTP (or HTTPS) target that logs every request, a test CA made
+with the ``openssl`` command, and a real bzt runner.
 
 bzt runs as ``python -m bzt.cli`` (so SIGTERM is handled), offline (``check-updates: false``
 in the config and in a scratch HOME's ``.bzt-rc``), with its console off. The plugin is the
@@ -11,9 +12,11 @@ import filecmp
 import http.server
 import json
 import os
+import ssl
 import subprocess
 import sys
 import threading
+from urllib.parse import parse_qs, urlsplit
 from pathlib import Path
 
 import pytest
@@ -29,13 +32,18 @@ sys.path.insert(0, str(TAURUS_DIR))
 
 
 class Target:
-    """A threaded HTTP/1.1 server on 127.0.0.1 that logs each request it gets.
+    """A threaded HTTP/1.1 server on 127.0.0.1 that logs each request it gets; HTTPS with the
+    certificate and key of ``tls`` (a ``CertificateAuthority.server`` pair), offering only ``http/1.1`` by
+    ALPN, since this server speaks nothing else.
 
-    Header names are logged in lower case. Paths: ``/fail`` answers 500; ``/flaky`` answers 500 to every 5th request it gets; anything
+    Header names are logged in lower case, with the connection's TLS version (``None`` on plain
+    HTTP) and the client's port, which tells connections apart. Paths: ``/fail`` answers 500;
+    ``/flaky`` answers 500 to every 5th request it gets; ``/redirect?to=PATH`` answers 302 to
+    PATH; ``/set-cookie?name=value`` answers 200 and sets that cookie (``Path=/``); anything
     else answers 200 with the body ``hello ok <path>``.
     """
 
-    def __init__(self):
+    def __init__(self, tls=None):
         self.log = []
         self.lock = threading.Lock()
         target = self
@@ -43,16 +51,35 @@ class Target:
         class Handler(http.server.BaseHTTPRequestHandler):
             protocol_version = "HTTP/1.1"
 
+            def setup(self):
+                # The handshake runs here, in the connection's thread, not in the accept loop.
+                if isinstance(self.request, ssl.SSLSocket):
+                    self.request.do_handshake()
+                super().setup()
+
             def handle_one(self):
                 length = int(self.headers.get("Content-Length") or 0)
                 body = self.rfile.read(length).decode("utf-8") if length else ""
+                tls_version = self.request.version() if isinstance(self.request, ssl.SSLSocket) \
+                    else None
                 with target.lock:
-                    target.log.append({"method": self.command, "path": self.path,
-                                       "headers": {k.lower(): v for k, v in self.headers.items()}, "body": body})
+                    target.log.append({
+                        "method": self.command, "path": self.path,
+                        "headers": {k.lower(): v for k, v in self.headers.items()}, "body": body,
+                        "tls": tls_version, "client_port": self.client_address[1]})
                     flaky_count = sum(1 for r in target.log if r["path"] == "/flaky")
+                url = urlsplit(self.path)
+                query = {key: values[0] for key, values in parse_qs(url.query).items()}
                 failing = self.path == "/fail" or (self.path == "/flaky" and flaky_count % 5 == 0)
                 payload = ("hello ok %s" % self.path).encode()
-                self.send_response(500 if failing else 200)
+                if url.path == "/redirect":
+                    self.send_response(302)
+                    self.send_header("Location", query.get("to", "/"))
+                else:
+                    self.send_response(500 if failing else 200)
+                if url.path == "/set-cookie":
+                    for name, value in query.items():
+                        self.send_header("Set-Cookie", "%s=%s; Path=/" % (name, value))
                 self.send_header("Content-Length", str(len(payload)))
                 self.end_headers()
                 self.wfile.write(payload)
@@ -62,9 +89,24 @@ class Target:
             def log_message(self, *args):
                 pass
 
-        self.server = http.server.ThreadingHTTPServer(("127.0.0.1", 0), Handler)
-        self.server.daemon_threads = True
-        self.url = "http://127.0.0.1:%d" % self.server.server_address[1]
+        class Server(http.server.ThreadingHTTPServer):
+            daemon_threads = True
+
+            def handle_error(self, request, client_address):
+                # A client that refuses the certificate ends the handshake: expected in tests.
+                if not isinstance(sys.exc_info()[1], (ssl.SSLError, ConnectionError)):
+                    super().handle_error(request, client_address)
+
+        self.server = Server(("127.0.0.1", 0), Handler)
+        scheme = "http"
+        if tls:
+            context = ssl.SSLContext(ssl.PROTOCOL_TLS_SERVER)
+            context.load_cert_chain(*tls)
+            context.set_alpn_protocols(["http/1.1"])
+            self.server.socket = context.wrap_socket(self.server.socket, server_side=True,
+                                                     do_handshake_on_connect=False)
+            scheme = "https"
+        self.url = "%s://127.0.0.1:%d" % (scheme, self.server.server_address[1])
         self.thread = threading.Thread(target=self.server.serve_forever, daemon=True)
         self.thread.start()
 
@@ -80,6 +122,49 @@ class Target:
 @pytest.fixture
 def target():
     server = Target()
+    yield server
+    server.close()
+
+
+class CertificateAuthority:
+    """A certificate authority made for the test with the ``openssl`` command, and a server
+    certificate it signed for 127.0.0.1 and localhost (ECDSA P-256, valid for two days)."""
+
+    def __init__(self, directory):
+        directory.mkdir(parents=True, exist_ok=True)
+        self.ca_file = directory / "test-ca.pem"
+        ca_key = directory / "test-ca.key"
+        cert, key = directory / "server.pem", directory / "server.key"
+        csr, extensions = directory / "server.csr", directory / "server.ext"
+        extensions.write_text("basicConstraints=critical,CA:FALSE\n"
+                              "keyUsage=critical,digitalSignature\n"
+                              "extendedKeyUsage=serverAuth\n"
+                              "subjectAltName=IP:127.0.0.1,DNS:localhost\n")
+        ec = ["-newkey", "ec", "-pkeyopt", "ec_paramgen_curve:prime256v1", "-nodes"]
+        self._openssl(["req", "-x509"] + ec + [
+            "-keyout", ca_key, "-out", self.ca_file, "-days", "2", "-subj", "/CN=vajra test CA",
+            "-addext", "basicConstraints=critical,CA:TRUE",
+            "-addext", "keyUsage=critical,keyCertSign,cRLSign"])
+        self._openssl(["req"] + ec + ["-keyout", key, "-out", csr, "-subj", "/CN=127.0.0.1"])
+        self._openssl(["x509", "-req", "-in", csr, "-CA", self.ca_file, "-CAkey", ca_key,
+                       "-CAcreateserial", "-out", cert, "-days", "2", "-extfile", extensions])
+        self.server = (str(cert), str(key))
+
+    @staticmethod
+    def _openssl(args):
+        done = subprocess.run(["openssl"] + [str(arg) for arg in args], capture_output=True,
+                              text=True)
+        assert done.returncode == 0, "openssl %s failed:\n%s" % (args[0], done.stderr)
+
+
+@pytest.fixture(scope="session")
+def test_ca(tmp_path_factory):
+    return CertificateAuthority(tmp_path_factory.mktemp("test-ca"))
+
+
+@pytest.fixture
+def https_target(test_ca):
+    server = Target(tls=test_ca.server)
     yield server
     server.close()
 

@@ -255,3 +255,105 @@ def test_a_script_scenario_rejects_scenario_settings(bzt, target, tmp_path):
                               "scenario": {"script": str(plan), "headers": {"A": "b"}}}]})
     assert run.returncode == 1, run.output
     assert "so headers belong in that plan" in run.output
+
+
+# --- https, redirects, cookies, keep-alive ------------------------------------------------
+# These need vajra's TLS, redirect and cookie support in the runner: they fail on an engine
+# without it (an https plan fails at its first request, a redirect is not followed).
+
+def test_an_https_scenario_runs_through_bzt_with_the_test_ca(bzt, https_target, test_ca,
+                                                             tmp_path):
+    shutil.copy(test_ca.ca_file, tmp_path / "test-ca.pem")
+    run = bzt({"execution": [{"executor": "vajra", "concurrency": 2, "iterations": 3,
+                              "scenario": "secure"}],
+               "scenarios": {"secure": {
+                   "default-address": https_target.url,
+                   "tls": {"ca-file": "test-ca.pem"},  # found beside taurus.yml, as data files are
+                   "requests": [{"url": "/ok", "label": "ok"},
+                                {"url": "/flaky", "label": "flaky"}]}}})
+    assert run.returncode == 0, run.output
+    plan = run.plan()
+    assert plan["base-url"] == https_target.url and plan["base-url"].startswith("https://")
+    assert plan["tls"] == {"ca-file": str(tmp_path / "test-ca.pem")}
+    seen = https_target.requests()
+    assert len(seen) == run.vajra_summary()["total"]["samples"] == 2 * 3 * 2
+    assert all(request["tls"] in ("TLSv1.2", "TLSv1.3") for request in seen), seen
+    # Two users keep their connections alive: two TLS connections in all.
+    assert len({request["client_port"] for request in seen}) == 2, seen
+    rows = run.jtl_rows()
+    assert all(row["URL"].startswith(https_target.url + "/") for row in rows), rows
+    assert run.vajra_summary()["total"]["errors"] == 2  # every 5th /flaky
+    assert_taurus_agrees_with_vajra(run)
+
+
+def test_an_https_target_vajra_does_not_trust_gives_failed_samples_naming_the_reason(
+        bzt, https_target):
+    # No ca-file: the test CA is in no trust store. JMeter would trust any certificate; vajra
+    # checks, and each request is a failed sample, not a failed test.
+    run = bzt({"execution": [{"executor": "vajra", "concurrency": 1, "iterations": 3,
+                              "scenario": "untrusted"}],
+               "scenarios": {"untrusted": {"default-address": https_target.url,
+                                           "requests": [{"url": "/ok", "label": "ok"}]}}})
+    assert run.returncode == 0, run.output
+    assert not https_target.requests(), "no request gets past the handshake"
+    rows = run.jtl_rows()
+    assert len(rows) == 3 and all(row["success"] == "false" for row in rows), rows
+    for row in rows:
+        message = row["responseMessage"].lower()
+        assert any(word in message for word in ("certificate", "issuer", "unknown ca")), row
+    stats = run.final_stats()
+    assert int(stats["ok"]["fail"]) == 3
+    assert_taurus_agrees_with_vajra(run)
+
+
+def test_taurus_defaults_follow_redirects_and_keep_a_cookie_jar_per_user(bzt, target):
+    run = bzt({"execution": [{"executor": "vajra", "concurrency": 2, "iterations": 2,
+                              "scenario": "session"}],
+               "scenarios": {"session": {"default-address": target.url, "requests": [
+                   {"url": "/set-cookie?session=s1", "label": "login"},
+                   {"url": "/redirect?to=/home", "label": "home"},
+                   {"url": "/profile", "label": "profile", "keepalive": False}]}}})
+    assert run.returncode == 0, run.output
+    # The scenario says nothing, so the plan says what Taurus (JMeter) does.
+    assert run.plan()["defaults"] == {"follow-redirects": 20, "keepalive": True,
+                                      "store-cookie": True}
+    assert run.plan()["requests"][2]["keepalive"] is False
+    seen = target.requests()
+    paths = [request["path"] for request in seen]
+    assert sorted(paths) == sorted(["/set-cookie?session=s1", "/redirect?to=/home", "/home",
+                                    "/profile"] * 4), paths
+    # One row per request: the redirect's row has the final URL and status.
+    rows = run.jtl_rows()
+    assert len(rows) == 2 * 2 * 3 == run.vajra_summary()["total"]["samples"]
+    home = [row for row in rows if row["label"] == "home"]
+    assert all(row["URL"] == target.url + "/home" and row["responseCode"] == "200"
+               for row in home), home
+    # Each user's jar is kept over its iterations: only each user's very first request goes
+    # without the cookie.
+    cookies = [request["headers"].get("cookie") for request in seen]
+    assert cookies.count(None) == 2, list(zip(paths, cookies))
+    assert all(cookie in (None, "session=s1") for cookie in cookies), cookies
+    profile = [request for request in seen if request["path"] == "/profile"]
+    assert all(request["headers"].get("connection", "").lower() == "close"
+               for request in profile), profile
+    assert_taurus_agrees_with_vajra(run)
+
+
+def test_switches_turned_off_return_the_redirect_and_drop_cookies(bzt, target):
+    run = bzt({"execution": [{"executor": "vajra", "concurrency": 1, "iterations": 2,
+                              "scenario": "plain"}],
+               "scenarios": {"plain": {"default-address": target.url,
+                                       "follow-redirects": False, "store-cookie": False,
+                                       "requests": [
+                                           {"url": "/set-cookie?session=s1", "label": "login"},
+                                           {"url": "/redirect?to=/home", "label": "moved"}]}}})
+    assert run.returncode == 0, run.output
+    assert run.plan()["defaults"] == {"follow-redirects": False, "keepalive": True,
+                                      "store-cookie": False}
+    seen = target.requests()
+    assert [request["path"] for request in seen] == ["/set-cookie?session=s1",
+                                                     "/redirect?to=/home"] * 2
+    assert not any("cookie" in request["headers"] for request in seen), seen
+    moved = [row for row in run.jtl_rows() if row["label"] == "moved"]
+    assert [row["responseCode"] for row in moved] == ["302", "302"]
+    assert_taurus_agrees_with_vajra(run)

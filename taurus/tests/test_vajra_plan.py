@@ -5,6 +5,10 @@ from bzt import TaurusConfigError
 
 from bzt_vajra.vajra_plan import load_flags, load_section, plan_from_scenario
 
+# What Taurus does when a scenario does not say: follow redirects (as many as JMeter, 20),
+# keep connections alive, keep cookies.
+TAURUS_DEFAULTS = {"follow-redirects": 20, "keepalive": True, "store-cookie": True}
+
 
 def load(**given):
     raw = {key: None for key in ("concurrency", "throughput", "ramp-up", "hold-for", "iterations",
@@ -101,7 +105,8 @@ def test_requests_headers_and_defaults_map_one_to_one():
                       "headers": {"X-On": "override"}}]})
     assert plan == {
         "name": "s", "base-url": "http://h:8080/api",
-        "defaults": {"headers": {"X-On": "True", "X-Num": "7"}, "timeout": "2000ms"},
+        "defaults": dict({"headers": {"X-On": "True", "X-Num": "7"}, "timeout": "2000ms"},
+                         **TAURUS_DEFAULTS),
         "requests": [
             {"label": "http://other/abs", "method": "GET", "url": "http://other/abs"},
             {"label": "ex", "method": "DELETE", "url": "/x", "headers": {"X-On": "override"},
@@ -195,8 +200,9 @@ def test_control_blocks_are_rejected_by_name(block):
 @pytest.mark.parametrize("request_, fragment", [
     ({"url": "/a", "jsr223": "vars.put('a', 'b')"}, "`jsr223` is not supported"),
     ({"url": "/a", "extract-regexp": {"v": "x(.)"}}, "`extract-regexp` is not supported"),
-    ({"url": "/a", "follow-redirects": True}, "does not follow redirects"),
-    ({"url": "/a", "keepalive": False}, "always keeps connections alive"),
+    ({"url": "/a", "follow-redirects": "sometimes"}, "follow-redirects: expected true or false"),
+    ({"url": "/a", "keepalive": 0}, "keepalive: expected true or false, found 0"),
+    ({"url": "/a", "store-cookie": True}, "`store-cookie` is not supported"),
     ({"url": "/a", "think-time": "uniform(1s, 200ms)"}, "random think times"),
     ({"url": "a/b", "label": "rel"}, None),
 ])
@@ -208,7 +214,12 @@ def test_request_settings_vajra_cannot_honour_are_rejected(request_, fragment):
 
 
 @pytest.mark.parametrize("extra, fragment", [
-    ({"store-cookie": True}, "does not keep cookies"),
+    ({"retrieve-resources": True}, "does not fetch embedded resources"),
+    ({"store-cookie": "yes"}, "store-cookie: expected true or false, found 'yes'"),
+    ({"http-version": 3}, "http-version: expected 1.1, 2 or auto, found 3"),
+    ({"tls": {"verify": False}}, "tls: verify not supported"),
+    ({"tls": "insecure"}, "tls: expected a mapping"),
+    ({"tls": {"insecure": "maybe"}}, "tls.insecure: expected true or false"),
     ({"variables": {"a": 1}}, "variables are not supported"),
     ({"properties": {"a": 1}}, "`properties` is not supported"),
     ({"requests": []}, "has no requests"),
@@ -217,7 +228,53 @@ def test_scenario_settings_vajra_cannot_honour_are_rejected(extra, fragment):
     rejected(dict(one({"url": "/a"}), **extra), "scenario 's'", fragment)
 
 
-def test_settings_that_match_vajra_are_accepted():
-    plan, _ = translate(one({"url": "/a", "keepalive": True, "follow-redirects": False},
-                            **{"store-cookie": False, "retrieve-resources": False}))
+def test_without_switches_the_plan_does_what_taurus_does():
+    plan, _ = translate(one({"url": "/a"}))
+    assert plan["defaults"] == TAURUS_DEFAULTS
     assert plan["requests"] == [{"label": "/a", "method": "GET", "url": "/a"}]
+    assert "tls" not in plan and "http-version" not in plan
+
+
+def test_scenario_switches_become_the_plan_defaults():
+    plan, _ = translate(one({"url": "/a"}, **{"follow-redirects": False, "keepalive": False,
+                                             "store-cookie": False, "retrieve-resources": False}))
+    assert plan["defaults"] == {"follow-redirects": False, "keepalive": False,
+                                "store-cookie": False}
+    plan, _ = translate(one({"url": "/a"}, **{"follow-redirects": "True", "store-cookie": "false"}))
+    assert plan["defaults"] == {"follow-redirects": 20, "keepalive": True, "store-cookie": False}
+
+
+def test_request_switches_stay_on_the_request_and_win_over_the_scenario():
+    plan, _ = translate({"default-address": "http://h", "follow-redirects": False,
+                         "keepalive": True, "requests": [
+                             {"url": "/login", "follow-redirects": True, "keepalive": False},
+                             {"url": "/plain"},
+                             {"url": "/off", "follow-redirects": False}]})
+    assert plan["defaults"]["follow-redirects"] is False
+    login, plain, off = plan["requests"]
+    assert (login["follow-redirects"], login["keepalive"]) == (20, False)
+    assert "follow-redirects" not in plain and "keepalive" not in plain
+    assert off["follow-redirects"] is False and "keepalive" not in off
+
+
+def test_https_targets_pass_through_with_vajra_tls_settings():
+    plan, _ = translate({"default-address": "https://api.example.com:8443/v1",
+                         "http-version": 2,
+                         "tls": {"ca-file": "certs/ca.pem", "client-cert": "me.pem",
+                                 "client-key": "me.key", "server-name": "api.example.com",
+                                 "min-version": 1.3, "insecure": False},
+                         "requests": ["/users", "https://other.example.com/x"]})
+    assert plan["base-url"] == "https://api.example.com:8443/v1"
+    assert plan["http-version"] == "2"
+    assert plan["tls"] == {"ca-file": "/abs/certs/ca.pem", "insecure": False,
+                           "client-cert": "/abs/me.pem", "client-key": "/abs/me.key",
+                           "server-name": "api.example.com", "min-version": "1.3"}
+    assert [r["url"] for r in plan["requests"]] == ["/users", "https://other.example.com/x"]
+
+
+def test_a_tls_file_taurus_cannot_find_is_named():
+    with pytest.raises(TaurusConfigError) as error:
+        plan_from_scenario("s", {"default-address": "https://h", "requests": ["/a"],
+                                 "tls": {"ca-file": "missing.pem"}},
+                           lambda path: path, None)  # bzt's find_file returns a miss as given
+    assert "scenario 's': tls: ca-file: missing.pem is not found" in str(error.value)

@@ -423,6 +423,12 @@ fn taurus_keys_say_what_the_vajra_key_means() {
             "`execution` is Taurus's",
         ),
         (
+            "default-address: https://h\nrequests:\n  - url: /a\n".to_string(),
+            "default-address",
+            (1, 1),
+            "in vajra it is `base-url`",
+        ),
+        (
             format!(
                 "{HEAD}scenarios:\n  - name: a\n    iterations: 5\n    requests: [{{url: /a}}]\n"
             ),

@@ -1,0 +1,286 @@
+//! A request ready to send: rendered, parsed and validated once, so sending does no parsing.
+//!
+//! Every [`PreparedRequest`] is built by [`PreparedRequest::new`] (or derived from one by
+//! [`PreparedRequest::redirected`]), which derives what the transports need from the URL once:
+//! the origin the connection goes to, the origin-form target (`/path?query`) and the `Host`
+//! header. Fields are read through accessors so a pre-serialised wire form can be added here
+//! without touching the callers.
+
+use std::sync::Arc;
+use std::time::Duration;
+
+use bytes::Bytes;
+use http::uri::Scheme;
+use http::{HeaderMap, HeaderName, HeaderValue, Method, Uri};
+
+/// Where a connection goes: scheme, host and port. Requests to the same origin share a
+/// connection (one lane's HTTP/1.1 connection, or an HTTP/2 connection of the run's pool).
+#[derive(Debug, Clone, PartialEq, Eq, Hash)]
+pub struct Origin {
+    pub tls: bool,
+    /// Host as written in the URL (an IPv6 literal keeps its brackets).
+    pub host: Box<str>,
+    pub port: u16,
+}
+
+impl Origin {
+    /// The host without IPv6 brackets, for DNS and TLS server names.
+    pub fn bare_host(&self) -> &str {
+        self.host
+            .strip_prefix('[')
+            .and_then(|h| h.strip_suffix(']'))
+            .unwrap_or(&self.host)
+    }
+}
+
+impl std::fmt::Display for Origin {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        let scheme = if self.tls { "https" } else { "http" };
+        write!(f, "{scheme}://{}:{}", self.host, self.port)
+    }
+}
+
+/// A request ready to send.
+#[derive(Debug, Clone)]
+pub struct PreparedRequest {
+    method: Method,
+    /// Absolute `http://` or `https://` URI.
+    uri: Uri,
+    headers: HeaderMap,
+    body: Bytes,
+    timeout: Duration,
+    /// Keep the response body (for `body-contains` assertions); otherwise it is only counted.
+    keep_body: bool,
+    origin: Arc<Origin>,
+    /// The origin-form target (`/path?query`) HTTP/1.1 sends.
+    target: Uri,
+    host: HeaderValue,
+}
+
+impl PreparedRequest {
+    /// Checks that `uri` is an absolute `http://` or `https://` URL and prepares the request.
+    pub fn new(
+        method: Method,
+        uri: Uri,
+        headers: HeaderMap,
+        body: Bytes,
+        timeout: Duration,
+        keep_body: bool,
+    ) -> Result<Self, String> {
+        let origin = origin_of(&uri)?;
+        let authority = uri
+            .authority()
+            .ok_or_else(|| format!("{uri}: the URL has no host"))?;
+        let host = HeaderValue::from_str(authority.as_str())
+            .map_err(|_| format!("{uri}: the host is not valid in a Host header"))?;
+        let target = Uri::try_from(uri.path_and_query().map_or("/", |p| p.as_str()))
+            .map_err(|e| format!("{uri}: {e}"))?;
+        Ok(PreparedRequest {
+            method,
+            uri,
+            headers,
+            body,
+            timeout,
+            keep_body,
+            origin: Arc::new(origin),
+            target,
+            host,
+        })
+    }
+
+    /// The request a redirect to `uri` makes of this one: `method`, and the body only when
+    /// `keep_body` (a 303, or a 301/302 after a POST, drops it, with the headers that described
+    /// it). A hop to another origin drops `Authorization`, so credentials meant for one host
+    /// are not handed to another.
+    pub fn redirected(&self, uri: Uri, method: Method, keep_body: bool) -> Result<Self, String> {
+        let mut headers = self.headers.clone();
+        let body = if keep_body {
+            self.body.clone()
+        } else {
+            for name in [
+                http::header::CONTENT_LENGTH,
+                http::header::CONTENT_TYPE,
+                http::header::CONTENT_ENCODING,
+                http::header::TRANSFER_ENCODING,
+            ] {
+                headers.remove(name);
+            }
+            Bytes::new()
+        };
+        let next = PreparedRequest::new(method, uri, headers, body, self.timeout, self.keep_body)?;
+        if next.origin != self.origin {
+            let mut next = next;
+            next.headers.remove(http::header::AUTHORIZATION);
+            return Ok(next);
+        }
+        Ok(next)
+    }
+
+    /// This request with `value` set as header `name` (replacing any value it had).
+    pub fn with_header(&self, name: HeaderName, value: HeaderValue) -> Self {
+        let mut next = self.clone();
+        next.headers.insert(name, value);
+        next
+    }
+
+    pub fn method(&self) -> &Method {
+        &self.method
+    }
+
+    pub fn uri(&self) -> &Uri {
+        &self.uri
+    }
+
+    pub fn headers(&self) -> &HeaderMap {
+        &self.headers
+    }
+
+    pub fn body(&self) -> &Bytes {
+        &self.body
+    }
+
+    pub fn timeout(&self) -> Duration {
+        self.timeout
+    }
+
+    pub fn keep_body(&self) -> bool {
+        self.keep_body
+    }
+
+    pub fn origin(&self) -> &Arc<Origin> {
+        &self.origin
+    }
+
+    /// The origin-form target, `/path?query`.
+    pub fn target(&self) -> &Uri {
+        &self.target
+    }
+
+    /// The `Host` header value (the URL's authority).
+    pub fn host(&self) -> &HeaderValue {
+        &self.host
+    }
+
+    /// Bytes the request puts on the wire over HTTP/1.1: request line, headers (with the Host
+    /// header added by the client) and body. Computed, since hyper does not report it.
+    pub fn wire_size(&self) -> u64 {
+        let path = self.uri.path_and_query().map_or(1, |p| p.as_str().len());
+        let host = self.uri.authority().map_or(0, |a| a.as_str().len());
+        let line = self.method.as_str().len() + 1 + path + " HTTP/1.1\r\n".len();
+        let host_header = "host: \r\n".len() + host;
+        let mut size = line + host_header + header_block_size(&self.headers) + 2;
+        if !self.body.is_empty() && !self.headers.contains_key(http::header::CONTENT_LENGTH) {
+            size +=
+                "content-length: \r\n".len() + itoa::Buffer::new().format(self.body.len()).len();
+        }
+        (size + self.body.len()) as u64
+    }
+}
+
+/// The origin of an absolute `http://` or `https://` URL.
+fn origin_of(uri: &Uri) -> Result<Origin, String> {
+    let tls = match uri.scheme() {
+        Some(s) if *s == Scheme::HTTP => false,
+        Some(s) if *s == Scheme::HTTPS => true,
+        _ => return Err(format!("{uri}: not an absolute http:// or https:// URL")),
+    };
+    let authority = uri
+        .authority()
+        .filter(|a| !a.host().is_empty())
+        .ok_or_else(|| format!("{uri}: the URL has no host"))?;
+    Ok(Origin {
+        tls,
+        host: authority.host().into(),
+        port: authority.port_u16().unwrap_or(if tls { 443 } else { 80 }),
+    })
+}
+
+/// Size of a header block as HTTP/1.1 text: `name: value\r\n` per header.
+pub(crate) fn header_block_size(headers: &HeaderMap) -> usize {
+    headers
+        .iter()
+        .map(|(name, value)| name.as_str().len() + 2 + value.len() + 2)
+        .sum()
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    fn request(uri: &str) -> PreparedRequest {
+        PreparedRequest::new(
+            Method::GET,
+            uri.parse().unwrap(),
+            HeaderMap::new(),
+            Bytes::new(),
+            Duration::from_secs(1),
+            false,
+        )
+        .unwrap()
+    }
+
+    #[test]
+    fn absolute_http_and_https_uris_are_accepted() {
+        let http = origin_of(&"http://127.0.0.1:8080/x".parse().unwrap()).unwrap();
+        assert_eq!(
+            (http.tls, &*http.host, http.port),
+            (false, "127.0.0.1", 8080)
+        );
+        let https = origin_of(&"https://example.com/".parse().unwrap()).unwrap();
+        assert_eq!((https.tls, https.port), (true, 443));
+        let v6 = origin_of(&"http://[::1]/".parse().unwrap()).unwrap();
+        assert_eq!((v6.bare_host(), v6.port), ("::1", 80));
+        assert!(origin_of(&"/relative".parse().unwrap()).is_err());
+        assert!(origin_of(&"ftp://h/".parse().unwrap()).is_err());
+    }
+
+    #[test]
+    fn wire_size_counts_line_host_headers_and_body() {
+        let r = request("http://h:1/ab?c");
+        // "GET /ab?c HTTP/1.1\r\n" (20) + "host: h:1\r\n" (11) + "\r\n" (2)
+        assert_eq!(r.wire_size(), 33);
+        let mut r = r.with_header(
+            HeaderName::from_static("x-a"),
+            HeaderValue::from_static("b"),
+        );
+        r.body = Bytes::from_static(b"hello");
+        // + "x-a: b\r\n" (8) + "content-length: 5\r\n" (19) + body (5)
+        assert_eq!(r.wire_size(), 33 + 8 + 19 + 5);
+    }
+
+    #[test]
+    fn a_redirect_without_body_drops_body_headers_and_cross_origin_drops_credentials() {
+        let mut headers = HeaderMap::new();
+        headers.insert(
+            http::header::CONTENT_TYPE,
+            HeaderValue::from_static("text/plain"),
+        );
+        headers.insert(
+            http::header::AUTHORIZATION,
+            HeaderValue::from_static("Bearer x"),
+        );
+        let post = PreparedRequest::new(
+            Method::POST,
+            "http://a/form".parse().unwrap(),
+            headers,
+            Bytes::from_static(b"k=v"),
+            Duration::from_secs(1),
+            false,
+        )
+        .unwrap();
+        let same = post
+            .redirected("http://a/done".parse().unwrap(), Method::GET, false)
+            .unwrap();
+        assert_eq!(same.method(), Method::GET);
+        assert!(same.body().is_empty());
+        assert!(!same.headers().contains_key(http::header::CONTENT_TYPE));
+        assert!(same.headers().contains_key(http::header::AUTHORIZATION));
+        let kept = post
+            .redirected("https://b/x".parse().unwrap(), Method::POST, true)
+            .unwrap();
+        assert_eq!(kept.body().as_ref(), b"k=v");
+        assert!(!kept.headers().contains_key(http::header::AUTHORIZATION));
+        assert_eq!(kept.host(), "b");
+        assert_eq!(kept.target(), "/x");
+    }
+}
