@@ -36,7 +36,6 @@
 //! and are then cancelled (and still recorded), and the sink flushes every row.
 
 pub mod embedded_target;
-pub mod h1_lean;
 pub mod request;
 pub mod session;
 pub mod transport;

@@ -87,20 +87,6 @@ impl TransportError {
         Self::new(code, format_args!("TLS: {why} ({err})"))
     }
 
-    pub fn from_hyper(err: &hyper::Error) -> Self {
-        if let Some(tls) = find_tls_error(err) {
-            return Self::from_tls(tls);
-        }
-        let code = if err.is_incomplete_message() || err.is_canceled() || err.is_closed() {
-            CONNECTION_CLOSED
-        } else if err.is_parse() {
-            "Non HTTP response code: InvalidResponse"
-        } else {
-            "Non HTTP response code: HttpError"
-        };
-        Self::new(code, err)
-    }
-
     pub fn from_h2(err: &h2::Error) -> Self {
         if let Some(io) = err.get_io() {
             return Self::from_io(io);
