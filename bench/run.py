@@ -13,7 +13,8 @@ Modes (--only):
   open          fixed rates over http: oha, vajra
   open-https    fixed rates over https (HTTP/1.1 by ALPN): oha, vajra
   closed-https  closed loop over https (HTTP/1.1), 100 connections: oha, vajra
-  h2            closed loop over HTTP/2 on https, the same streams: h2load -c C -m M, oha, vajra
+  h2            closed loop over HTTP/2 on https, the same streams: h2load -c C -m M, oha -c C -p M,
+                vajra with C×M users (default 1 connection × 100 streams, vajra's own shape)
   rss           vajra's RSS sampled every second at 20k/s over --rss-seconds (flat or not)
 
 --vajra NAME=PATH (repeatable) puts several vajra builds in the same interleaved run, e.g. a
@@ -435,8 +436,10 @@ def main():
     parser.add_argument("--rss-seconds", type=int, default=60)
     parser.add_argument("--rates", default="1000,5000,20000,50000")
     parser.add_argument("--only", default="closed,open,open-https,closed-https,h2,rss")
-    parser.add_argument("--h2-clients", type=int, default=10)
-    parser.add_argument("--h2-streams", type=int, default=10)
+    # vajra's users share one HTTP/2 connection per origin up to the server's stream limit
+    # (nginx: 128), so 100 users are 1 connection × 100 streams: the peers get the same shape.
+    parser.add_argument("--h2-clients", type=int, default=1)
+    parser.add_argument("--h2-streams", type=int, default=100)
     parser.add_argument("--vajra", action="append", default=[], metavar="NAME=PATH",
                         help="a vajra binary to run, under NAME (repeatable); default: build target/release/vajra")
     args = parser.parse_args()
