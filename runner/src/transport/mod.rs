@@ -284,6 +284,53 @@ mod tests {
         assert!(err.message.starts_with("Non HTTP response message: "));
     }
 
+    #[tokio::test]
+    async fn a_kept_alive_connection_closed_by_the_server_while_idle_is_retried_once() {
+        use tokio::io::{AsyncReadExt, AsyncWriteExt};
+        let listener = tokio::net::TcpListener::bind("127.0.0.1:0").await.unwrap();
+        let port = listener.local_addr().unwrap().port();
+        // Answers one request per connection, keep-alive and all, then closes it silently, as a
+        // server does when its keep-alive timeout passes between two requests.
+        let server = tokio::spawn(async move {
+            for _ in 0..2 {
+                let (mut socket, _) = listener.accept().await.unwrap();
+                let mut request = [0u8; 1024];
+                let _ = socket.read(&mut request).await.unwrap();
+                socket
+                    .write_all(b"HTTP/1.1 200 OK\r\nContent-Length: 2\r\n\r\nok")
+                    .await
+                    .unwrap();
+            }
+            2u32
+        });
+        let transport = Arc::new(Transport::new(&ClientSpec::default(), false).unwrap());
+        let mut conn = Connection::new(transport);
+        let request = PreparedRequest::new(
+            http::Method::GET,
+            format!("http://127.0.0.1:{port}/").parse().unwrap(),
+            HeaderMap::new(),
+            Bytes::new(),
+            Duration::from_secs(5),
+            false,
+        )
+        .unwrap();
+        let first = conn.exchange(&request).await.unwrap();
+        assert!(conn.is_open(), "the response allowed reuse");
+        // Let the server's close reach this side first.
+        tokio::time::sleep(Duration::from_millis(50)).await;
+        let second = conn.exchange(&request).await.unwrap();
+        assert_eq!((first.status, second.status), (200, 200));
+        assert!(
+            second.connect > Duration::ZERO,
+            "the retry opened a new connection"
+        );
+        assert_eq!(
+            server.await.unwrap(),
+            2,
+            "two connections, one request each"
+        );
+    }
+
     #[test]
     fn only_redirects_carry_a_location() {
         let mut headers = HeaderMap::new();
