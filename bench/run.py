@@ -152,7 +152,7 @@ def timed(cmd, seconds, nginx):
         others = (machine_after[0] - machine_before[0] - cpu - (nginx_cpu or 0)) / wall
         steal = (machine_after[1] - machine_before[1]) / wall
         return out.stdout, {"cpu": cpu, "user": float(user), "sys": float(system), "rss": int(rss_kb) / 1024,
-                            "others": max(0.0, others), "steal": steal,
+                            "others": max(0.0, others), "steal": steal, "wall": wall,
                             "vcsw": int(voluntary), "ivcsw": int(involuntary),
                             "nginx_cpu": nginx_cpu,
                             "nginx_vcsw": None if before is None or after is None else after[1] - before[1]}
@@ -291,6 +291,22 @@ def closed_table(title, tools, reference):
               f"{ratio(r['rps'], ref and ref['rps'])} | {ratio(r['cpu_us'], ref and ref['cpu_us'])} |")
 
 
+def rep_details(tools):
+    """Every rep of every tool: how busy the tool and nginx were, and the steal. A tool that is
+    neither busy nor facing a busy nginx is waiting on wake-ups, not on CPU."""
+    print("\n<details><summary>every rep</summary>\n")
+    print("| tool | rep | req/s | CPU µs/req | tool busy | nginx busy | steal | others |")
+    print("|---|---:|---:|---:|---:|---:|---:|---:|")
+    for name, runs in tools.runs.items():
+        for i, r in enumerate(runs, 1):
+            busy = r["cpu"] / r["wall"] if r.get("wall") else None
+            nginx = r["nginx_cpu"] / r["wall"] if r.get("wall") and r["nginx_cpu"] is not None else None
+            per_req = r["cpu"] / r["ok"] * 1e6 if r["ok"] else None
+            print(f"| {name} | {i} | {fmt(r['rps'])} | {fmt(per_req, '{:.1f}')} | {fmt(busy, '{:.0%}')} | "
+                  f"{fmt(nginx, '{:.0%}')} | {fmt(r['steal'], '{:.0%}')} | {fmt(r['others'], '{:.0%}')} |")
+    print("\n</details>")
+
+
 def interleave(reps, tools, steps, what):
     for rep in range(reps):
         for name, fn in steps:
@@ -309,6 +325,7 @@ def closed_loop(ctx):
     interleave(ctx.reps, tools, steps, "closed")
     closed_table(f"Closed loop over HTTP/1.1, {CONNECTIONS} connections, {ctx.seconds} s, {ctx.reps} reps "
                  "(pinned: nginx core 0, tool core 1)", tools, "wrk")
+    rep_details(tools)
 
 
 def closed_https(ctx):
