@@ -80,6 +80,8 @@ pub async fn open_lane(id: u32, shared: Arc<RunState>, samples: SampleSender) {
     let mut slot = Some(slot);
     let mut lane = Lane::new(id, &shared, samples);
     let mut next = shared.pool.first();
+    // The pool counts the lane as starting until its first job (which connects) is done.
+    let mut starting = next.is_some();
     loop {
         let job = match next.take() {
             Some(job) => job,
@@ -111,6 +113,9 @@ pub async fn open_lane(id: u32, shared: Arc<RunState>, samples: SampleSender) {
             run_iteration(&mut lane, &job, &shared).await;
         }
         shared.outstanding.fetch_sub(1, Ordering::AcqRel);
+        if std::mem::take(&mut starting) {
+            shared.pool.started();
+        }
     }
     lane.finish().await;
 }

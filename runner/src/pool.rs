@@ -2,9 +2,12 @@
 //!
 //! An arrival goes straight to an idle lane when there is one. Otherwise it waits in a short
 //! pending queue for the next lane to finish, and a new lane (with a new connection) is started
-//! only when the pending arrivals outnumber the lanes already starting. Starting a lane per
-//! arrival instead would, after any hiccup, open hundreds of connections at once and make the
-//! hiccup worse. A pending arrival's wait is measured, since times run from the intended start.
+//! only when the pending arrivals outnumber the lanes already starting, and never more than
+//! [`MAX_STARTING_LANES`] at once. A lane counts as starting until its first job is done, since
+//! that job opens its connection (a TLS handshake costs as much CPU as hundreds of requests).
+//! Starting a lane per arrival instead would, after any hiccup or at the start of an https run,
+//! open hundreds of connections at once and make the hiccup worse. A pending arrival's wait is
+//! measured, since times run from the intended start.
 
 use std::collections::VecDeque;
 use std::sync::{Mutex, MutexGuard};
@@ -24,6 +27,11 @@ pub struct Handoff {
     pub slot: Slot,
 }
 
+/// Lanes opening their first connection at once, at most. Enough to reach any rate quickly
+/// (a lane serves thousands of requests a second once connected), few enough that a burst of
+/// TLS handshakes cannot starve the lanes already running.
+pub const MAX_STARTING_LANES: usize = 32;
+
 #[derive(Default)]
 pub struct Pool {
     state: Mutex<State>,
@@ -34,7 +42,7 @@ struct State {
     /// Idle lanes by id, most recently used last.
     idle: Vec<(u32, Slot)>,
     pending: VecDeque<Job>,
-    /// Lanes started but not yet at their first job.
+    /// Lanes started that have not finished their first job (they are opening a connection).
     starting: usize,
     closed: bool,
 }
@@ -70,7 +78,7 @@ impl Pool {
             }
         }
         state.pending.push_back(job);
-        if state.pending.len() > state.starting {
+        if state.pending.len() > state.starting && state.starting < MAX_STARTING_LANES {
             state.starting += 1;
             true
         } else {
@@ -78,11 +86,20 @@ impl Pool {
         }
     }
 
-    /// A new lane's first job, if one is still pending.
+    /// A new lane's first job, if one is still pending. With none, the lane is started (idle)
+    /// at once; with one, it is once it calls [`Pool::started`] after the job.
     pub fn first(&self) -> Option<Job> {
         let mut state = self.lock();
-        state.starting -= 1;
-        state.pending.pop_front()
+        let job = state.pending.pop_front();
+        if job.is_none() {
+            state.starting -= 1;
+        }
+        job
+    }
+
+    /// A new lane finished its first job (and so opened its connection).
+    pub fn started(&self) {
+        self.lock().starting -= 1;
     }
 
     /// After a job: the next pending one, else park the lane's `slot` in the idle list.
@@ -149,7 +166,56 @@ mod tests {
         assert_eq!((starting, pending), (2, 2));
         assert!(pool.first().is_some());
         assert!(pool.first().is_some());
+        assert_eq!(
+            pool.lock().starting,
+            2,
+            "starting until their first jobs are done"
+        );
+        assert!(
+            !pool.submit(job()),
+            "two starting lanes, one pending job: no new lane"
+        );
+        pool.started();
+        pool.started();
+        assert!(
+            pool.submit(job()),
+            "two pending jobs, no lane starting: start one"
+        );
+        assert!(pool.first().is_some());
+        assert!(pool.first().is_some(), "the other pending job");
+        pool.started();
         assert_eq!(pool.lock().starting, 0);
+    }
+
+    #[test]
+    fn a_new_lane_that_finds_no_job_is_started_at_once() {
+        let pool = Pool::default();
+        assert!(pool.submit(job()));
+        // Another lane took the job meanwhile.
+        assert!(pool.lock().pending.pop_front().is_some());
+        assert!(pool.first().is_none());
+        assert_eq!(pool.lock().starting, 0);
+    }
+
+    #[test]
+    fn lanes_opening_connections_at_once_are_capped() {
+        let pool = Pool::default();
+        let started = (0..MAX_STARTING_LANES * 4)
+            .filter(|_| pool.submit(job()))
+            .count();
+        assert_eq!(started, MAX_STARTING_LANES);
+        for _ in 0..MAX_STARTING_LANES {
+            assert!(pool.first().is_some());
+        }
+        assert!(
+            !pool.submit(job()),
+            "all of them are still opening connections"
+        );
+        pool.started();
+        assert!(
+            pool.submit(job()),
+            "one finished: the pending jobs may start another"
+        );
     }
 
     #[tokio::test]
