@@ -3,9 +3,7 @@
 //! that matches them. The rules themselves are [`vajra_stats::outcome`]'s.
 
 use vajra_runner::{RunReport, StopReason};
-use vajra_stats::outcome::{
-    ArrivalsSummary, Rates, RunOutcome, RunVerdict, INSECURE_TLS_WARNING,
-};
+use vajra_stats::outcome::{ArrivalsSummary, Rates, RunOutcome, RunVerdict, INSECURE_TLS_WARNING};
 use vajra_stats::threshold::Threshold;
 
 use crate::exit::Exit;

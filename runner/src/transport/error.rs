@@ -91,6 +91,13 @@ impl TransportError {
         if let Some(tls) = find_tls_error(err) {
             return Self::from_tls(tls);
         }
+        // hyper's own text ("connection error") hides the socket's reason, such as a TLS
+        // record cut short: name that instead.
+        if let Some(io) = find_io_error(err) {
+            let mut error = Self::from_io(io);
+            error.message = format!("Non HTTP response message: {err}: {io}");
+            return error;
+        }
         let code = if err.is_incomplete_message() || err.is_canceled() || err.is_closed() {
             CONNECTION_CLOSED
         } else if err.is_parse() {
@@ -188,6 +195,18 @@ fn find_tls_error<'a>(err: &'a (dyn StdError + 'static)) -> Option<&'a rustls::E
         {
             current = Some(inner);
             continue;
+        }
+        current = err.source();
+    }
+    None
+}
+
+/// The first I/O error in `err`'s chain of causes.
+fn find_io_error<'a>(err: &'a (dyn StdError + 'static)) -> Option<&'a std::io::Error> {
+    let mut current = Some(err);
+    while let Some(err) = current {
+        if let Some(io) = err.downcast_ref::<std::io::Error>() {
+            return Some(io);
         }
         current = err.source();
     }
