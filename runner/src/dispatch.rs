@@ -9,12 +9,10 @@ use std::sync::atomic::Ordering;
 use std::sync::Arc;
 use std::time::{Duration, Instant};
 
-use tokio::sync::mpsc;
-
 use super::lane::open_lane;
+use super::sink::SampleSender;
 use super::{Job, RunState};
 use vajra_plan::schedule::Arrivals;
-use vajra_stats::sample::Sample;
 
 /// Arrivals due within this window are released together, on tokio's 1 ms timer. A wake-up
 /// costs tens of µs of CPU on a VM, so waking once per arrival (every 50 µs at 20k/s) would
@@ -32,7 +30,7 @@ pub async fn dispatch(
     mut arrivals: Arrivals,
     end: Duration,
     shared: Arc<RunState>,
-    samples: mpsc::Sender<Sample>,
+    samples: SampleSender,
     steady_state_only: bool,
 ) {
     let mut lanes = 0u32;

@@ -2,13 +2,17 @@
 //! In the open model a lane runs the arrivals the [`super::pool`] gives it; in the closed model
 //! a lane is a virtual user looping on its own.
 
+use std::pin::Pin;
 use std::sync::atomic::Ordering;
 use std::sync::Arc;
 use std::time::{Duration, Instant};
 
 use tokio::sync::mpsc;
+use tokio::time::Sleep;
+use tokio_util::sync::WaitForCancellationFutureOwned;
 
 use super::pool::{Handoff, Next};
+use super::sink::{SampleBatch, SampleSender};
 use super::workload::CompiledRequest;
 use super::{ClosedModel, Job, RunState};
 use crate::session::{SendOptions, Sent, Session};
@@ -22,24 +26,71 @@ pub const LATE_AFTER: Duration = Duration::from_millis(10);
 /// An open-model lane idle for this long ends and closes its connection.
 pub const IDLE_LANE_TTL: Duration = Duration::from_secs(1);
 
+/// A lane's timers and its abort signal, made once per lane and reset for each use. A new
+/// `tokio::time::timeout` per request registers a timer in the runtime's wheel and removes it
+/// again (a lock each time); moving an existing timer's deadline later, as each new request's
+/// timeout does, is a single atomic update. Likewise the abort future stays registered with
+/// the token instead of joining and leaving its waiter list per request.
+struct LaneTimers {
+    request: Pin<Box<Sleep>>,
+    idle: Pin<Box<Sleep>>,
+    abort: Pin<Box<WaitForCancellationFutureOwned>>,
+}
+
+impl LaneTimers {
+    fn new(shared: &RunState) -> Self {
+        let far = tokio::time::Instant::now() + Duration::from_secs(86_400 * 365);
+        LaneTimers {
+            request: Box::pin(tokio::time::sleep_until(far)),
+            idle: Box::pin(tokio::time::sleep_until(far)),
+            abort: Box::pin(shared.stop.abort.clone().cancelled_owned()),
+        }
+    }
+}
+
+/// What a lane keeps for its whole life: its connection, timers and unsent samples.
+struct Lane {
+    id: u32,
+    connection: Session,
+    timers: LaneTimers,
+    samples: SampleBatch,
+}
+
+impl Lane {
+    fn new(id: u32, shared: &RunState, samples: SampleSender) -> Self {
+        Lane {
+            id,
+            connection: Session::new(shared.transport.clone()),
+            timers: LaneTimers::new(shared),
+            samples: SampleBatch::new(samples),
+        }
+    }
+
+    /// Sends the samples still held: the lane is ending. A sink that is gone has failed and
+    /// stopped the run already, so there is nothing left to do with them.
+    async fn finish(mut self) {
+        let _ = self.samples.send().await;
+    }
+}
+
 /// One open-model lane: one connection, running the jobs the pool gives it until the pool is
 /// closed and nothing is pending.
-pub async fn open_lane(id: u32, shared: Arc<RunState>, samples: mpsc::Sender<Sample>) {
+pub async fn open_lane(id: u32, shared: Arc<RunState>, samples: SampleSender) {
     let (slot, mut handoffs) = mpsc::channel(1);
     let mut slot = Some(slot);
-    let mut connection = Session::new(shared.transport.clone());
+    let mut lane = Lane::new(id, &shared, samples);
     let mut next = shared.pool.first();
     loop {
         let job = match next.take() {
             Some(job) => job,
             None => {
                 let Some(own_slot) = slot.take() else { break };
-                match shared.pool.next(id, own_slot, connection.is_open()) {
+                match shared.pool.next(id, own_slot, lane.connection.is_open()) {
                     Next::Run(job, own_slot) => {
                         slot = Some(own_slot);
                         job
                     }
-                    Next::Wait => match wait_for_handoff(id, &mut handoffs, &shared).await {
+                    Next::Wait => match wait_for_handoff(&mut lane, &mut handoffs, &shared).await {
                         Some(handoff) => {
                             slot = Some(handoff.slot);
                             handoff.job
@@ -56,27 +107,45 @@ pub async fn open_lane(id: u32, shared: Arc<RunState>, samples: mpsc::Sender<Sam
         } else {
             shared.sent.fetch_add(1, Ordering::Relaxed);
             // The open model's cookie jar lives for one iteration.
-            connection.clear_cookies();
-            run_iteration(id, &job, &mut connection, &shared, &samples).await;
+            lane.connection.clear_cookies();
+            run_iteration(&mut lane, &job, &shared).await;
         }
         shared.outstanding.fetch_sub(1, Ordering::AcqRel);
     }
+    lane.finish().await;
 }
 
 /// Waits for the next job; `None` when the pool closed, or when the lane stayed idle for
 /// [`IDLE_LANE_TTL`] and retired, closing its connection. So a burst that needed many lanes
-/// does not leave its connections (and their buffers) open for the rest of the run.
+/// does not leave its connections (and their buffers) open for the rest of the run. Samples
+/// held while idle are sent when they fall due.
 async fn wait_for_handoff(
-    id: u32,
+    lane: &mut Lane,
     handoffs: &mut mpsc::Receiver<Handoff>,
     shared: &RunState,
 ) -> Option<Handoff> {
+    let mut retire_at = Instant::now() + IDLE_LANE_TTL;
     loop {
-        match tokio::time::timeout(IDLE_LANE_TTL, handoffs.recv()).await {
-            Ok(handoff) => return handoff,
-            Err(_) if shared.pool.retire(id) => return None,
-            // A job was handed over just now: it is in the channel.
-            Err(_) => continue,
+        let wake = lane
+            .samples
+            .due()
+            .map_or(retire_at, |due| due.min(retire_at));
+        lane.timers.idle.as_mut().reset(wake.into());
+        tokio::select! {
+            biased;
+            handoff = handoffs.recv() => return handoff,
+            _ = lane.timers.idle.as_mut() => {
+                if lane.samples.due().is_some_and(|due| due <= Instant::now()) {
+                    // A sink that is gone has stopped the run; the pool closes soon.
+                    let _ = lane.samples.send().await;
+                    continue;
+                }
+                if shared.pool.retire(lane.id) {
+                    return None;
+                }
+                // A job was handed over just now: it is in the channel.
+                retire_at = Instant::now() + IDLE_LANE_TTL;
+            }
         }
     }
 }
@@ -88,11 +157,11 @@ pub async fn closed_user(
     model: ClosedModel,
     start_delay: Duration,
     shared: Arc<RunState>,
-    samples: mpsc::Sender<Sample>,
+    samples: SampleSender,
 ) {
     let end = shared.start + model.duration;
     tokio::time::sleep(start_delay).await;
-    let mut connection = Session::new(shared.transport.clone());
+    let mut lane = Lane::new(id, &shared, samples);
     shared.outstanding.fetch_add(1, Ordering::AcqRel);
     let mut done = 0u64;
     let weights = shared.scenario_weights();
@@ -109,14 +178,18 @@ pub async fn closed_user(
             // The users running now, this one included.
             active: shared.outstanding.load(Ordering::Relaxed) as u32,
         };
-        let pause_until = run_iteration(id, &job, &mut connection, &shared, &samples).await;
+        let pause_until = run_iteration(&mut lane, &job, &shared).await;
         done += 1;
         // A user loops through its scenario: the last request's think time is the pause before
         // the next iteration's first request (as a Taurus/JMeter timer would pause).
         next_start = match pause_until {
             Some(until) => {
+                let wake = until.min(end);
+                if lane.samples.send_if_due_before(wake).await.is_err() {
+                    break;
+                }
                 tokio::select! {
-                    _ = tokio::time::sleep_until(until.min(end).into()) => {}
+                    _ = tokio::time::sleep_until(wake.into()) => {}
                     _ = shared.stop.stopped() => {}
                 }
                 until
@@ -125,19 +198,14 @@ pub async fn closed_user(
         };
     }
     shared.outstanding.fetch_sub(1, Ordering::AcqRel);
+    lane.finish().await;
 }
 
 /// Runs the requests of one scenario iteration in order. The first request is measured from
 /// the arrival's intended start; each later one from the end of the previous one plus its
 /// think time, which is when it was meant to start. Returns when the next iteration may start
 /// if the last request has a think time (the closed model waits for it), else `None`.
-async fn run_iteration(
-    lane: u32,
-    job: &Job,
-    connection: &mut Session,
-    shared: &RunState,
-    samples: &mpsc::Sender<Sample>,
-) -> Option<Instant> {
+async fn run_iteration(lane: &mut Lane, job: &Job, shared: &RunState) -> Option<Instant> {
     let scenario = &shared.scenarios[job.scenario];
     let row = if shared.data.is_some() {
         // None: data ran out with on-eof: stop, and the stop is already requested.
@@ -151,13 +219,14 @@ async fn run_iteration(
         if i > 0 {
             intended = Instant::now() + pause.unwrap_or_default();
             if pause.is_some() {
+                lane.samples.send_if_due_before(intended).await.ok()?;
                 tokio::time::sleep_until(intended.into()).await;
             }
         }
-        let sample = execute(lane, job, request, &row, intended, connection, shared).await;
+        let sample = execute(lane, job, request, &row, intended, shared).await;
         pause = request.spec().think_time;
-        if job.record && samples.send(sample).await.is_err() {
-            return None;
+        if job.record {
+            lane.samples.push(sample).await.ok()?;
         }
         // A stop ends the iteration after the current request: no new requests are issued.
         if shared.stopping() || shared.aborting() {
@@ -168,12 +237,11 @@ async fn run_iteration(
 }
 
 async fn execute(
-    lane: u32,
+    lane: &mut Lane,
     job: &Job,
     request: &CompiledRequest,
     row: &Row,
     intended: Instant,
-    connection: &mut Session,
     shared: &RunState,
 ) -> Sample {
     let mut sample = Sample {
@@ -190,7 +258,7 @@ async fn execute(
         bytes_received: 0,
         bytes_sent: 0,
         active_threads: job.active,
-        thread: lane,
+        thread: lane.id,
     };
     let rendered = match request.render(row) {
         Ok(rendered) => rendered,
@@ -219,12 +287,15 @@ async fn execute(
         keepalive: request.spec().keepalive,
         store_cookie: shared.scenarios[job.scenario].store_cookie,
     };
+    lane.timers
+        .request
+        .as_mut()
+        .reset((started + timeout).into());
     let sent = tokio::select! {
         biased;
-        sent = tokio::time::timeout(timeout, connection.send(&rendered.request, options)) => {
-            sent.unwrap_or_else(|_| Sent::failed(TransportError::timeout(timeout)))
-        }
-        _ = shared.stop.abort.cancelled() => Sent::failed(TransportError::cancelled()),
+        sent = lane.connection.send(&rendered.request, options) => sent,
+        _ = lane.timers.request.as_mut() => Sent::failed(TransportError::timeout(timeout)),
+        _ = lane.timers.abort.as_mut() => Sent::failed(TransportError::cancelled()),
     };
     if let Some(url) = sent.url {
         sample.url = url;
@@ -241,7 +312,7 @@ async fn execute(
             let done = Instant::now();
             sample.elapsed_us = micros(done - intended);
             sample.service_us = micros(done - started);
-            connection.reset();
+            lane.connection.reset();
             sample.connect_us = micros(error.connect);
             sample.outcome = Outcome::Transport {
                 code: error.code,

@@ -53,7 +53,7 @@ pub mod workload;
 use std::fs::File;
 use std::io::BufWriter;
 use std::path::{Path, PathBuf};
-use std::sync::atomic::{AtomicU64, AtomicU8, AtomicUsize, Ordering};
+use std::sync::atomic::{AtomicBool, AtomicU64, AtomicU8, AtomicUsize, Ordering};
 use std::sync::Arc;
 use std::time::{Duration, Instant, SystemTime, UNIX_EPOCH};
 
@@ -75,8 +75,9 @@ use workload::CompiledScenario;
 pub const DEFAULT_MAX_IN_FLIGHT: usize = 1000;
 /// How long in-flight requests may finish after a stop request.
 pub const DEFAULT_DRAIN_TIMEOUT: Duration = Duration::from_secs(10);
-/// Samples buffered between lanes and the sink before lanes wait (never dropped).
-const SAMPLE_CHANNEL: usize = 16 * 1024;
+/// Sample batches buffered between lanes and the sink before lanes wait (never dropped): at
+/// most `SAMPLE_CHANNEL * sink::BATCH` samples, about 10 MB.
+const SAMPLE_CHANNEL: usize = 1024;
 
 /// Why a run ended before its pattern did.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
@@ -138,6 +139,8 @@ pub struct StopSignal {
     /// Cancels requests in flight instead of waiting for them (a second Ctrl-C, or the drain
     /// timeout). They are still recorded, as cancelled.
     abort: CancellationToken,
+    /// Mirrors `abort` for the lanes' per-request check: a token's `is_cancelled` takes a lock.
+    aborted: Arc<AtomicBool>,
 }
 
 impl StopSignal {
@@ -153,8 +156,10 @@ impl StopSignal {
         StopReason::from_u8(self.reason.load(Ordering::Acquire))
     }
 
+    /// Lanes ask this at every request: an atomic load (the reason is set before the token is
+    /// cancelled), where the token's own `is_cancelled` would take a lock.
     pub fn is_stopped(&self) -> bool {
-        self.token.is_cancelled()
+        self.reason.load(Ordering::Acquire) != 0
     }
 
     pub async fn stopped(&self) {
@@ -164,11 +169,12 @@ impl StopSignal {
     /// Stops (as interrupted, unless a reason was given already) and cancels requests in flight.
     pub fn abort(&self) {
         self.stop(StopReason::Interrupted);
+        self.aborted.store(true, Ordering::Release);
         self.abort.cancel();
     }
 
     pub fn is_aborted(&self) -> bool {
-        self.abort.is_cancelled()
+        self.aborted.load(Ordering::Acquire)
     }
 }
 

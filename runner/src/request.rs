@@ -2,9 +2,9 @@
 //!
 //! Every [`PreparedRequest`] is built by [`PreparedRequest::new`] (or derived from one by
 //! [`PreparedRequest::redirected`]), which derives what the transports need from the URL once:
-//! the origin the connection goes to, the origin-form target (`/path?query`) and the `Host`
-//! header. Fields are read through accessors so a pre-serialised wire form can be added here
-//! without touching the callers.
+//! the origin the connection goes to, the origin-form target (`/path?query`), the `Host`
+//! header, and the HTTP/1.1 wire form, serialised once so sending a static request is writing
+//! its bytes. Fields are read through accessors, so the wire form always matches them.
 
 use std::sync::Arc;
 use std::time::Duration;
@@ -55,6 +55,10 @@ pub struct PreparedRequest {
     /// The origin-form target (`/path?query`) HTTP/1.1 sends.
     target: Uri,
     host: HeaderValue,
+    /// The request as HTTP/1.1 bytes ([`crate::transport::h1::serialize_request`]).
+    wire: Bytes,
+    /// The request says `Connection: close`: the server ends the connection after it.
+    closes_connection: bool,
 }
 
 impl PreparedRequest {
@@ -75,7 +79,7 @@ impl PreparedRequest {
             .map_err(|_| format!("{uri}: the host is not valid in a Host header"))?;
         let target = Uri::try_from(uri.path_and_query().map_or("/", |p| p.as_str()))
             .map_err(|e| format!("{uri}: {e}"))?;
-        Ok(PreparedRequest {
+        let mut request = PreparedRequest {
             method,
             uri,
             headers,
@@ -85,7 +89,30 @@ impl PreparedRequest {
             origin: Arc::new(origin),
             target,
             host,
-        })
+            wire: Bytes::new(),
+            closes_connection: false,
+        };
+        request.serialize();
+        Ok(request)
+    }
+
+    /// Derives the wire form and what it implies from the fields.
+    fn serialize(&mut self) {
+        self.wire = crate::transport::h1::serialize_request(
+            &self.method,
+            self.target.path_and_query().map_or("/", |p| p.as_str()),
+            // The authority was checked to be a valid header value, so it is visible ASCII.
+            std::str::from_utf8(self.host.as_bytes()).unwrap_or_default(),
+            &self.headers,
+            &self.body,
+            true,
+        );
+        self.closes_connection = self
+            .headers
+            .get_all(http::header::CONNECTION)
+            .iter()
+            .flat_map(|v| v.as_bytes().split(|&b| b == b','))
+            .any(|token| token.trim_ascii().eq_ignore_ascii_case(b"close"));
     }
 
     /// The request a redirect to `uri` makes of this one: `method`, and the body only when
@@ -111,6 +138,7 @@ impl PreparedRequest {
         if next.origin != self.origin {
             let mut next = next;
             next.headers.remove(http::header::AUTHORIZATION);
+            next.serialize();
             return Ok(next);
         }
         Ok(next)
@@ -120,6 +148,7 @@ impl PreparedRequest {
     pub fn with_header(&self, name: HeaderName, value: HeaderValue) -> Self {
         let mut next = self.clone();
         next.headers.insert(name, value);
+        next.serialize();
         next
     }
 
@@ -161,19 +190,19 @@ impl PreparedRequest {
         &self.host
     }
 
-    /// Bytes the request puts on the wire over HTTP/1.1: request line, headers (with the Host
-    /// header added by the client) and body. Computed, since hyper does not report it.
+    /// The request as HTTP/1.1 sends it: request line, headers and body.
+    pub fn wire(&self) -> &Bytes {
+        &self.wire
+    }
+
+    /// Whether the request asks the server to close the connection after it.
+    pub fn closes_connection(&self) -> bool {
+        self.closes_connection
+    }
+
+    /// Bytes the request puts on the wire over HTTP/1.1: exactly its serialised form.
     pub fn wire_size(&self) -> u64 {
-        let path = self.uri.path_and_query().map_or(1, |p| p.as_str().len());
-        let host = self.uri.authority().map_or(0, |a| a.as_str().len());
-        let line = self.method.as_str().len() + 1 + path + " HTTP/1.1\r\n".len();
-        let host_header = "host: \r\n".len() + host;
-        let mut size = line + host_header + header_block_size(&self.headers) + 2;
-        if !self.body.is_empty() && !self.headers.contains_key(http::header::CONTENT_LENGTH) {
-            size +=
-                "content-length: \r\n".len() + itoa::Buffer::new().format(self.body.len()).len();
-        }
-        (size + self.body.len()) as u64
+        self.wire.len() as u64
     }
 }
 
@@ -239,13 +268,26 @@ mod tests {
         let r = request("http://h:1/ab?c");
         // "GET /ab?c HTTP/1.1\r\n" (20) + "host: h:1\r\n" (11) + "\r\n" (2)
         assert_eq!(r.wire_size(), 33);
-        let mut r = r.with_header(
-            HeaderName::from_static("x-a"),
-            HeaderValue::from_static("b"),
-        );
-        r.body = Bytes::from_static(b"hello");
+        assert_eq!(&r.wire()[..], b"GET /ab?c HTTP/1.1\r\nhost: h:1\r\n\r\n");
+        let mut headers = HeaderMap::new();
+        headers.insert("x-a", HeaderValue::from_static("b"));
+        let r = PreparedRequest::new(
+            Method::PUT,
+            "http://h:1/ab?c".parse().unwrap(),
+            headers,
+            Bytes::from_static(b"hello"),
+            Duration::from_secs(1),
+            false,
+        )
+        .unwrap();
         // + "x-a: b\r\n" (8) + "content-length: 5\r\n" (19) + body (5)
         assert_eq!(r.wire_size(), 33 + 8 + 19 + 5);
+        assert!(!r.closes_connection());
+        let closing = r.with_header(http::header::CONNECTION, HeaderValue::from_static("close"));
+        assert!(closing.closes_connection());
+        let text = std::str::from_utf8(closing.wire()).unwrap();
+        assert!(text.contains("\r\nconnection: close\r\n"), "{text}");
+        assert_eq!(closing.wire_size(), r.wire_size() + 19);
     }
 
     #[test]

@@ -87,27 +87,6 @@ impl TransportError {
         Self::new(code, format_args!("TLS: {why} ({err})"))
     }
 
-    pub fn from_hyper(err: &hyper::Error) -> Self {
-        if let Some(tls) = find_tls_error(err) {
-            return Self::from_tls(tls);
-        }
-        // hyper's own text ("connection error") hides the socket's reason, such as a TLS
-        // record cut short: name that instead.
-        if let Some(io) = find_io_error(err) {
-            let mut error = Self::from_io(io);
-            error.message = format!("Non HTTP response message: {err}: {io}");
-            return error;
-        }
-        let code = if err.is_incomplete_message() || err.is_canceled() || err.is_closed() {
-            CONNECTION_CLOSED
-        } else if err.is_parse() {
-            "Non HTTP response code: InvalidResponse"
-        } else {
-            "Non HTTP response code: HttpError"
-        };
-        Self::new(code, err)
-    }
-
     pub fn from_h2(err: &h2::Error) -> Self {
         if let Some(io) = err.get_io() {
             return Self::from_io(io);
@@ -195,18 +174,6 @@ fn find_tls_error<'a>(err: &'a (dyn StdError + 'static)) -> Option<&'a rustls::E
         {
             current = Some(inner);
             continue;
-        }
-        current = err.source();
-    }
-    None
-}
-
-/// The first I/O error in `err`'s chain of causes.
-fn find_io_error<'a>(err: &'a (dyn StdError + 'static)) -> Option<&'a std::io::Error> {
-    let mut current = Some(err);
-    while let Some(err) = current {
-        if let Some(io) = err.downcast_ref::<std::io::Error>() {
-            return Some(io);
         }
         current = err.source();
     }

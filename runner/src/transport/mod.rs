@@ -119,7 +119,7 @@ pub struct Connection {
 
 struct OpenHttp1 {
     origin: Arc<Origin>,
-    connection: Http1,
+    connection: Http1<Stream>,
 }
 
 enum Route {
@@ -188,51 +188,59 @@ impl Connection {
     async fn exchange_http1(
         &mut self,
         request: &PreparedRequest,
-        fresh: Option<Connected>,
+        mut fresh: Option<Connected>,
     ) -> Result<Exchange, TransportError> {
         let origin = request.origin();
-        // Taken out while in use: a timeout that drops this future drops the connection too,
-        // since it is left in an unknown state.
-        let mut reused = None;
-        if fresh.is_none() {
-            if let Some(mut open) = self.http1.take() {
-                if open.origin == *origin && open.connection.is_ready().await {
-                    reused = Some(open);
+        let mut connect = Duration::ZERO;
+        loop {
+            // Taken out while in use: a timeout that drops this future drops the connection
+            // too, since it is left in an unknown state.
+            let reused = match self.http1.take() {
+                Some(open)
+                    if fresh.is_none() && open.origin == *origin && open.connection.is_ready() =>
+                {
+                    Some(open)
                 }
-            }
-        }
-        let (mut open, connect) = match reused {
-            Some(open) => (open, Duration::ZERO),
-            None => {
-                self.http1 = None;
-                let connected = match fresh {
-                    Some(connected) => connected,
-                    None => stream::connect(origin, &self.transport.tls).await?,
-                };
-                let connect = connected.connect;
-                let connection =
-                    Http1::handshake::<Stream>(connected.stream)
-                        .await
-                        .map_err(|mut e| {
-                            e.connect = connect;
-                            e
-                        })?;
-                let open = OpenHttp1 {
-                    origin: origin.clone(),
-                    connection,
-                };
-                (open, connect)
-            }
-        };
-        match open.connection.exchange(request).await {
-            Ok(mut exchange) => {
-                self.http1 = Some(open);
-                exchange.connect = connect;
-                Ok(exchange)
-            }
-            Err(mut e) => {
-                e.connect = connect;
-                Err(e)
+                _ => None,
+            };
+            let mut open = match reused {
+                Some(open) => open,
+                None => {
+                    let connected = match fresh.take() {
+                        Some(connected) => connected,
+                        None => stream::connect(origin, &self.transport.tls).await.map_err(
+                            |mut e| {
+                                e.connect += connect;
+                                e
+                            },
+                        )?,
+                    };
+                    connect += connected.connect;
+                    OpenHttp1 {
+                        origin: origin.clone(),
+                        connection: Http1::new(connected.stream),
+                    }
+                }
+            };
+            let stale_if_silent = open.connection.was_used();
+            match open.connection.exchange(request).await {
+                Ok(mut exchange) => {
+                    if open.connection.is_ready() {
+                        self.http1 = Some(open);
+                    }
+                    exchange.connect = connect;
+                    return Ok(exchange);
+                }
+                // The server closed the kept-alive connection while it was idle (its keep-alive
+                // timeout or request limit): nothing was processed, so the request goes again
+                // on a new connection, as browsers and HTTP libraries do. Only once: a new
+                // connection that says nothing is a real failure.
+                Err(e) if stale_if_silent && e.nothing_received() => continue,
+                Err(e) => {
+                    let mut error = TransportError::from(&e);
+                    error.connect = connect;
+                    return Err(error);
+                }
             }
         }
     }
@@ -274,6 +282,53 @@ mod tests {
         let err = conn.exchange(&request).await.unwrap_err();
         assert_eq!(err.code, "Non HTTP response code: ConnectionRefused");
         assert!(err.message.starts_with("Non HTTP response message: "));
+    }
+
+    #[tokio::test]
+    async fn a_kept_alive_connection_closed_by_the_server_while_idle_is_retried_once() {
+        use tokio::io::{AsyncReadExt, AsyncWriteExt};
+        let listener = tokio::net::TcpListener::bind("127.0.0.1:0").await.unwrap();
+        let port = listener.local_addr().unwrap().port();
+        // Answers one request per connection, keep-alive and all, then closes it silently, as a
+        // server does when its keep-alive timeout passes between two requests.
+        let server = tokio::spawn(async move {
+            for _ in 0..2 {
+                let (mut socket, _) = listener.accept().await.unwrap();
+                let mut request = [0u8; 1024];
+                let _ = socket.read(&mut request).await.unwrap();
+                socket
+                    .write_all(b"HTTP/1.1 200 OK\r\nContent-Length: 2\r\n\r\nok")
+                    .await
+                    .unwrap();
+            }
+            2u32
+        });
+        let transport = Arc::new(Transport::new(&ClientSpec::default(), false).unwrap());
+        let mut conn = Connection::new(transport);
+        let request = PreparedRequest::new(
+            http::Method::GET,
+            format!("http://127.0.0.1:{port}/").parse().unwrap(),
+            HeaderMap::new(),
+            Bytes::new(),
+            Duration::from_secs(5),
+            false,
+        )
+        .unwrap();
+        let first = conn.exchange(&request).await.unwrap();
+        assert!(conn.is_open(), "the response allowed reuse");
+        // Let the server's close reach this side first.
+        tokio::time::sleep(Duration::from_millis(50)).await;
+        let second = conn.exchange(&request).await.unwrap();
+        assert_eq!((first.status, second.status), (200, 200));
+        assert!(
+            second.connect > Duration::ZERO,
+            "the retry opened a new connection"
+        );
+        assert_eq!(
+            server.await.unwrap(),
+            2,
+            "two connections, one request each"
+        );
     }
 
     #[test]
