@@ -189,8 +189,8 @@ pub struct Referenced {
     pub path: PathBuf,
 }
 
-/// The plan as packaged: data and body files by base name, without `load`, `thresholds` and
-/// `cloud`; plus the files it refers to, resolved against `plan_dir`.
+/// The plan as packaged: data, body and TLS files by base name, without `load`, `thresholds`
+/// and `cloud`; plus the files it refers to, resolved against `plan_dir`.
 pub fn rewrite_plan(text: &str, plan_dir: &Path) -> anyhow::Result<(String, Vec<Referenced>)> {
     let mut root: Value = serde_saphyr::from_str(text).context("invalid YAML")?;
     let map = root
@@ -218,6 +218,14 @@ pub fn rewrite_plan(text: &str, plan_dir: &Path) -> anyhow::Result<(String, Vec<
         for (i, set) in sets.iter_mut().enumerate() {
             if let Some(file) = set.get_mut("file") {
                 take(file, &format!("data[{i}].file"))?;
+            }
+        }
+    }
+    // A test CA or a client certificate travels with the plan, as its data files do.
+    if let Some(tls) = map.get_mut("tls").and_then(Value::as_object_mut) {
+        for key in ["ca-file", "client-cert", "client-key"] {
+            if let Some(file) = tls.get_mut(key) {
+                take(file, &format!("tls.{key}"))?;
             }
         }
     }
@@ -627,11 +635,13 @@ mod tests {
         let text =
             "name: x\nbase-url: http://h\nrequests:\n  - {url: /a, body-file: bodies/a.json}\n\
                     data:\n  - file: ../data/users.csv\nload: {tps: 3, duration: 2s}\n\
-                    thresholds: ['errors>1%']\ncloud: {engine-capacity-tps: 5}\n";
+                    thresholds: ['errors>1%']\ncloud: {engine-capacity-tps: 5}\n\
+                    tls: {ca-file: certs/ca.pem, insecure: false}\n";
         let (yaml, files) = rewrite_plan(text, Path::new("/p/plans")).unwrap();
         let value: Value = serde_saphyr::from_str(&yaml).unwrap();
         assert_eq!(value["data"][0]["file"], Value::from("users.csv"));
         assert_eq!(value["requests"][0]["body-file"], Value::from("a.json"));
+        assert_eq!(value["tls"]["ca-file"], Value::from("ca.pem"));
         for gone in ["load", "thresholds", "cloud"] {
             assert!(value.get(gone).is_none(), "{gone} kept");
         }
@@ -641,6 +651,10 @@ mod tests {
                 Referenced {
                     name: "users.csv".into(),
                     path: "/p/plans/../data/users.csv".into()
+                },
+                Referenced {
+                    name: "ca.pem".into(),
+                    path: "/p/plans/certs/ca.pem".into()
                 },
                 Referenced {
                     name: "a.json".into(),
