@@ -163,18 +163,10 @@ pub(super) fn build(text: &str, source_path: &Path) -> Result<Plan, PlanError> {
 fn tls(raw: &RawTls, src: &Source, plan_dir: &Path) -> Result<TlsSpec, PlanError> {
     let path = FieldPath::root().key("tls");
     let file = |key: &str, file: &Option<PathBuf>| -> Result<Option<PathBuf>, PlanError> {
-        let Some(file) = file else { return Ok(None) };
-        let resolved = plan_dir.join(file);
-        if !resolved.is_file() {
-            return Err(src.invalid(
-                &path.key(key),
-                format!(
-                    "file not found: {} (relative paths start at the plan file's directory)",
-                    resolved.display()
-                ),
-            ));
-        }
-        Ok(Some(resolved))
+        file.as_ref()
+            .map(|file| existing_file(plan_dir, file, "file"))
+            .transpose()
+            .map_err(|m| src.invalid(&path.key(key), m))
     };
     let spec = TlsSpec {
         ca_file: file("ca-file", &raw.ca_file)?,
@@ -218,20 +210,26 @@ struct Behaviour {
     keepalive: Option<bool>,
 }
 
+/// `file` resolved against the plan's directory, if it is a file; else the message saying
+/// which `kind` of file is missing.
+fn existing_file(plan_dir: &Path, file: &Path, kind: &str) -> Result<PathBuf, String> {
+    let resolved = plan_dir.join(file);
+    if resolved.is_file() {
+        Ok(resolved)
+    } else {
+        Err(format!(
+            "{kind} not found: {} (relative paths start at the plan file's directory)",
+            resolved.display()
+        ))
+    }
+}
+
 fn data_sets(raw: &RawPlan, src: &Source, plan_dir: &Path) -> Result<Vec<DataSetSpec>, PlanError> {
     let mut specs: Vec<DataSetSpec> = Vec::with_capacity(raw.data.len());
     for (i, set) in raw.data.iter().enumerate() {
         let path = FieldPath::root().key("data").index(i).key("file");
-        let file = plan_dir.join(&set.file);
-        if !file.is_file() {
-            return Err(src.invalid(
-                &path,
-                format!(
-                    "data file not found: {} (relative paths start at the plan file's directory)",
-                    file.display()
-                ),
-            ));
-        }
+        let file =
+            existing_file(plan_dir, &set.file, "data file").map_err(|m| src.invalid(&path, m))?;
         let mut spec = DataSetSpec {
             file,
             delimiter: set.delimiter.unwrap_or(b','),

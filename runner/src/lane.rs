@@ -48,10 +48,11 @@ impl LaneTimers {
     }
 }
 
-/// What a lane keeps for its whole life: its connection, timers and unsent samples.
+/// What a lane keeps for its whole life: its session (connection and cookies), timers and
+/// unsent samples.
 struct Lane {
     id: u32,
-    connection: Session,
+    session: Session,
     timers: LaneTimers,
     samples: SampleBatch,
 }
@@ -60,7 +61,7 @@ impl Lane {
     fn new(id: u32, shared: &RunState, samples: SampleSender) -> Self {
         Lane {
             id,
-            connection: Session::new(shared.transport.clone()),
+            session: Session::new(shared.transport.clone()),
             timers: LaneTimers::new(shared),
             samples: SampleBatch::new(samples),
         }
@@ -87,7 +88,7 @@ pub async fn open_lane(id: u32, shared: Arc<RunState>, samples: SampleSender) {
             Some(job) => job,
             None => {
                 let Some(own_slot) = slot.take() else { break };
-                match shared.pool.next(id, own_slot, lane.connection.is_open()) {
+                match shared.pool.next(id, own_slot, lane.session.is_open()) {
                     Next::Run(job, own_slot) => {
                         slot = Some(own_slot);
                         job
@@ -109,7 +110,7 @@ pub async fn open_lane(id: u32, shared: Arc<RunState>, samples: SampleSender) {
         } else {
             shared.sent.fetch_add(1, Ordering::Relaxed);
             // The open model's cookie jar lives for one iteration.
-            lane.connection.clear_cookies();
+            lane.session.clear_cookies();
             run_iteration(&mut lane, &job, &shared).await;
         }
         shared.outstanding.fetch_sub(1, Ordering::AcqRel);
@@ -298,7 +299,7 @@ async fn execute(
         .reset((started + timeout).into());
     let sent = tokio::select! {
         biased;
-        sent = lane.connection.send(&rendered.request, options) => sent,
+        sent = lane.session.send(&rendered.request, options) => sent,
         _ = lane.timers.request.as_mut() => Sent::failed(TransportError::timeout(timeout)),
         _ = lane.timers.abort.as_mut() => Sent::failed(TransportError::cancelled()),
     };
@@ -317,7 +318,7 @@ async fn execute(
             let done = Instant::now();
             sample.elapsed_us = micros(done - intended);
             sample.service_us = micros(done - started);
-            lane.connection.reset();
+            lane.session.reset();
             sample.connect_us = micros(error.connect);
             sample.outcome = Outcome::Transport {
                 code: error.code,

@@ -496,11 +496,7 @@ fn uses_tls(plan: &Plan) -> bool {
             .is_some_and(|scheme| scheme.eq_ignore_ascii_case("https://"))
     };
     plan.base_url.as_deref().is_some_and(https)
-        || plan
-            .scenarios
-            .iter()
-            .flat_map(|s| &s.requests)
-            .any(|r| https(&r.url.to_string()))
+        || plan.requests().any(|r| https(&r.url.to_string()))
 }
 
 /// Now, in ms since the Unix epoch.

@@ -105,7 +105,6 @@ impl PreparedRequest {
             std::str::from_utf8(self.host.as_bytes()).unwrap_or_default(),
             &self.headers,
             &self.body,
-            true,
         );
         self.closes_connection = self
             .headers
@@ -121,6 +120,9 @@ impl PreparedRequest {
     /// are not handed to another.
     pub fn redirected(&self, uri: Uri, method: Method, keep_body: bool) -> Result<Self, String> {
         let mut headers = self.headers.clone();
+        if origin_of(&uri)? != *self.origin {
+            headers.remove(http::header::AUTHORIZATION);
+        }
         let body = if keep_body {
             self.body.clone()
         } else {
@@ -134,14 +136,7 @@ impl PreparedRequest {
             }
             Bytes::new()
         };
-        let next = PreparedRequest::new(method, uri, headers, body, self.timeout, self.keep_body)?;
-        if next.origin != self.origin {
-            let mut next = next;
-            next.headers.remove(http::header::AUTHORIZATION);
-            next.serialize();
-            return Ok(next);
-        }
-        Ok(next)
+        PreparedRequest::new(method, uri, headers, body, self.timeout, self.keep_body)
     }
 
     /// This request with `value` set as header `name` (replacing any value it had).

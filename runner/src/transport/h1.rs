@@ -47,8 +47,8 @@ const READ_BUFFER: usize = 8 * 1024;
 const STACK_HEADERS: usize = 64;
 
 /// Serialises a request once, for sending many times: request line, `host`, the given headers,
-/// `content-length` (unless given, or a `transfer-encoding` is), `connection: close` when
-/// `keepalive` is off (unless a `connection` header is given), and the body.
+/// `content-length` (unless given, or a `transfer-encoding` is), and the body. `keepalive:
+/// false` reaches the wire as a `connection: close` header the session adds.
 ///
 /// `origin_form` (`/path?query`) and `host` (`host[:port]`) are expected from a validated
 /// `http::Uri`; header names and values are valid by construction of [`HeaderMap`]. A `host`
@@ -60,7 +60,6 @@ pub fn serialize_request(
     host: &str,
     headers: &HeaderMap,
     body: &[u8],
-    keepalive: bool,
 ) -> Bytes {
     let mut out = BytesMut::with_capacity(
         method.as_str().len()
@@ -96,9 +95,6 @@ pub fn serialize_request(
             b"content-length",
             itoa::Buffer::new().format(body.len()).as_bytes(),
         );
-    }
-    if !keepalive && !headers.contains_key(http::header::CONNECTION) {
-        put_header(&mut out, b"connection", b"close");
     }
     out.put_slice(b"\r\n");
     out.put_slice(body);
@@ -895,7 +891,7 @@ mod tests {
     fn a_get_is_the_request_line_host_headers_and_a_blank_line() {
         let mut headers = HeaderMap::new();
         headers.insert("x-a", HeaderValue::from_static("b"));
-        let bytes = serialize_request(&Method::GET, "/ab?c", "h:1", &headers, b"", true);
+        let bytes = serialize_request(&Method::GET, "/ab?c", "h:1", &headers, b"");
         assert_eq!(
             &bytes[..],
             b"GET /ab?c HTTP/1.1\r\nhost: h:1\r\nx-a: b\r\n\r\n"
@@ -903,13 +899,15 @@ mod tests {
     }
 
     #[test]
-    fn a_body_gets_its_length_and_keepalive_off_says_close() {
-        let bytes = serialize_request(&Method::PUT, "/", "h", &HeaderMap::new(), b"hello", false);
+    fn a_body_gets_its_length_and_a_close_header_is_sent_as_given() {
+        let mut close = HeaderMap::new();
+        close.insert("connection", HeaderValue::from_static("close"));
+        let bytes = serialize_request(&Method::PUT, "/", "h", &close, b"hello");
         assert_eq!(
             &bytes[..],
-            b"PUT / HTTP/1.1\r\nhost: h\r\ncontent-length: 5\r\nconnection: close\r\n\r\nhello"
+            b"PUT / HTTP/1.1\r\nhost: h\r\nconnection: close\r\ncontent-length: 5\r\n\r\nhello"
         );
-        let empty_post = serialize_request(&Method::POST, "", "h", &HeaderMap::new(), b"", true);
+        let empty_post = serialize_request(&Method::POST, "", "h", &HeaderMap::new(), b"");
         assert_eq!(
             &empty_post[..],
             b"POST / HTTP/1.1\r\nhost: h\r\ncontent-length: 0\r\n\r\n"
@@ -922,7 +920,7 @@ mod tests {
         headers.insert("host", HeaderValue::from_static("other"));
         headers.insert("content-length", HeaderValue::from_static("2"));
         headers.insert("connection", HeaderValue::from_static("upgrade"));
-        let bytes = serialize_request(&Method::POST, "/", "h", &headers, b"hi", false);
+        let bytes = serialize_request(&Method::POST, "/", "h", &headers, b"hi");
         let text = std::str::from_utf8(&bytes).unwrap();
         assert_eq!(text.matches("host:").count(), 1);
         assert!(text.contains("host: other\r\n"));
@@ -936,14 +934,7 @@ mod tests {
         let mut headers = HeaderMap::new();
         headers.append("x-multi", HeaderValue::from_static("1"));
         headers.append("x-multi", HeaderValue::from_static("2"));
-        let bytes = serialize_request(
-            &Method::DELETE,
-            "/a/b?x=1",
-            "host:8080",
-            &headers,
-            b"{}",
-            true,
-        );
+        let bytes = serialize_request(&Method::DELETE, "/a/b?x=1", "host:8080", &headers, b"{}");
         let mut parsed_headers = [httparse::EMPTY_HEADER; 8];
         let mut request = httparse::Request::new(&mut parsed_headers);
         let httparse::Status::Complete(len) = request.parse(&bytes).unwrap() else {
@@ -1296,7 +1287,6 @@ mod tests {
             &address.to_string(),
             &HeaderMap::new(),
             b"",
-            true,
         );
         let mut bodies = Vec::new();
         while connection.is_reusable() {
