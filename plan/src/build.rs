@@ -8,9 +8,10 @@ use super::data::{read_columns, DataSetSpec};
 use super::error::{closest, Source};
 use super::locate::FieldPath;
 use super::raw::{RawDefaults, RawPlan, RawRequest, RawTls, Target};
+use super::scenario::{StatusRange, Step, ThinkTime};
 use super::template::Template;
 use super::yaml;
-use super::{Assertions, CloudSpec, Plan, PlanError, RequestSpec, Scenario};
+use super::{Assertions, Check, CheckKind, CloudSpec, Plan, PlanError, RequestSpec, Scenario};
 
 /// Stands in for variables when checking the shape of a URL or header value at load time.
 const PLACEHOLDER: &str = "1";
@@ -64,82 +65,93 @@ pub(super) fn build(text: &str, source_path: &Path) -> Result<Plan, PlanError> {
             .map(|s| s.to_string_lossy().into_owned())
             .unwrap_or_else(|| "plan".into())
     });
-    let scenarios = match (raw.scenarios, raw.requests) {
-        (Some(_), Some(_)) => {
-            return Err(src.invalid(
-                &root.key("requests"),
-                "use either `scenarios:` or a top-level `requests:` list, not both",
-            ))
-        }
-        (None, None) => {
-            return Err(src.invalid(
+    let scenarios =
+        match (raw.scenarios, raw.requests) {
+            (Some(_), Some(_)) => {
+                return Err(src.invalid(
+                    &root.key("requests"),
+                    "use either `scenarios:` or a top-level `requests:` list, not both",
+                ))
+            }
+            (None, None) => return Err(src.invalid(
                 &root,
                 "the plan has no requests: add a `scenarios:` list, or a top-level `requests:` \
                  list for a single scenario",
-            ))
-        }
-        (None, Some(list)) => {
-            let path = root.key("requests");
-            vec![Scenario {
-                name: name.clone(),
-                weight: 1,
-                store_cookie: raw.defaults.store_cookie.unwrap_or(false),
-                requests: requests.build_all(list, &path, Behaviour::default())?,
-            }]
-        }
-        (Some(list), None) => {
-            if list.is_empty() {
-                return Err(src.invalid(
-                    &root.key("scenarios"),
-                    "`scenarios:` is empty: add at least one scenario with `requests:`",
-                ));
+            )),
+            (None, Some(list)) => {
+                let path = root.key("requests");
+                vec![Scenario {
+                    name: name.clone(),
+                    weight: 1,
+                    store_cookie: raw.defaults.store_cookie.unwrap_or(false),
+                    variables: Vec::new(),
+                    setup: Vec::new(),
+                    steps: steps(requests.build_all(list, &path, Behaviour::default())?),
+                    teardown: Vec::new(),
+                    pacing: None,
+                }]
             }
-            let mut scenarios: Vec<Scenario> = Vec::with_capacity(list.len());
-            for (i, raw) in list.into_iter().enumerate() {
-                let path = root.key("scenarios").index(i);
-                if scenarios.iter().any(|s| s.name == raw.name) {
+            (Some(list), None) => {
+                if list.is_empty() {
                     return Err(src.invalid(
-                        &path.key("name"),
-                        format!(
-                            "scenario name `{}` is used twice; names must be unique",
-                            raw.name
-                        ),
+                        &root.key("scenarios"),
+                        "`scenarios:` is empty: add at least one scenario with `requests:`",
                     ));
                 }
-                let weight = raw.weight.unwrap_or(1);
-                if weight == 0 {
-                    return Err(src.invalid(
-                        &path.key("weight"),
-                        "weight must be at least 1 (remove the scenario to leave it out)",
-                    ));
-                }
-                if weight > crate::limits::MAX_WEIGHT {
-                    return Err(src.invalid(
-                        &path.key("weight"),
-                        format!(
-                            "weight {weight} is more than the maximum of {}: weights are \
+                let mut scenarios: Vec<Scenario> = Vec::with_capacity(list.len());
+                for (i, raw) in list.into_iter().enumerate() {
+                    let path = root.key("scenarios").index(i);
+                    if scenarios.iter().any(|s| s.name == raw.name) {
+                        return Err(src.invalid(
+                            &path.key("name"),
+                            format!(
+                                "scenario name `{}` is used twice; names must be unique",
+                                raw.name
+                            ),
+                        ));
+                    }
+                    let weight = raw.weight.unwrap_or(1);
+                    if weight == 0 {
+                        return Err(src.invalid(
+                            &path.key("weight"),
+                            "weight must be at least 1 (remove the scenario to leave it out)",
+                        ));
+                    }
+                    if weight > crate::limits::MAX_WEIGHT {
+                        return Err(src.invalid(
+                            &path.key("weight"),
+                            format!(
+                                "weight {weight} is more than the maximum of {}: weights are \
                                  relative, so give smaller numbers in the same proportion",
-                            crate::limits::MAX_WEIGHT
-                        ),
-                    ));
+                                crate::limits::MAX_WEIGHT
+                            ),
+                        ));
+                    }
+                    let behaviour = Behaviour {
+                        follow_redirects: raw.follow_redirects,
+                        keepalive: raw.keepalive,
+                    };
+                    scenarios.push(Scenario {
+                        name: raw.name,
+                        weight,
+                        store_cookie: raw
+                            .store_cookie
+                            .or(requests.defaults.store_cookie)
+                            .unwrap_or(false),
+                        variables: Vec::new(),
+                        setup: Vec::new(),
+                        steps: steps(requests.build_all(
+                            raw.requests,
+                            &path.key("requests"),
+                            behaviour,
+                        )?),
+                        teardown: Vec::new(),
+                        pacing: None,
+                    });
                 }
-                let behaviour = Behaviour {
-                    follow_redirects: raw.follow_redirects,
-                    keepalive: raw.keepalive,
-                };
-                scenarios.push(Scenario {
-                    name: raw.name,
-                    weight,
-                    store_cookie: raw
-                        .store_cookie
-                        .or(requests.defaults.store_cookie)
-                        .unwrap_or(false),
-                    requests: requests.build_all(raw.requests, &path.key("requests"), behaviour)?,
-                });
+                scenarios
             }
-            scenarios
-        }
-    };
+        };
 
     Ok(Plan {
         name,
@@ -155,7 +167,15 @@ pub(super) fn build(text: &str, source_path: &Path) -> Result<Plan, PlanError> {
             locations: raw.cloud.locations.0,
         },
         client,
+        variables: Vec::new(),
     })
+}
+
+fn steps(requests: Vec<RequestSpec>) -> Vec<Step> {
+    requests
+        .into_iter()
+        .map(|r| Step::Request(Box::new(r)))
+        .collect()
 }
 
 /// The `tls:` section: files resolved against the plan's directory and checked to exist (the
@@ -378,10 +398,31 @@ impl RequestContext<'_> {
             headers,
             body,
             timeout: raw.timeout.or(self.defaults.timeout),
-            think_time: raw.think_time,
+            think_time: raw.think_time.map(ThinkTime::Fixed),
+            extractors: Vec::new(),
             assertions: Assertions {
-                status: raw.assert.status,
-                body_contains: raw.assert.body_contains,
+                status: raw
+                    .assert
+                    .status
+                    .into_iter()
+                    .map(|code| StatusRange {
+                        low: code,
+                        high: code,
+                    })
+                    .collect(),
+                assume_success: false,
+                checks: raw
+                    .assert
+                    .body_contains
+                    .into_iter()
+                    .map(|text| Check {
+                        kind: CheckKind::Contains {
+                            subject: Default::default(),
+                            text,
+                        },
+                        negate: false,
+                    })
+                    .collect(),
             },
             follow_redirects: raw
                 .follow_redirects

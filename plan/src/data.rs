@@ -240,3 +240,15 @@ fn csv_error(file: &Path, err: csv::Error) -> PlanError {
         message,
     }
 }
+
+/// A data row alone: its columns are the variables. Built-ins that need a run's state (the
+/// counter, the thread number) render as `0`; the runner's scope gives their real values.
+impl crate::template::Scope for Row {
+    fn var(&self, name: &str) -> Option<&str> {
+        self.get(name)
+    }
+
+    fn builtin(&self, _builtin: &crate::template::Builtin, out: &mut String) {
+        out.push('0');
+    }
+}

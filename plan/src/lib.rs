@@ -30,6 +30,9 @@ pub mod load_model;
 pub mod pattern;
 pub mod schedule;
 
+pub mod expr;
+pub mod scenario;
+
 mod build;
 mod data;
 mod error;
@@ -46,10 +49,15 @@ use std::time::Duration;
 pub use client::{ClientSpec, HttpVersion, TlsSpec, TlsVersion};
 pub use data::{DataFeed, DataSetSpec, OnEof, Row};
 pub use error::PlanError;
+pub use expr::Condition;
 pub use fields::parse_steps;
 pub use load::{LoadSpec, PatternKind};
 pub use locate::Location;
-pub use template::{Template, TemplateError};
+pub use scenario::{
+    Assertions, Check, CheckKind, ExtractSource, Extractor, JsonExpect, LoopCount, MatchNo,
+    RegexText, StatusRange, Step, Subject, TextExpect, ThinkTime,
+};
+pub use template::{Builtin, Scope, Template, TemplateError};
 
 /// A test plan, checked and ready to run.
 #[derive(Debug, Clone)]
@@ -69,6 +77,9 @@ pub struct Plan {
     pub cloud: CloudSpec,
     /// HTTP version and TLS settings for every connection of the run.
     pub client: ClientSpec,
+    /// The plan's `variables:`: every virtual user starts with them (templates, rendered in
+    /// order when the user starts).
+    pub variables: Vec<(String, Template)>,
 }
 
 /// The plan's `cloud:` section: defaults for `vajra cloud run`, overridden by its flags.
@@ -80,14 +91,48 @@ pub struct CloudSpec {
     pub locations: Vec<(String, f64)>,
 }
 
-/// A sequence of requests run in order; arrivals are shared between scenarios by weight.
+/// A sequence of steps run in order; arrivals are shared between scenarios by weight.
 #[derive(Debug, Clone)]
 pub struct Scenario {
     pub name: String,
     pub weight: u32,
     /// Keep a cookie jar: per virtual user (closed model) or per iteration (open model).
     pub store_cookie: bool,
-    pub requests: Vec<RequestSpec>,
+    /// The scenario's `variables:`, set after the plan's (and overriding them).
+    pub variables: Vec<(String, Template)>,
+    /// Run once per virtual user, before its first iteration.
+    pub setup: Vec<Step>,
+    /// One iteration.
+    pub steps: Vec<Step>,
+    /// Run once per virtual user, after its last iteration (also after a graceful stop).
+    pub teardown: Vec<Step>,
+    /// The least time from one iteration's start to the next (closed model).
+    pub pacing: Option<Duration>,
+}
+
+impl Scenario {
+    /// Every request of the scenario (setup, steps and teardown, blocks included), in order.
+    pub fn requests(&self) -> Vec<&RequestSpec> {
+        let mut out = Vec::new();
+        for step in self.setup.iter().chain(&self.steps).chain(&self.teardown) {
+            step.collect_requests(&mut out);
+        }
+        out
+    }
+
+    /// Every request of the scenario, to change in place.
+    pub fn requests_mut(&mut self) -> Vec<&mut RequestSpec> {
+        let mut out = Vec::new();
+        for step in self
+            .setup
+            .iter_mut()
+            .chain(&mut self.steps)
+            .chain(&mut self.teardown)
+        {
+            step.collect_requests_mut(&mut out);
+        }
+        out
+    }
 }
 
 /// One request, with the plan's defaults already merged in.
@@ -103,32 +148,14 @@ pub struct RequestSpec {
     pub body: Option<Template>,
     pub timeout: Option<Duration>,
     /// Pause after this request before the next one of the scenario.
-    pub think_time: Option<Duration>,
+    pub think_time: Option<ThinkTime>,
+    /// Values taken from the response into variables, in order.
+    pub extractors: Vec<Extractor>,
     pub assertions: Assertions,
     /// Follow redirects, up to this many hops; `None`: a redirect is the response.
     pub follow_redirects: Option<u32>,
     /// Reuse the connection after this request; `false` sends `Connection: close`.
     pub keepalive: bool,
-}
-
-/// What a response must satisfy to count as a success.
-#[derive(Debug, Clone, Default, PartialEq, Eq)]
-pub struct Assertions {
-    /// Accepted status codes; empty means the default, any status below 400.
-    pub status: Vec<u16>,
-    /// Strings the body must contain.
-    pub body_contains: Vec<String>,
-}
-
-impl Assertions {
-    /// Whether `status` passes the status assertion.
-    pub fn status_ok(&self, status: u16) -> bool {
-        if self.status.is_empty() {
-            status < 400
-        } else {
-            self.status.contains(&status)
-        }
-    }
 }
 
 impl Plan {
@@ -156,7 +183,7 @@ impl Plan {
             field: "base-url".into(),
             message,
         })?;
-        for request in self.scenarios.iter_mut().flat_map(|s| &mut s.requests) {
+        for request in self.scenarios.iter_mut().flat_map(Scenario::requests_mut) {
             if build::is_relative(&request.url) {
                 request.url = build::join(&base, &request.url);
             }
@@ -167,6 +194,6 @@ impl Plan {
 
     /// Every request of every scenario.
     pub fn requests(&self) -> impl Iterator<Item = &RequestSpec> {
-        self.scenarios.iter().flat_map(|s| &s.requests)
+        self.scenarios.iter().flat_map(Scenario::requests)
     }
 }

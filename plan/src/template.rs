@@ -7,12 +7,38 @@ use std::fmt;
 
 use serde::de;
 
-use super::data::Row;
-
 #[derive(Debug, Clone, PartialEq, Eq)]
 enum Part {
     Literal(String),
     Variable(String),
+}
+
+/// Where a template's values come from when it is rendered: a virtual user's variables and
+/// data row at run time, or just a [`Row`].
+pub trait Scope {
+    /// The value of variable `name`, if it has one.
+    fn var(&self, name: &str) -> Option<&str>;
+    /// Appends the value of the built-in function `builtin`.
+    fn builtin(&self, builtin: &Builtin, out: &mut String);
+}
+
+/// The built-in functions a template may call, like `${__uuid}` or JMeter's `${__Random(1,9)}`.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub enum Builtin {
+    /// A random UUID (version 4).
+    Uuid,
+    /// A counter shared by the whole run, from 1.
+    Counter,
+    /// Milliseconds since the Unix epoch.
+    TimeMillis,
+    /// A random integer in `min..=max`.
+    RandomInt { min: i64, max: i64 },
+    /// `len` random characters from `chars` (letters and digits when `None`).
+    RandomString { len: usize, chars: Option<String> },
+    /// The variable `name`, or `default` when it has no value (JMeter's `__P`).
+    Property { name: String, default: String },
+    /// The number of the virtual user (lane) rendering it.
+    ThreadNum,
 }
 
 /// A string with `${name}` placeholders, parsed once.
@@ -76,17 +102,17 @@ impl Template {
 
     /// Appends the template to `out`, variables taken from `vars` (empty when absent: the plan
     /// loader has already checked that every variable has a data column).
-    pub fn render_into(&self, vars: &Row, out: &mut String) {
+    pub fn render_into(&self, vars: &dyn Scope, out: &mut String) {
         for part in &self.parts {
             match part {
                 Part::Literal(text) => out.push_str(text),
-                Part::Variable(name) => out.push_str(vars.get(name).unwrap_or_default()),
+                Part::Variable(name) => out.push_str(vars.var(name).unwrap_or_default()),
             }
         }
     }
 
     /// The template rendered into a new string.
-    pub fn render(&self, vars: &Row) -> String {
+    pub fn render(&self, vars: &dyn Scope) -> String {
         let mut out = String::new();
         self.render_into(vars, &mut out);
         out
@@ -166,6 +192,7 @@ impl<'de> de::Deserialize<'de> for Template {
 #[cfg(test)]
 mod tests {
     use super::*;
+    use crate::data::Row;
 
     fn row() -> Row {
         Row::from_pairs([("user", "ann"), ("id", "7")])

@@ -230,7 +230,10 @@ async fn run_iteration(lane: &mut Lane, job: &Job, shared: &RunState) -> Option<
             }
         }
         let sample = execute(lane, job, request, &row, intended, shared).await;
-        pause = request.spec().think_time;
+        pause = match request.spec().think_time {
+            Some(vajra_plan::ThinkTime::Fixed(pause)) => Some(pause),
+            _ => None,
+        };
         if job.record {
             lane.samples.push(sample).await.ok()?;
         }
@@ -343,25 +346,28 @@ fn fill_from_exchange(
     sample.bytes_sent = exchange.bytes_sent;
     sample.outcome = Outcome::Http(exchange.status);
     let assertions = &request.spec().assertions;
-    sample.success = if assertions.status.is_empty() {
-        exchange.status < 400
-    } else {
-        assertions.status.contains(&exchange.status)
-    };
+    sample.success = assertions.status_ok(exchange.status);
     if !assertions.status.is_empty() && !sample.success {
+        let expected: Vec<u16> = assertions.status.iter().map(|r| r.low).collect();
         sample.failure_message = Some(
             format!(
                 "status {} is not one of the expected {:?}",
-                exchange.status, assertions.status
+                exchange.status, expected
             )
             .into(),
         );
         return;
     }
     if sample.success {
-        if let Some(missing) =
-            first_missing_text(exchange.body.as_deref(), &assertions.body_contains)
-        {
+        let texts: Vec<String> = assertions
+            .checks
+            .iter()
+            .filter_map(|c| match &c.kind {
+                vajra_plan::CheckKind::Contains { text, .. } => Some(text.clone()),
+                _ => None,
+            })
+            .collect();
+        if let Some(missing) = first_missing_text(exchange.body.as_deref(), &texts) {
             sample.success = false;
             sample.failure_message =
                 Some(format!("response body does not contain {missing:?}").into());

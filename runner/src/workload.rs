@@ -129,7 +129,12 @@ impl CompiledRequest {
             headers,
             body,
             self.spec.timeout.unwrap_or(DEFAULT_TIMEOUT),
-            !self.spec.assertions.body_contains.is_empty(),
+            self.spec.assertions.checks.iter().any(|c| {
+                matches!(
+                    c.kind,
+                    vajra_plan::CheckKind::Contains { .. } | vajra_plan::CheckKind::Matches { .. }
+                )
+            }),
         )
         .map_err(|e| self.error(RequestProblem::Unsendable(e)))?;
         Ok(Rendered {
@@ -160,9 +165,17 @@ pub fn compile(plan: &Plan) -> Result<Vec<CompiledScenario>, RequestError> {
                 weight: scenario.weight,
                 store_cookie: scenario.store_cookie,
                 requests: scenario
-                    .requests
+                    .steps
                     .iter()
-                    .map(CompiledRequest::new)
+                    .map(|step| match step {
+                        vajra_plan::Step::Request(spec) => CompiledRequest::new(spec),
+                        _ => Err(RequestError {
+                            label: scenario.name.clone(),
+                            problem: RequestProblem::Unsendable(
+                                "blocks are not supported by the runner yet".into(),
+                            ),
+                        }),
+                    })
                     .collect::<Result<_, _>>()?,
             })
         })

@@ -68,7 +68,7 @@ fn without_client_keys_connections_are_kept_redirects_returned_and_cookies_dropp
     assert!(!plan.client.tls.insecure);
     let scenario = &plan.scenarios[0];
     assert!(!scenario.store_cookie);
-    let request = &scenario.requests[0];
+    let request = &scenario.requests()[0];
     assert!(request.keepalive);
     assert_eq!(request.follow_redirects, None);
 }
@@ -146,7 +146,8 @@ fn follow_redirects_takes_a_switch_or_a_number_of_hops() {
             "{HEAD}requests:\n  - url: /a\n    follow-redirects: {value}\n"
         ));
         assert_eq!(
-            plan.scenarios[0].requests[0].follow_redirects, hops,
+            plan.scenarios[0].requests()[0].follow_redirects,
+            hops,
             "{value}"
         );
     }

@@ -151,7 +151,7 @@ fn several_data_sets_each_advance_their_own_cursor() {
         .unwrap();
     assert_eq!(row.get("id"), Some("1"));
     assert_eq!(row.get("nope"), None);
-    let home = &plan.scenarios[0].requests[0];
+    let home = &plan.scenarios[0].requests()[0];
     assert_eq!(
         home.url.render(&row),
         "http://127.0.0.1:8080/api/fast?user=ann"
@@ -241,7 +241,7 @@ fn tab_delimited_files() {
         .next_row()
         .unwrap();
     assert_eq!(
-        plan.scenarios[0].requests[0].url.render(&row),
+        plan.scenarios[0].requests()[0].url.render(&row),
         "http://h/u/ann/1"
     );
 }

@@ -3,7 +3,7 @@
 use std::path::{Path, PathBuf};
 use std::time::Duration;
 
-use vajra_plan::{OnEof, PatternKind, Plan, Row};
+use vajra_plan::{Check, CheckKind, OnEof, PatternKind, Plan, Row, ThinkTime};
 
 fn fixtures() -> PathBuf {
     Path::new(env!("CARGO_MANIFEST_DIR")).join("tests/data/plans")
@@ -28,7 +28,7 @@ fn full_plan_loads_every_section() {
 
     let browse = &plan.scenarios[0];
     assert_eq!((browse.name.as_str(), browse.weight), ("browse", 3));
-    let home = &browse.requests[0];
+    let home = &browse.requests()[0];
     assert_eq!(home.label, "home");
     assert_eq!(home.method, http::Method::GET);
     assert_eq!(
@@ -40,27 +40,34 @@ fn full_plan_loads_every_section() {
         Some(Duration::from_secs(10)),
         "default timeout"
     );
-    assert_eq!(home.think_time, Some(Duration::from_millis(100)));
-    assert_eq!(home.assertions.status, [200, 201]);
-    assert_eq!(home.assertions.body_contains, ["ok"]);
+    assert_eq!(
+        home.think_time,
+        Some(ThinkTime::Fixed(Duration::from_millis(100)))
+    );
+    assert!(home.assertions.status_ok(200) && home.assertions.status_ok(201));
+    assert!(!home.assertions.status_ok(202));
+    assert!(matches!(
+        &home.assertions.checks[..],
+        [Check { kind: CheckKind::Contains { text, .. }, negate: false }] if text == "ok"
+    ));
     // Defaults come first, the request's own Accept replaces the default one.
     let names: Vec<&str> = home.headers.iter().map(|(n, _)| n.as_str()).collect();
     assert_eq!(names, ["user-agent", "accept", "x-id"]);
     assert_eq!(header(home, "accept").as_deref(), Some("text/plain"));
     assert_eq!(header(home, "x-id").as_deref(), Some("${id}"));
 
-    let items = &browse.requests[1];
+    let items = &browse.requests()[1];
     assert_eq!(items.label, "GET /items/${sku}");
     assert!(!items.assertions.status_ok(404) && items.assertions.status_ok(302));
 
     let buy = &plan.scenarios[1];
     assert_eq!(buy.weight, 1);
-    let order = &buy.requests[0];
+    let order = &buy.requests()[0];
     assert_eq!(order.method, http::Method::POST);
     assert_eq!(order.label, "POST /orders");
     assert_eq!(order.url.to_string(), "http://shop.example.com/orders");
     assert_eq!(order.timeout, Some(Duration::from_secs(5)));
-    assert_eq!(order.assertions.status, [201]);
+    assert!(order.assertions.status_ok(201) && !order.assertions.status_ok(200));
     let row = Row::from_pairs([("user", "ann"), ("id", "7")]);
     assert_eq!(
         order.body.as_ref().unwrap().render(&row),
@@ -104,7 +111,7 @@ fn embedded_target_keeps_relative_urls_until_the_base_is_known() {
     let mut plan = Plan::from_str(yaml, Path::new("q.yaml")).unwrap();
     assert!(plan.embedded_target);
     assert_eq!(plan.base_url, None);
-    assert_eq!(plan.scenarios[0].requests[0].url.to_string(), "/fast");
+    assert_eq!(plan.scenarios[0].requests()[0].url.to_string(), "/fast");
     plan.set_base_url("http://127.0.0.1:4321/").unwrap();
     assert_eq!(plan.base_url.as_deref(), Some("http://127.0.0.1:4321"));
     let urls: Vec<String> = plan.requests().map(|r| r.url.to_string()).collect();
@@ -122,7 +129,7 @@ fn embedded_target_keeps_relative_urls_until_the_base_is_known() {
 fn numbers_and_booleans_are_text_in_templates() {
     let yaml = "base-url: http://h\nrequests:\n  - url: /a\n    headers: { X-N: 5, X-B: true }\n    body: 12.5\n";
     let plan = Plan::from_str(yaml, Path::new("p.yaml")).unwrap();
-    let request = &plan.scenarios[0].requests[0];
+    let request = &plan.scenarios[0].requests()[0];
     assert_eq!(header(request, "x-n").as_deref(), Some("5"));
     assert_eq!(header(request, "x-b").as_deref(), Some("true"));
     assert_eq!(request.body.as_ref().unwrap().to_string(), "12.5");
@@ -132,7 +139,7 @@ fn numbers_and_booleans_are_text_in_templates() {
 fn escaped_placeholders_need_no_data() {
     let yaml = "base-url: http://h\nrequests:\n  - url: /a\n    body: 'literal $${user}'\n";
     let plan = Plan::from_str(yaml, Path::new("p.yaml")).unwrap();
-    let body = plan.scenarios[0].requests[0].body.as_ref().unwrap();
+    let body = plan.scenarios[0].requests()[0].body.as_ref().unwrap();
     assert!(body.is_static());
     assert_eq!(body.render(&Row::empty()), "literal ${user}");
 }
@@ -149,7 +156,7 @@ fn smallest_plan_from_the_docs() {
             duration: Duration::from_secs(10)
         }
     );
-    assert_eq!(plan.scenarios[0].requests[0].label, "GET /fast");
+    assert_eq!(plan.scenarios[0].requests()[0].label, "GET /fast");
 }
 
 #[test]
