@@ -39,6 +39,9 @@ pub enum Builtin {
     Property { name: String, default: String },
     /// The number of the virtual user (lane) rendering it.
     ThreadNum,
+    /// `true` or `false`: whether the user's last request succeeded (JMeter's
+    /// `${JMeterThread.last_sample_ok}`).
+    LastSampleOk,
 }
 
 /// A string with `${name}` placeholders, parsed once.
