@@ -100,9 +100,19 @@ impl Session {
         self.connection.reset();
     }
 
-    /// Empties the cookie jar: a new virtual user, or a new open-model iteration.
-    pub fn clear_cookies(&mut self) {
-        self.jar = None;
+    /// Takes the cookie jar out (to keep it with the virtual user it belongs to).
+    pub fn take_cookies(&mut self) -> Option<CookieStore> {
+        self.jar.take()
+    }
+
+    /// Puts a virtual user's cookie jar in (`None`: an empty one).
+    pub fn set_cookies(&mut self, jar: Option<CookieStore>) {
+        self.jar = jar;
+    }
+
+    /// The cookie jar, to save a copy of it.
+    pub fn cookies(&self) -> Option<&CookieStore> {
+        self.jar.as_ref()
     }
 
     /// Sends `request`, following redirects as `options` say, and measures it as one sample.
