@@ -27,7 +27,11 @@
 //!
 //! - `dispatch` releases arrivals at their intended times and enforces the in-flight bound;
 //! - `pool` hands each arrival to an idle lane, or queues it briefly and grows the lanes;
-//! - `lane` sends the requests and measures them from the intended start;
+//! - `lane` runs a virtual user's iterations: `iteration` walks the scenario's steps (blocks,
+//!   variables, think times), `send` sends each request and measures it from the intended
+//!   start, `check` and `extract` judge and read the response (`response`), `scope` holds the
+//!   user's state and renders its templates, `counters` counts extractor misses and `while`
+//!   caps (docs/architecture.md, "Scenarios");
 //! - `sink` writes the JTL, aggregates statistics and, once a second, reports progress and
 //!   writes the HDR interval log (if asked for).
 //!
