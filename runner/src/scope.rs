@@ -10,6 +10,7 @@
 
 use std::collections::{HashMap, HashSet};
 use std::sync::atomic::{AtomicU64, Ordering};
+use std::sync::Arc;
 use std::time::{SystemTime, UNIX_EPOCH};
 
 use cookie_store::CookieStore;
@@ -23,8 +24,9 @@ use crate::extract::Extracted;
 /// block), which each iteration starts from as a copy.
 #[derive(Clone, Default)]
 pub struct UserState {
-    /// The plan's and scenario's `variables:`, as rendered when the user started.
-    defaults: HashMap<String, String>,
+    /// The plan's and scenario's `variables:`, as rendered when the user started; shared, so
+    /// copying the state for an open-model arrival does not copy them.
+    defaults: Arc<HashMap<String, String>>,
     /// Set while running: `set-variables`, extractors, `foreach`.
     vars: HashMap<String, String>,
     /// The `once` blocks this user has run.
@@ -69,7 +71,7 @@ impl UserState {
                 row,
                 run,
             });
-            user.defaults.insert(name.clone(), value);
+            Arc::make_mut(&mut user.defaults).insert(name.clone(), value);
         }
         user
     }
