@@ -51,13 +51,17 @@ pub use data::{DataFeed, DataSetSpec, OnEof, Row};
 pub use error::PlanError;
 pub use expr::Condition;
 pub use fields::parse_steps;
+pub use limits::{DEFAULT_WHILE_ITERATIONS, MAX_WHILE_ITERATIONS};
 pub use load::{LoadSpec, PatternKind};
 pub use locate::Location;
 pub use scenario::{
     Assertions, Check, CheckKind, ExtractSource, Extractor, JsonExpect, LoopCount, MatchNo,
     RegexText, StatusRange, Step, Subject, TextExpect, ThinkTime,
 };
-pub use template::{Builtin, Scope, Template, TemplateError};
+pub use template::{
+    push_random_string, push_uuid, random_int, time_millis, Builtin, Scope, Template,
+    TemplateError, MAX_RANDOM_STRING,
+};
 
 /// A test plan, checked and ready to run.
 #[derive(Debug, Clone)]
