@@ -549,3 +549,66 @@ pub(crate) fn switch<'de, D: Deserializer<'de>>(deserializer: D) -> Result<Optio
     })
     .map(Some)
 }
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn think_times_in_every_form() {
+        let ms = Duration::from_millis;
+        assert_eq!(parse_think_time("500ms"), Ok(ThinkTime::Fixed(ms(500))));
+        assert_eq!(
+            parse_think_time("uniform(1s, 200ms)"),
+            Ok(ThinkTime::Uniform {
+                mean: ms(1000),
+                spread: ms(200)
+            })
+        );
+        assert_eq!(
+            parse_think_time(" gaussian(1s,100ms) "),
+            Ok(ThinkTime::Gaussian {
+                mean: ms(1000),
+                deviation: ms(100)
+            })
+        );
+        assert!(parse_think_time("poisson(1s, 2s)")
+            .unwrap_err()
+            .contains("unknown think-time function `poisson`"));
+        assert!(parse_think_time("uniform(1s)")
+            .unwrap_err()
+            .contains("two durations"));
+        assert!(parse_think_time("uniform(1s, 2s")
+            .unwrap_err()
+            .contains("closing `)`"));
+        assert!(parse_think_time("uniform(1s, x)")
+            .unwrap_err()
+            .contains("found `x`"));
+    }
+
+    #[test]
+    fn status_codes_ranges_and_classes() {
+        assert_eq!(parse_status_range("200"), Ok((200, 200)));
+        assert_eq!(parse_status_range("201-204"), Ok((201, 204)));
+        assert_eq!(parse_status_range("2xx"), Ok((200, 299)));
+        assert_eq!(parse_status_range("5XX"), Ok((500, 599)));
+        assert!(parse_status_range("204-201")
+            .unwrap_err()
+            .contains("backwards"));
+        for bad in ["6xx", "0xx", "99", "200-600", "abc", "2x"] {
+            assert!(parse_status_range(bad).is_err(), "{bad}");
+        }
+    }
+
+    proptest::proptest! {
+        #[test]
+        fn a_range_holds_its_bounds(low in 100u16..600, high in 100u16..600) {
+            let parsed = parse_status_range(&format!("{low}-{high}"));
+            if low <= high {
+                proptest::prop_assert_eq!(parsed, Ok((low, high)));
+            } else {
+                proptest::prop_assert!(parsed.is_err());
+            }
+        }
+    }
+}

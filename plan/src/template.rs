@@ -437,7 +437,113 @@ mod tests {
         assert_eq!(v.render(&row()), "http://h/7");
     }
 
+    #[test]
+    fn builtins_in_both_spellings() {
+        let builtin = |text: &str| Builtin::parse(text).unwrap().unwrap();
+        assert_eq!(builtin("__uuid"), Builtin::Uuid);
+        assert_eq!(builtin("__UUID()"), Builtin::Uuid);
+        assert_eq!(builtin("__UUID"), Builtin::Uuid);
+        assert_eq!(builtin("__counter"), Builtin::Counter);
+        assert_eq!(builtin("__counter(FALSE,)"), Builtin::Counter);
+        assert_eq!(builtin("__time"), Builtin::TimeMillis);
+        assert_eq!(builtin("__time()"), Builtin::TimeMillis);
+        assert_eq!(builtin("__threadNum"), Builtin::ThreadNum);
+        assert_eq!(
+            builtin("__random(1,100)"),
+            Builtin::RandomInt { min: 1, max: 100 }
+        );
+        assert_eq!(
+            builtin("__Random(1, 100)"),
+            Builtin::RandomInt { min: 1, max: 100 }
+        );
+        assert_eq!(
+            builtin("__randomString(8)"),
+            Builtin::RandomString {
+                len: 8,
+                chars: None
+            }
+        );
+        assert_eq!(
+            builtin("__RandomString(8,abc)"),
+            Builtin::RandomString {
+                len: 8,
+                chars: Some("abc".into())
+            }
+        );
+        let property = |name: &str, default: &str| Builtin::Property {
+            name: name.into(),
+            default: default.into(),
+        };
+        assert_eq!(
+            builtin("__P(host,localhost)"),
+            property("host", "localhost")
+        );
+        assert_eq!(
+            builtin("__property(host,,localhost)"),
+            property("host", "localhost")
+        );
+        assert_eq!(
+            builtin("JMeterThread.last_sample_ok"),
+            Builtin::LastSampleOk
+        );
+        assert!(Builtin::parse("user").is_none());
+    }
+
+    #[test]
+    fn unknown_functions_are_refused_by_name() {
+        let err = Template::parse("/x/${__javaScript(1+1)}")
+            .unwrap_err()
+            .to_string();
+        assert!(err.contains("`__javaScript` is not a built-in"), "{err}");
+        let err = Template::parse("${__random(9,1)}").unwrap_err().to_string();
+        assert!(err.contains("runs backwards"), "{err}");
+        let err = Template::parse("${__uuid(1)}").unwrap_err().to_string();
+        assert!(err.contains("takes no arguments"), "{err}");
+        let err = Template::parse("${__time(yyyy)}").unwrap_err().to_string();
+        assert!(err.contains("date format"), "{err}");
+    }
+
+    #[test]
+    fn builtins_render_and_print_as_written() {
+        let t = Template::parse("${__UUID()}|${__time}|${__P(user,anon)}|${__P(x,anon)}").unwrap();
+        assert_eq!(
+            t.to_string(),
+            "${__UUID()}|${__time}|${__P(user,anon)}|${__P(x,anon)}"
+        );
+        assert_eq!(t.variables().count(), 0);
+        let text = t.render(&row());
+        let parts: Vec<&str> = text.split('|').collect();
+        assert!(uuid::Uuid::parse_str(parts[0]).is_ok(), "{text}");
+        assert!(
+            parts[1].parse::<u128>().unwrap() > 1_600_000_000_000,
+            "{text}"
+        );
+        assert_eq!(&parts[2..], ["ann", "anon"]);
+        let mut out = String::new();
+        assert!(!Builtin::Counter.render_stateless(&mut out));
+        assert!(out.is_empty());
+    }
+
     proptest::proptest! {
+        #[test]
+        fn random_ints_stay_in_range(min in -50i64..50, span in 0i64..50, seed in 0u64..1000) {
+            use rand::SeedableRng;
+            let mut rng = rand::rngs::StdRng::seed_from_u64(seed);
+            let n = random_int(&mut rng, min, min + span);
+            proptest::prop_assert!((min..=min + span).contains(&n));
+        }
+
+        #[test]
+        fn random_strings_use_only_their_characters(len in 0usize..40, chars in "[a-c]{0,3}", seed in 0u64..1000) {
+            use rand::SeedableRng;
+            let mut rng = rand::rngs::StdRng::seed_from_u64(seed);
+            let mut out = String::new();
+            push_random_string(&mut rng, len, Some(&chars), &mut out);
+            proptest::prop_assert_eq!(out.chars().count(), len);
+            let pool = if chars.is_empty() { "ABCDEFGHIJKLMNOPQRSTUVWXYZabcdefghijklmnopqrstuvwxyz0123456789".to_string() } else { chars };
+            proptest::prop_assert!(out.chars().all(|c| pool.contains(c)));
+        }
+
         #[test]
         fn display_parses_back_to_the_same_template(text in "[a-z$/{}]{0,24}") {
             if let Ok(t) = Template::parse(&text) {
