@@ -119,6 +119,17 @@ pub(super) fn build(text: &str, source_path: &Path) -> Result<Plan, PlanError> {
                     let path = root.key("scenarios").index(i);
                     scenarios.push(steps.scenario(raw, &path, &scenarios)?);
                 }
+                // After building, so that a misspelt include is reported as such first.
+                if let Some(i) = scenarios
+                    .iter()
+                    .position(|s| s.weight == 0 && !steps.is_included(&s.name))
+                {
+                    return Err(src.invalid(
+                        &root.key("scenarios").index(i).key("weight"),
+                        "weight 0 is only for scenarios that other scenarios include \
+                         (`include-scenario`); give at least 1, or remove the scenario",
+                    ));
+                }
                 if scenarios.iter().all(|s| s.weight == 0) {
                     return Err(src.invalid(
                         &root.key("scenarios"),
@@ -533,13 +544,6 @@ impl StepContext<'_> {
             ));
         }
         let weight = raw.weight.unwrap_or(1);
-        if weight == 0 && !self.is_included(&raw.name) {
-            return Err(src.invalid(
-                &path.key("weight"),
-                "weight 0 is only for scenarios that other scenarios include \
-                 (`include-scenario`); give at least 1, or remove the scenario",
-            ));
-        }
         if weight > crate::limits::MAX_WEIGHT {
             return Err(src.invalid(
                 &path.key("weight"),

@@ -13,7 +13,7 @@
 //! (scripting functions such as `${__javaScript(...)}`, bare words, `===`) is refused at load
 //! with the column. Parsing and evaluation are pure: evaluation reads only the [`Scope`].
 
-use super::template::{Scope, Template};
+use super::template::{Builtin, Scope, Template};
 
 /// A parsed condition, evaluated against a virtual user's variables.
 #[derive(Debug, Clone)]
@@ -278,6 +278,11 @@ fn lex(text: &str) -> Result<Vec<Token>, (usize, String)> {
                 let len = placeholder_len(&chars[i..])
                     .ok_or((column, "`${` is never closed by `}`".to_string()))?;
                 let placeholder: String = chars[i..i + len].iter().collect();
+                // A call is checked whole, so `${__javaScript(${a} < 1)}` is named as such
+                // rather than cut at its first `}`.
+                if let Some(Err(why)) = Builtin::parse(&placeholder[2..placeholder.len() - 1]) {
+                    return Err((column, why));
+                }
                 Template::parse(&placeholder).map_err(|err| (column, err.to_string()))?;
                 push(
                     TokenKind::Text {
@@ -564,6 +569,11 @@ mod tests {
         let err = |text: &str| Condition::parse(text).unwrap_err();
         assert!(err("${__javaScript(1 == 1)}").contains("column 1: `${__javaScript(1 == 1)}`"));
         assert!(err("${__javaScript(1 == 1)}").contains("not a built-in"));
+        let nested = err("${__groovy(${a} < 1)} && true");
+        assert!(
+            nested.contains("column 1: `${__groovy(${a} < 1)}`: `__groovy` is not a built-in"),
+            "{nested}"
+        );
         assert!(err("1 === 1").contains("column 3: `===` is JavaScript"));
         assert!(err("${x} == admin").contains("column 9: `admin` is a bare word"));
         assert!(err("len(${x}) > 1").contains("column 1: function calls"));
