@@ -408,3 +408,19 @@ fn extracted_lists_define_their_numbered_variables() {
         "only an extractor with `match: all` also sets `ids_1`",
     );
 }
+
+#[test]
+fn the_login_flow_example_loads() {
+    let path = Path::new(env!("CARGO_MANIFEST_DIR")).join("../examples/login-flow.yaml");
+    let plan = Plan::load(&path).unwrap();
+    let shop = &plan.scenarios[1];
+    assert_eq!(request(&shop.setup[0]).label, "login");
+    assert!(matches!(&shop.steps[0], Step::Transaction { name, .. } if name == "Browse"));
+    assert!(matches!(&shop.steps[1], Step::If { .. }));
+    assert_eq!(
+        plan.requests()
+            .map(|r| r.label.as_str())
+            .collect::<Vec<_>>(),
+        ["login", "login", "home", "item", "checkout"]
+    );
+}
