@@ -424,3 +424,90 @@ fn the_login_flow_example_loads() {
         ["login", "login", "home", "item", "checkout"]
     );
 }
+
+#[test]
+fn bad_extractor_and_assertion_keys() {
+    let cases = [
+        (
+            "      - url: /a\n        assert: {jsonpath: [{path: '$.a', equal: 7}]}\n",
+            "unknown field `equal`, did you mean `equals`?",
+        ),
+        (
+            "      - url: /a\n        assert: {jsonpath: [{equals: 7}]}\n",
+            "missing field `path`",
+        ),
+        (
+            "      - url: /a\n        assert: {jsonpath: [{path: '$.a', equals: 1, null: true}]}\n",
+            "at most one of",
+        ),
+        (
+            "      - url: /a\n        assert: {text: [{in: body}]}\n",
+            "exactly one of `contains:` and `matches:`",
+        ),
+        (
+            "      - url: /a\n        assert: {header: {X-A: {contains: a, equals: b}}}\n",
+            "at most one of",
+        ),
+        (
+            "      - url: /a\n        extract: {x: {regexp: a, from: cookies}}\n",
+            "unknown value `cookies`",
+        ),
+        (
+            "      - url: /a\n        extract: {x: {regexp: a, match: 0}}\n",
+            "expected a match number from 1",
+        ),
+        (
+            "      - url: /a\n        extract: {x: {header: A, from: body}}\n",
+            "`from:` is for `regexp` and boundary",
+        ),
+        (
+            "      - url: /a\n        extract: {x: {left: a}}\n",
+            "needs `right:` too",
+        ),
+        (
+            "      - loop: -1\n        do: [{url: /a}]\n",
+            "expected a whole number of times or `forever`",
+        ),
+        ("      - do: [{url: /a}]\n", "a step needs `url:`"),
+        ("      - include-scenario: a\n", "makes a cycle: a → a"),
+        (
+            "      - set-variables: {'a b': 1}\n",
+            "not a usable variable name",
+        ),
+        (
+            "      - foreach: id of ids\n        do: [{url: /a}]\n",
+            "expected `VARIABLE in LIST`",
+        ),
+        (
+            "      - url: /a\n        think-time: uniform(1s)\n",
+            "needs two durations",
+        ),
+        ("      - pause: gaussian(1s, 2 s)\n", "found `2 s`"),
+    ];
+    for (steps, fragment) in cases {
+        let text = error(&with_steps(steps)).to_string();
+        assert!(
+            text.contains(fragment),
+            "{text:?} should contain {fragment:?}"
+        );
+        assert!(text.starts_with("flow.yaml:"), "{text}");
+    }
+}
+
+proptest::proptest! {
+    #![proptest_config(proptest::prelude::ProptestConfig::with_cases(500))]
+
+    /// Step-shaped YAML with arbitrary keys and values never panics the loader.
+    #[test]
+    fn arbitrary_steps_never_panic(
+        key in "(url|loop|while|if|then|else|do|foreach|once|include-scenario|set-variables|pause|extract|assert|think-time|max-iterations)",
+        value in r#"[-a-z0-9 ${}()\[\]:,.'"=<>!&|*?]{0,24}"#,
+        inner in "(url|loop|do|then|jsonpath|regexp|status|match|group|from)",
+    ) {
+        let yaml = with_steps(&format!(
+            "      - {key}: \"{}\"\n        {inner}: [{{url: /x}}]\n      - url: /b\n",
+            value.replace('"', "'")
+        ));
+        let _ = load(&yaml);
+    }
+}
