@@ -1,8 +1,9 @@
 //! The field deserialisers that the plan's serde types share: scalars read as text, durations,
-//! rates, counts, HTTP methods and status codes, steps, ordered mappings.
+//! think times, rates, counts, HTTP methods, status ranges, regexps and JSONPath queries
+//! (compiled as they are read, so a bad one has its line), load steps, ordered mappings.
 //!
 //! They live apart from the types that use them (`raw`, `load`, `template`) so that data flows
-//! one way: these helpers know no plan type. Each check runs inside the visitor, so the YAML
+//! one way: these helpers know no plan type beyond plain values (a think time). Each check runs inside the visitor, so the YAML
 //! deserializer stamps its error with the line and column of the value itself.
 
 use std::fmt;
