@@ -3,8 +3,9 @@
 //! (compiled as they are read, so a bad one has its line), load steps, ordered mappings.
 //!
 //! They live apart from the types that use them (`raw`, `load`, `template`) so that data flows
-//! one way: these helpers know no plan type beyond plain values (a think time). Each check runs inside the visitor, so the YAML
-//! deserializer stamps its error with the line and column of the value itself.
+//! one way: these helpers know no plan type beyond plain values (a think time). Each check
+//! runs inside the visitor, so the YAML deserializer stamps its error with the line and column
+//! of the value itself.
 
 use std::fmt;
 use std::time::Duration;
