@@ -11,10 +11,8 @@
 use std::collections::{HashMap, HashSet};
 use std::sync::atomic::{AtomicU64, Ordering};
 use std::sync::Arc;
-use std::time::{SystemTime, UNIX_EPOCH};
 
 use cookie_store::CookieStore;
-use rand::Rng;
 use vajra_plan::{Builtin, Extractor, Row, Scope, Template};
 
 use crate::extract::Extracted;
@@ -155,32 +153,18 @@ impl Scope for UserScope<'_> {
     }
 }
 
-/// Appends the value of `builtin` in `scope`.
+/// Appends the value of `builtin` in `scope`: the plan renders the ones that need no state,
+/// the user's scope the rest.
 fn render_builtin(builtin: &Builtin, scope: &UserScope<'_>, out: &mut String) {
     use std::fmt::Write;
+    if builtin.render_stateless(out) {
+        return;
+    }
     match builtin {
-        Builtin::Uuid => {
-            let _ = write!(out, "{}", uuid::Uuid::new_v4());
-        }
         Builtin::Counter => {
             let value = scope.run.counter.fetch_add(1, Ordering::Relaxed) + 1;
             let _ = write!(out, "{value}");
         }
-        Builtin::TimeMillis => {
-            let now = SystemTime::now()
-                .duration_since(UNIX_EPOCH)
-                .unwrap_or_default();
-            let _ = write!(out, "{}", now.as_millis());
-        }
-        Builtin::RandomInt { min, max } => {
-            let (low, high) = if min <= max {
-                (*min, *max)
-            } else {
-                (*max, *min)
-            };
-            let _ = write!(out, "{}", rand::thread_rng().gen_range(low..=high));
-        }
-        Builtin::RandomString { len, chars } => random_string(*len, chars.as_deref(), out),
         Builtin::Property { name, default } => {
             out.push_str(scope.var(name).unwrap_or(default));
         }
@@ -194,20 +178,11 @@ fn render_builtin(builtin: &Builtin, scope: &UserScope<'_>, out: &mut String) {
                 "false"
             });
         }
+        Builtin::Uuid
+        | Builtin::TimeMillis
+        | Builtin::RandomInt { .. }
+        | Builtin::RandomString { .. } => {}
     }
-}
-
-const ALPHANUMERIC: &str = "ABCDEFGHIJKLMNOPQRSTUVWXYZabcdefghijklmnopqrstuvwxyz0123456789";
-
-/// `len` characters drawn from `chars` (letters and digits when `None` or empty).
-fn random_string(len: usize, chars: Option<&str>, out: &mut String) {
-    let pool: Vec<char> = chars
-        .filter(|c| !c.is_empty())
-        .unwrap_or(ALPHANUMERIC)
-        .chars()
-        .collect();
-    let mut rng = rand::thread_rng();
-    out.extend((0..len).map(|_| pool[rng.gen_range(0..pool.len())]));
 }
 
 #[cfg(test)]

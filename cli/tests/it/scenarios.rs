@@ -92,9 +92,16 @@ fn a_login_flow_runs_end_to_end_with_rows_transactions_failures_and_counts() {
         "Number of samples in transaction : 1, number of failing samples : 0"
     );
     for row in run.rows.iter().filter(|r| r.label == "account") {
-        assert!(row.success, "the token and the cookie were sent on: {row:?}");
+        assert!(
+            row.success,
+            "the token and the cookie were sent on: {row:?}"
+        );
     }
-    let wrong: Vec<_> = run.rows.iter().filter(|r| r.label == "wrong user").collect();
+    let wrong: Vec<_> = run
+        .rows
+        .iter()
+        .filter(|r| r.label == "wrong user")
+        .collect();
     assert_eq!(wrong.len(), 2);
     for row in wrong {
         assert!(!row.success);

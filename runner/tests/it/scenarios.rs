@@ -503,3 +503,71 @@ async fn a_failing_request_fails_its_transaction_with_its_code_and_assertion_mes
         "Number of samples in transaction : 3, number of failing samples : 2"
     );
 }
+
+fn condition(text: &str) -> vajra_plan::Condition {
+    vajra_plan::Condition::parse(text).unwrap_or_else(|e| panic!("{text}: {e}"))
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn if_takes_its_branch_by_the_users_variables_and_a_runaway_while_stops_at_its_cap() {
+    let mut bench = bench(ONE_USER).await;
+    let mut hello = bench.request("hello", "GET", "/hello");
+    hello.extractors = vec![extract_json("greeting", "$.hello", MatchNo::Nth(1))];
+    let steps = vec![
+        step(hello),
+        Step::If {
+            condition: condition(r#""${greeting}" == "hi" && ${__counter} < 2"#),
+            then: vec![step(bench.request("then", "GET", "/then"))],
+            otherwise: vec![step(bench.request("else", "GET", "/else"))],
+        },
+        Step::SetVariables(vec![("n".into(), Template::literal("0"))]),
+        Step::While {
+            condition: condition(r#"${n} < 2"#),
+            max_iterations: 5,
+            steps: vec![
+                step(bench.request("counted", "GET", "/counted/${n}")),
+                Step::SetVariables(vec![("n".into(), Template::literal("2"))]),
+            ],
+        },
+        Step::While {
+            condition: condition(r#""${greeting}" == "hi""#),
+            max_iterations: 3,
+            steps: vec![step(bench.request("poll", "GET", "/poll"))],
+        },
+        Step::If {
+            condition: condition("${JMeterThread.last_sample_ok}"),
+            then: vec![step(bench.request("last ok", "GET", "/ok"))],
+            otherwise: Vec::new(),
+        },
+    ];
+    let run = bench.run(Vec::new(), steps, Vec::new()).await;
+    let first = [
+        "/hello",
+        "/then",
+        "/counted/0",
+        "/poll",
+        "/poll",
+        "/poll",
+        "/ok",
+    ];
+    let second = [
+        "/hello",
+        "/else",
+        "/counted/0",
+        "/poll",
+        "/poll",
+        "/poll",
+        "/ok",
+    ];
+    assert_eq!(bench.paths(), [first, second].concat());
+    let caps = &run.report.while_caps;
+    assert_eq!(caps.len(), 1, "{caps:?}");
+    assert_eq!(
+        (
+            caps[0].condition.as_str(),
+            caps[0].max_iterations,
+            caps[0].count
+        ),
+        (r#""${greeting}" == "hi""#, 3, 2)
+    );
+}
