@@ -140,9 +140,9 @@ pub fn drain(
                         } else {
                             stats.record(&observation);
                             interval.record(&observation);
+                            samples_seen += 1;
                         }
                     }
-                    samples_seen += batch.len() as u64;
                 }
                 Err(TryRecvError::Empty) => break false,
                 Err(TryRecvError::Disconnected) => break true,
