@@ -186,9 +186,10 @@ impl CompiledRequest {
             headers,
             body,
             self.spec.timeout.unwrap_or(DEFAULT_TIMEOUT),
-            keeps_response(&self.spec),
+            reads_body(&self.spec),
         )
-        .map_err(|e| self.error(RequestProblem::Unsendable(e)))?;
+        .map_err(|e| self.error(RequestProblem::Unsendable(e)))?
+        .keeping_headers(reads_headers(&self.spec));
         Ok(Rendered {
             request,
             url: Arc::from(url),
@@ -207,19 +208,34 @@ impl CompiledRequest {
     }
 }
 
-/// Whether a check or extractor of `spec` reads the body or the headers, so the transport
-/// must keep them (the cookie and status are always at hand).
-fn keeps_response(spec: &RequestSpec) -> bool {
-    let reads = |subject: &Subject| matches!(subject, Subject::Body | Subject::Headers);
+/// Whether a check or extractor of `spec` reads the body, so the transport must keep it.
+fn reads_body(spec: &RequestSpec) -> bool {
+    reads(spec, Subject::Body)
+}
+
+/// Whether a check or extractor of `spec` reads headers beyond `Set-Cookie` (always kept).
+fn reads_headers(spec: &RequestSpec) -> bool {
+    reads(spec, Subject::Headers)
+}
+
+/// Whether a check or extractor of `spec` reads `part` (the body or the headers) of the
+/// response.
+fn reads(spec: &RequestSpec, part: Subject) -> bool {
+    let header = part == Subject::Headers;
+    let body = part == Subject::Body;
     spec.extractors.iter().any(|e| match &e.source {
-        ExtractSource::JsonPath { .. } | ExtractSource::Header(_) => true,
+        ExtractSource::JsonPath { .. } => body,
+        ExtractSource::Header(_) => header,
         ExtractSource::Regex { subject, .. } | ExtractSource::Boundary { subject, .. } => {
-            reads(subject)
+            *subject == part
         }
         ExtractSource::Cookie(_) => false,
     }) || spec.assertions.checks.iter().any(|c| match &c.kind {
-        CheckKind::Contains { subject, .. } | CheckKind::Matches { subject, .. } => reads(subject),
-        CheckKind::JsonPath { .. } | CheckKind::Header { .. } => true,
+        CheckKind::Contains { subject, .. } | CheckKind::Matches { subject, .. } => {
+            *subject == part
+        }
+        CheckKind::JsonPath { .. } => body,
+        CheckKind::Header { .. } => header,
         CheckKind::MaxResponseTime(_) => false,
     })
 }

@@ -115,6 +115,8 @@ pub struct Expect {
     pub head_request: bool,
     /// Keep the body (for assertions); otherwise it is only counted.
     pub keep_body: bool,
+    /// Keep every header (for assertions and extractors), not only the ones the session needs.
+    pub keep_headers: bool,
     /// A kept body longer than this fails the exchange.
     pub max_kept_body: usize,
     /// The request said `connection: close`: the connection ends after this exchange.
@@ -126,6 +128,7 @@ impl Expect {
         Expect {
             head_request: *method == Method::HEAD,
             keep_body,
+            keep_headers: false,
             max_kept_body: DEFAULT_MAX_KEPT_BODY,
             close_after: !keepalive,
         }
@@ -261,7 +264,7 @@ impl Head {
 /// Parses one response head from the start of `buf`; `None` if it is not complete yet.
 fn parse_head(buf: &[u8], expect: &Expect) -> Result<Option<Head>, H1Error> {
     let head_request = expect.head_request;
-    let keep_headers = expect.keep_body;
+    let keep_headers = expect.keep_headers;
     // Left uninitialised: httparse writes the slots it uses, and zeroing 64 of them per
     // response would cost as much as the parse.
     let mut headers =
@@ -788,6 +791,7 @@ impl<S: AsyncRead + AsyncWrite + Unpin + Send> Http1<S> {
         let expect = Expect {
             head_request: *request.method() == Method::HEAD,
             keep_body: request.keep_body(),
+            keep_headers: request.keep_headers(),
             max_kept_body: DEFAULT_MAX_KEPT_BODY,
             close_after: request.closes_connection(),
         };

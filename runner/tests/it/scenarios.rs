@@ -279,15 +279,28 @@ async fn an_extractor_that_misses_uses_its_default_and_is_counted() {
             default: Some("no-sid".into()),
         },
         extract_json("greeting", "$.hello", MatchNo::Nth(1)),
+        Extractor {
+            variable: "type".into(),
+            source: ExtractSource::Header(http::header::CONTENT_TYPE),
+            matches: MatchNo::Nth(1),
+            default: None,
+        },
     ];
-    let echo = bench.request("echo", "GET", "/echo/${missing}/${sid}/${greeting}");
+    hello.assertions.checks = vec![Check {
+        kind: CheckKind::Header {
+            name: http::header::CONTENT_TYPE,
+            expect: Some(vajra_plan::TextExpect::Contains("json".into())),
+        },
+        negate: false,
+    }];
+    let echo = bench.request("echo", "GET", "/echo/${missing}/${sid}/${greeting}/${type}");
     let run = bench
         .run(Vec::new(), vec![step(hello), step(echo)], Vec::new())
         .await;
     assert_eq!(run.rows.len(), 4);
     support::assert_every(&run.rows, |r| r.success);
     let paths = bench.paths();
-    assert_eq!(paths[1], "/echo/NONE/no-sid/hi");
+    assert_eq!(paths[1], "/echo/NONE/no-sid/hi/application/json");
     let misses: Vec<(String, String, u64)> = run
         .report
         .extractor_misses
