@@ -584,3 +584,61 @@ async fn if_takes_its_branch_by_the_users_variables_and_a_runaway_while_stops_at
         (r#""${greeting}" == "hi""#, 3, 2)
     );
 }
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn loop_forever_runs_until_the_runs_end_and_then_teardown_runs() {
+    let mut bench = bench("load:\n  concurrency: 2\n  duration: 1s\n").await;
+    let steps = vec![Step::Loop {
+        count: LoopCount::Forever,
+        steps: vec![
+            step(bench.request("tick", "GET", "/tick")),
+            Step::Pause(ThinkTime::Fixed(Duration::from_millis(50))),
+        ],
+    }];
+    let bye = bench.request("bye", "GET", "/bye");
+    let started = std::time::Instant::now();
+    let run = bench.run(Vec::new(), steps, vec![step(bye)]).await;
+    assert!(
+        started.elapsed() < Duration::from_secs(3),
+        "{:?}",
+        started.elapsed()
+    );
+    let ticks = run.rows.iter().filter(|r| r.label == "tick").count();
+    // About 20 a user in 1 s; the loop never ends on its own.
+    assert!((20..=44).contains(&ticks), "{ticks} ticks");
+    assert_eq!(run.rows.iter().filter(|r| r.label == "bye").count(), 2);
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn a_stop_ends_the_iteration_after_the_current_request_and_skips_teardown() {
+    let mut bench = bench("load:\n  concurrency: 2\n  duration: 30s\n").await;
+    let steps = vec![
+        step(bench.request("a", "GET", "/a")),
+        Step::Pause(ThinkTime::Fixed(Duration::from_millis(20))),
+        step(bench.request("b", "GET", "/b")),
+    ];
+    let teardown = vec![step(bench.request("bye", "GET", "/bye"))];
+    let scenario = &mut bench.plan.scenarios[0];
+    scenario.steps = steps;
+    scenario.teardown = teardown;
+    let stop = vajra_runner::StopSignal::default();
+    let stopper = stop.clone();
+    tokio::spawn(async move {
+        tokio::time::sleep(Duration::from_millis(300)).await;
+        stopper.stop(vajra_runner::StopReason::Terminated);
+    });
+    let started = std::time::Instant::now();
+    let (report, rows) = support::run_stoppable(&bench.plan, bench.dir.path(), stop)
+        .await
+        .unwrap();
+    assert!(started.elapsed() < Duration::from_secs(5));
+    assert_eq!(
+        report.stop_reason,
+        Some(vajra_runner::StopReason::Terminated)
+    );
+    assert!(rows.len() > 4, "{rows:?}");
+    assert!(
+        rows.iter().all(|r| r.label != "bye"),
+        "no teardown after a stop"
+    );
+}

@@ -398,6 +398,15 @@ pub async fn run_plan(yaml: &str, dir: &Path) -> Result<(RunReport, Vec<Row>), R
 
 /// Runs `plan` (already loaded, perhaps changed since) with its JTL in `dir`.
 pub async fn run_loaded(plan: &Plan, dir: &Path) -> Result<(RunReport, Vec<Row>), RunError> {
+    run_stoppable(plan, dir, StopSignal::default()).await
+}
+
+/// [`run_loaded`], stopped when `stop` is signalled.
+pub async fn run_stoppable(
+    plan: &Plan,
+    dir: &Path,
+    stop: StopSignal,
+) -> Result<(RunReport, Vec<Row>), RunError> {
     let jtl = dir.join("results.jtl");
     let settings = RunSettings {
         model: plan.load.build_model().unwrap(),
@@ -408,7 +417,7 @@ pub async fn run_loaded(plan: &Plan, dir: &Path) -> Result<(RunReport, Vec<Row>)
         jtl_path: jtl.clone(),
         hdr_log: None,
     };
-    let report = run(plan, settings, StopSignal::default(), Box::new(|_| {})).await?;
+    let report = run(plan, settings, stop, Box::new(|_| {})).await?;
     Ok((report, read_rows(&jtl)))
 }
 
