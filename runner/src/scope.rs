@@ -304,4 +304,25 @@ mod tests {
         assert_eq!(p, "dflt");
         assert!(render(Builtin::TimeMillis).parse::<u64>().unwrap() > 1_600_000_000_000);
     }
+
+    proptest::proptest! {
+        #[test]
+        fn a_list_reads_back_as_set_whatever_was_there_before(
+            before in proptest::collection::vec("[a-z]{0,3}", 0..6),
+            after in proptest::collection::vec("[a-z]{0,3}", 0..6),
+        ) {
+            let mut user = UserState::default();
+            let ids = extractor("id", None);
+            user.set_extracted(&ids, Extracted::All(before));
+            user.set_extracted(&ids, Extracted::All(after.clone()));
+            let count = after.len().to_string();
+            proptest::prop_assert_eq!(user.get("id_matchNr"), Some(count.as_str()));
+            for (i, value) in after.iter().enumerate() {
+                let name = format!("id_{}", i + 1);
+                proptest::prop_assert_eq!(user.get(&name), Some(value.as_str()));
+            }
+            let past = format!("id_{}", after.len() + 1);
+            proptest::prop_assert_eq!(user.get(&past), None);
+        }
+    }
 }
