@@ -32,6 +32,7 @@ pub mod schedule;
 
 pub mod expr;
 pub mod scenario;
+pub mod taurus;
 
 mod build;
 mod data;
