@@ -212,6 +212,23 @@ impl TaurusConfig {
 
     /// Execution `index`, mapped and checked.
     pub fn execution(&self, index: usize) -> std::result::Result<TaurusExecution, PlanError> {
+        match self.resolve(index, true)? {
+            Resolved::Built(execution) => Ok(*execution),
+            Resolved::Native(_) => unreachable!("resolve builds when asked to"),
+        }
+    }
+
+    /// The native plan execution `index`'s `requests` scenario maps to, before the plan
+    /// builder checks it (`None` for a `script:` scenario, which runs a vajra plan as it is).
+    /// Only the Taurus side is checked here: what `vajra run` would show as the plan.
+    pub fn native_plan(&self, index: usize) -> std::result::Result<Option<Value>, PlanError> {
+        match self.resolve(index, false)? {
+            Resolved::Native(native) => Ok(native),
+            Resolved::Built(execution) => Ok(execution.native),
+        }
+    }
+
+    fn resolve(&self, index: usize, build: bool) -> std::result::Result<Resolved, PlanError> {
         let t = self.taurus();
         let list = self.execution_list();
         let Some((at, execution)) = list.get(index) else {
@@ -293,18 +310,21 @@ impl TaurusConfig {
                 ));
             }
             let path = self.path.parent().unwrap_or(Path::new("")).join(&script);
+            if !build {
+                return Ok(Resolved::Native(None));
+            }
             let mut plan = Plan::load(&path)?;
             plan.load =
                 load::over_plan(&plan.load, &taurus_load).map_err(|e| load_error(&t, at, e))?;
             plan.thresholds.append(&mut thresholds);
-            return Ok(TaurusExecution {
+            return Ok(Resolved::Built(Box::new(TaurusExecution {
                 index,
                 scenario: name,
                 plan,
                 taurus_load,
                 native: None,
                 script: Some(path),
-            });
+            })));
         }
         let properties = self
             .map()
@@ -316,6 +336,9 @@ impl TaurusConfig {
             plan: native,
             trace,
         } = plan_from_scenario(&t, scenarios, &name, &scenario_at, scenario, properties)?;
+        if !build {
+            return Ok(Resolved::Native(Some(native)));
+        }
         let yaml = serde_saphyr::to_string(&native).map_err(|e| {
             t.error(
                 &scenario_at,
@@ -325,14 +348,14 @@ impl TaurusConfig {
         let mut plan = Plan::from_str(&yaml, &self.path).map_err(|e| self.remap(&trace, e))?;
         plan.load = load::load_spec(&taurus_load, true).map_err(|e| load_error(&t, at, e))?;
         plan.thresholds = thresholds;
-        Ok(TaurusExecution {
+        Ok(Resolved::Built(Box::new(TaurusExecution {
             index,
             scenario: name,
             plan,
             taurus_load,
             native: Some(native),
             script: None,
-        })
+        })))
     }
 
     /// An error the plan builder found in the generated plan, pointed at the Taurus field the
@@ -373,6 +396,11 @@ impl TaurusConfig {
             },
         }
     }
+}
+
+enum Resolved {
+    Built(Box<TaurusExecution>),
+    Native(Option<Value>),
 }
 
 fn load_error(t: &Taurus<'_>, at: &FieldPath, error: LoadKeyError) -> PlanError {

@@ -23,3 +23,6 @@ pub use config::{is_taurus_config, TaurusConfig, TaurusExecution, EXECUTORS};
 pub use extract::NOT_FOUND;
 pub use load::{LoadKeyError, TaurusLoad};
 pub use scenario::TAURUS_MAX_REDIRECTS;
+
+#[cfg(test)]
+mod tests;
