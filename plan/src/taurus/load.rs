@@ -259,9 +259,19 @@ fn open_load(
 }
 
 /// A vajra plan run as it is (`scenario: {script: plan.yaml}`): the execution's keys laid over
-/// the plan's own `load:`, key by key, as `vajra run`'s load flags are.
+/// the plan's own `load:`, key by key, as `vajra run`'s load flags are. Concurrency without a
+/// throughput is the closed model, which takes no rate: then only the plan's duration and
+/// iterations stay (where the execution gives none).
 pub fn over_plan(plan: &LoadSpec, load: &TaurusLoad) -> Result<LoadSpec, LoadKeyError> {
-    Ok(plan.clone().overlay(&load_spec(load, false)?))
+    let own = load_spec(load, false)?;
+    if load.throughput.is_none() && load.concurrency.is_some() {
+        return Ok(LoadSpec {
+            duration: own.duration.or(plan.duration),
+            iterations: own.iterations.or(plan.iterations),
+            ..own
+        });
+    }
+    Ok(plan.clone().overlay(&own))
 }
 
 /// The Taurus keys that give `spec` back through [`load_spec`]: the inverse, for the taurus.yml
