@@ -831,13 +831,12 @@ fn data_source(t: &Taurus<'_>, at: &FieldPath, source: &Value) -> Result<Value> 
             out.insert("random-order".into(), Value::Bool(true));
         }
     }
-    if let Some(names) = is_set(source.get("variable-names")) {
-        let names: Vec<Value> = t
-            .text(&at.key("variable-names"), names)?
-            .split(',')
-            .map(|n| Value::from(n.trim()))
-            .collect();
-        out.insert("columns".into(), Value::Array(names));
+    if is_set(source.get("variable-names")).is_some() {
+        // The plan's data sets name their columns by the file's header row only.
+        return Err(t.error(
+            &at.key("variable-names"),
+            "`variable-names` is not supported yet: vajra names the columns by the CSV's first row; add a header row to the file and remove variable-names",
+        ));
     }
     Ok(Value::Object(out))
 }

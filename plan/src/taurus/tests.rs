@@ -213,14 +213,14 @@ fn every_logic_block_maps_to_its_native_block() {
 #[test]
 fn variables_properties_and_data_sources() {
     let plan = native(&format!(
-        "modules:\n  jmeter:\n    properties: {{p: 1}}\n{HEAD}    variables: {{v: x}}\n    properties: {{q: why}}\n    store-cache: true\n    data-sources:\n    - users.csv\n    - {{path: ids.tsv, delimiter: tab, loop: false, random-order: true, variable-names: 'a, b'}}\n    requests: [http://h/]\n"
+        "modules:\n  jmeter:\n    properties: {{p: 1}}\n{HEAD}    variables: {{v: x}}\n    properties: {{q: why}}\n    store-cache: true\n    data-sources:\n    - users.csv\n    - {{path: ids.tsv, delimiter: tab, loop: false, random-order: true}}\n    requests: [http://h/]\n"
     ));
     assert_eq!(plan["variables"], json!({"p": "1", "v": "x", "q": "why"}));
     assert_eq!(
         plan["data"],
         json!([
             {"file": "users.csv", "on-eof": "recycle"},
-            {"file": "ids.tsv", "delimiter": "\t", "on-eof": "stop", "random-order": true, "columns": ["a", "b"]}
+            {"file": "ids.tsv", "delimiter": "\t", "on-eof": "stop", "random-order": true}
         ])
     );
 }
@@ -345,4 +345,31 @@ fn a_taurus_config_is_told_from_a_plan() {
     assert!(is_taurus_config("execution:\n- scenario: s\n"));
     assert!(!is_taurus_config("requests:\n- url: http://h/\n"));
     assert!(!is_taurus_config(": not yaml ["));
+}
+
+#[test]
+fn variable_names_wait_for_a_header_row() {
+    rejects(
+        &format!("{HEAD}    data-sources: [{{path: a.csv, variable-names: 'a,b'}}]\n    requests: [http://h/]\n"),
+        "variable-names",
+        5,
+    );
+}
+
+/// The generated plan is accepted by the plan builder: a login flow with every block.
+#[test]
+fn a_full_scenario_builds_into_a_plan() {
+    let yaml = "execution:\n- scenario: shop\n  concurrency: 2\n  hold-for: 5s\nscenarios:\n  login:\n    variables: {user: alice}\n    requests:\n    - url: http://127.0.0.1:9/login\n      method: POST\n      body: {user: '${user}'}\n      extract-jsonpath: {token: $.token}\n      assert-jsonpath: [$.token]\n  shop:\n    default-address: http://127.0.0.1:9\n    think-time: 'uniform(10ms, 5ms)'\n    requests:\n    - once: [{include-scenario: login}]\n    - transaction: Browse\n      do:\n      - url: /items\n        headers: {Authorization: 'Bearer ${token}'}\n        extract-regexp: {first: {regexp: 'id=(\\d+)', match-no: -1}}\n        assert: [{contains: [items], not: false}]\n      - foreach: id in first\n        do: ['/items/${id}']\n    - if: '${JMeterThread.last_sample_ok}'\n      then: [{set-variables: {state: ok}}]\n      else: [{action: pause, pause-duration: 10ms}]\n    - loop: 2\n      do: [/ping]\n    - while: '\"${state}\" != \"ok\"'\n      do: [/retry]\n";
+    let config = TaurusConfig::from_str(yaml, Path::new("bzt.yml"), &[]).unwrap();
+    let execution = config.execution(0).unwrap_or_else(|e| panic!("{e}"));
+    let labels: Vec<&str> = execution
+        .plan
+        .requests()
+        .map(|r| r.label.as_str())
+        .collect();
+    assert!(labels.contains(&"/items"), "{labels:?}");
+    assert!(labels.contains(&"http://127.0.0.1:9/login"), "{labels:?}");
+    assert_eq!(execution.plan.scenarios[0].name, "shop");
+    assert_eq!(execution.plan.scenarios[1].weight, 0);
+    assert!(execution.plan.load.build_model().is_ok());
 }
