@@ -146,6 +146,9 @@ fn is_override(value: &str) -> bool {
 pub struct ValidateArgs {
     /// A vajra plan or a Taurus config.
     pub file: PathBuf,
+    /// Also print the native plan each execution of a Taurus config maps to (YAML).
+    #[arg(long)]
+    pub print_plan: bool,
     #[command(flatten)]
     pub taurus: TaurusFlags,
 }
@@ -177,6 +180,10 @@ pub fn validate(args: &ValidateArgs) -> anyhow::Result<()> {
             execution.scenario,
             model.describe()
         );
+        if let (true, Some(native)) = (args.print_plan, &execution.native) {
+            let yaml = serde_saphyr::to_string(native).context("cannot write the plan")?;
+            println!("# the plan of execution {index}\n{yaml}");
+        }
     }
     Ok(())
 }

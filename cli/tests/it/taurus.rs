@@ -158,8 +158,17 @@ fn vajra_run_and_a_cloud_package_give_the_same_samples() {
 
 #[test]
 fn validate_says_ok_or_points_at_the_taurus_line() {
-    let output = vajra().arg("validate").arg(three_ways()).output().unwrap();
+    let output = vajra()
+        .args(["validate", "--print-plan"])
+        .arg(three_ways())
+        .output()
+        .unwrap();
     exits(&output, 0);
+    assert!(
+        text(&output.stdout).contains("label: echo form"),
+        "{}",
+        text(&output.stdout)
+    );
     assert!(
         text(&output.stdout).contains("execution 0 (scenario three-ways)"),
         "{}",

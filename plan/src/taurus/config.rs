@@ -17,7 +17,7 @@ use crate::{Plan, PlanError};
 /// Executors whose `requests` scenarios vajra runs as they are.
 pub const EXECUTORS: [&str; 2] = ["jmeter", "vajra"];
 
-const EXECUTION_KEYS: [&str; 11] = [
+const EXECUTION_KEYS: [&str; 12] = [
     "executor",
     "scenario",
     "concurrency",
@@ -29,9 +29,24 @@ const EXECUTION_KEYS: [&str; 11] = [
     "locations",
     "locations-weighted",
     "provisioning",
+    "files",
 ];
 
-const TOP_KEYS: [&str; 9] = [
+const EXECUTION_REJECTED: [(&str, &str); 3] = [
+    ("delay", "vajra starts an execution at once; remove delay"),
+    (
+        "start-at",
+        "vajra starts an execution at once; remove start-at",
+    ),
+    (
+        "env",
+        "vajra reads no environment for a test; put the values in variables",
+    ),
+];
+
+/// Top-level sections: the test (`execution`, `scenarios`, `reporting`) and bzt's own settings,
+/// which configure bzt rather than the test (an effective config that bzt wrote has them all).
+const TOP_KEYS: [&str; 12] = [
     "execution",
     "scenarios",
     "reporting",
@@ -41,6 +56,9 @@ const TOP_KEYS: [&str; 9] = [
     "locations",
     "locations-weighted",
     "services",
+    "included-configs",
+    "cli-aliases",
+    "version",
 ];
 
 /// Whether `text` is a Taurus config rather than a vajra plan: it has a top-level `execution`.
@@ -117,15 +135,13 @@ impl TaurusConfig {
             root,
         };
         let t = config.taurus();
-        t.check_keys(
-            &FieldPath::root(),
-            config.map(),
-            &TOP_KEYS,
-            &[(
-                "included-configs",
-                "give vajra one config file (merge the others into it)",
-            )],
-        )?;
+        t.check_keys(&FieldPath::root(), config.map(), &TOP_KEYS, &[])?;
+        if let Some(included) = non_empty(config.map().get("included-configs")) {
+            return Err(t.error(
+                &FieldPath::root().key("included-configs"),
+                format!("included configs ({}) are not read by vajra; give it one file with them merged in", short(included)),
+            ));
+        }
         if let Some(services) = is_set(config.map().get("services"))
             .filter(|s| s.as_array().is_none_or(|a| !a.is_empty()))
         {
@@ -245,7 +261,7 @@ impl TaurusConfig {
             execution,
             "an execution: a mapping with `scenario` and load keys",
         )?;
-        t.check_keys(at, execution, &EXECUTION_KEYS, &[])?;
+        t.check_keys(at, execution, &EXECUTION_KEYS, &EXECUTION_REJECTED)?;
         if let Some(executor) = is_set(execution.get("executor")) {
             let name = t.text(&at.key("executor"), executor)?;
             if !EXECUTORS.contains(&name.as_str()) {
@@ -396,6 +412,15 @@ impl TaurusConfig {
             },
         }
     }
+}
+
+/// A value that is set and not an empty list or mapping.
+fn non_empty(value: Option<&Value>) -> Option<&Value> {
+    is_set(value).filter(|v| match v {
+        Value::Array(items) => !items.is_empty(),
+        Value::Object(map) => !map.is_empty(),
+        _ => true,
+    })
 }
 
 enum Resolved {

@@ -373,3 +373,19 @@ fn a_full_scenario_builds_into_a_plan() {
     assert_eq!(execution.plan.scenarios[1].weight, 0);
     assert!(execution.plan.load.build_model().is_ok());
 }
+
+#[test]
+fn bzt_sections_are_accepted_and_what_changes_the_test_is_not() {
+    let ok = "version: 1\nsettings: {artifacts-dir: /tmp}\nmodules: {console: {disable: true}}\nservices: []\nincluded-configs: []\nexecution:\n- {scenario: s, files: [a.csv]}\nscenarios:\n  s: {requests: ['http://h/']}\n";
+    assert!(TaurusConfig::from_str(ok, Path::new("bzt.yml"), &[])
+        .unwrap()
+        .execution(0)
+        .is_ok());
+    rejects(
+        "execution:\n- {scenario: s, delay: 5s}\nscenarios:\n  s: {requests: ['http://h/']}\n",
+        "delay",
+        2,
+    );
+    rejects("services: [{module: shellexec}]\nexecution:\n- {scenario: s}\nscenarios:\n  s: {requests: ['http://h/']}\n", "services", 1);
+    rejects("included-configs: [more.yml]\nexecution:\n- {scenario: s}\nscenarios:\n  s: {requests: ['http://h/']}\n", "included", 1);
+}
