@@ -104,22 +104,24 @@ fn is_unset(value: &Value) -> bool {
 }
 
 /// A Taurus time: a number of seconds, or text like `90`, `1m30s`, `500ms`, `2h`.
-pub fn taurus_time(key: &'static str, value: &Value) -> Result<Duration, LoadKeyError> {
-    let bad = || {
-        key_error(
-            key,
-            format!("{value} is not a time like 30s, 1m30s or 500ms"),
-        )
-    };
+pub fn parse_taurus_time(value: &Value) -> Option<Duration> {
     match value {
         Value::Number(n) => n
             .as_f64()
             .filter(|s| s.is_finite() && *s >= 0.0)
-            .and_then(|s| parse_duration(&format!("{s}s")).ok())
-            .ok_or_else(bad),
-        Value::String(text) => parse_duration(text.trim()).map_err(|_| bad()),
-        _ => Err(bad()),
+            .and_then(|s| parse_duration(&format!("{s}s")).ok()),
+        Value::String(text) => parse_duration(text.trim()).ok(),
+        _ => None,
     }
+}
+
+fn taurus_time(key: &'static str, value: &Value) -> Result<Duration, LoadKeyError> {
+    parse_taurus_time(value).ok_or_else(|| {
+        key_error(
+            key,
+            format!("{value} is not a time like 30s, 1m30s or 500ms"),
+        )
+    })
 }
 
 fn count(key: &'static str, value: &Value) -> Result<u64, LoadKeyError> {

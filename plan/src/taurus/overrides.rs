@@ -95,6 +95,24 @@ mod tests {
         );
     }
 
+    proptest::proptest! {
+        /// Whatever the config holds, an override's value is then found at its path.
+        #[test]
+        fn an_override_is_found_at_its_path(
+            keys in proptest::collection::vec("[a-z][a-z-]{0,6}", 1..4),
+            number in 0u32..1000,
+            existing in proptest::option::of(0u32..10),
+        ) {
+            let mut config = json!({});
+            if let Some(old) = existing {
+                apply(&mut config, &format!("{}={old}", keys.join("."))).unwrap();
+            }
+            apply(&mut config, &format!("{}={number}", keys.join("."))).unwrap();
+            let pointer = format!("/{}", keys.join("/"));
+            proptest::prop_assert_eq!(config.pointer(&pointer), Some(&json!(number)));
+        }
+    }
+
     #[test]
     fn bad_overrides_name_themselves() {
         let mut config = json!({"execution": [{"concurrency": 1}]});

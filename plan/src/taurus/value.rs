@@ -5,7 +5,8 @@ use std::time::Duration;
 
 use serde_json::{Map, Value};
 
-use crate::duration::{format_duration, parse_duration};
+use super::load::parse_taurus_time;
+use crate::duration::format_duration;
 use crate::error::{closest, Source};
 use crate::locate::FieldPath;
 use crate::PlanError;
@@ -81,21 +82,12 @@ impl Taurus<'_> {
 
     /// A Taurus time (`90` seconds, `1m30s`, `500ms`).
     pub fn time(&self, at: &FieldPath, value: &Value) -> Result<Duration> {
-        let bad = || {
+        parse_taurus_time(value).ok_or_else(|| {
             self.error(
                 at,
                 format!("{} is not a time like 30s, 1m30s or 500ms", short(value)),
             )
-        };
-        match value {
-            Value::Number(n) => n
-                .as_f64()
-                .filter(|s| s.is_finite() && *s >= 0.0)
-                .and_then(|s| parse_duration(&format!("{s}s")).ok())
-                .ok_or_else(bad),
-            Value::String(s) => parse_duration(s.trim()).map_err(|_| bad()),
-            _ => Err(bad()),
-        }
+        })
     }
 
     /// A Taurus time as a plan duration (`1500ms`, `1m30s`).
