@@ -14,4 +14,5 @@ mod redirects_cookies;
 mod report;
 mod run;
 mod scenarios;
+mod taurus;
 mod verdict;
