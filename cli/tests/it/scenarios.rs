@@ -136,3 +136,44 @@ fn a_login_flow_runs_end_to_end_with_rows_transactions_failures_and_counts() {
     );
     assert!(run.stdout.contains("while cap reached 2 time(s)"), "{run}");
 }
+
+/// The bundled example runs as its comments say: every request succeeds, the login happens
+/// once per user, and the transaction and the checkout branch are taken.
+#[test]
+fn the_login_flow_example_runs_without_errors() {
+    let dir = tempfile::tempdir().unwrap();
+    let out = dir.path().join("out");
+    let example =
+        std::path::Path::new(env!("CARGO_MANIFEST_DIR")).join("../examples/login-flow.yaml");
+    let output = crate::common::vajra()
+        .arg("run")
+        .arg(&example)
+        .args(["--quiet", "--duration", "3s", "--out"])
+        .arg(&out)
+        .output()
+        .unwrap();
+    assert!(
+        output.status.success(),
+        "{}",
+        crate::common::text(&output.stderr)
+    );
+    let summary: serde_json::Value =
+        serde_json::from_slice(&std::fs::read(out.join("summary.json")).unwrap()).unwrap();
+    assert_eq!(summary["total"]["errors"], 0, "{summary:#}");
+    let labels: Vec<&str> = summary["labels"]
+        .as_array()
+        .unwrap()
+        .iter()
+        .filter_map(|l| l["label"].as_str())
+        .collect();
+    for label in ["login", "account", "item", "checkout"] {
+        assert!(labels.contains(&label), "{label} missing from {labels:?}");
+    }
+    let logins = summary["labels"]
+        .as_array()
+        .unwrap()
+        .iter()
+        .find(|l| l["label"] == "login")
+        .unwrap();
+    assert_eq!(logins["samples"], 4, "one login per virtual user");
+}

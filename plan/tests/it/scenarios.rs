@@ -421,7 +421,7 @@ fn the_login_flow_example_loads() {
         plan.requests()
             .map(|r| r.label.as_str())
             .collect::<Vec<_>>(),
-        ["login", "login", "home", "item", "checkout"]
+        ["login", "login", "account", "item", "checkout"]
     );
 }
 
