@@ -348,11 +348,25 @@ fn a_taurus_config_is_told_from_a_plan() {
 }
 
 #[test]
-fn variable_names_wait_for_a_header_row() {
+fn variable_names_name_the_columns_of_a_file_without_a_header_row() {
+    let plan = native(&format!(
+        "{HEAD}    data-sources: [{{path: a.csv, variable-names: 'a, b'}}, b.csv]\n    requests: [http://h/]\n"
+    ));
+    assert_eq!(plan["data"][0]["columns"], serde_json::json!(["a", "b"]));
+    assert!(plan["data"][1].get("columns").is_none());
     rejects(
-        &format!("{HEAD}    data-sources: [{{path: a.csv, variable-names: 'a,b'}}]\n    requests: [http://h/]\n"),
-        "variable-names",
+        &format!("{HEAD}    data-sources: [{{path: a.csv, variable-names: 'a,,b'}}]\n    requests: [http://h/]\n"),
+        "column 2 has an empty name in `variable-names`",
         5,
+    );
+}
+
+#[test]
+fn a_missing_data_file_is_pointed_at_its_data_source() {
+    rejects(
+        &format!("{HEAD}    requests: [http://h/]\n    data-sources:\n    - path: /nonexistent-vajra/a.csv\n"),
+        "data file not found",
+        7,
     );
 }
 
