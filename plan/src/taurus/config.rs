@@ -10,7 +10,7 @@ use super::load::{self, LoadKeyError, TaurusLoad, LOAD_KEYS};
 use super::overrides;
 use super::scenario::{plan_from_scenario, Mapped};
 use super::value::{is_set, short, Taurus};
-use crate::error::Source;
+use crate::error::{closest, Source};
 use crate::locate::{locate, FieldPath};
 use crate::{Plan, PlanError};
 
@@ -283,28 +283,33 @@ impl TaurusConfig {
                 )
             })
             .transpose()?;
-        let (name, scenario_at, scenario) = match is_set(execution.get("scenario")) {
-            None => {
-                return Err(t.error(
+        let (name, scenario_at, scenario) =
+            match is_set(execution.get("scenario")) {
+                None => return Err(t.error(
                     &at.key("scenario"),
                     "the execution has no scenario: name one of `scenarios:`, or give it inline",
-                ))
-            }
-            Some(Value::String(name)) => {
-                let scenario = scenarios.and_then(|s| s.get(name)).ok_or_else(|| {
-                    t.error(
-                        &at.key("scenario"),
-                        format!("there is no scenario `{name}` under the top-level `scenarios:`"),
+                )),
+                Some(Value::String(name)) => {
+                    let scenario = scenarios.and_then(|s| s.get(name)).ok_or_else(|| {
+                        let hint = scenarios
+                            .and_then(|s| closest(name, s.keys().map(String::as_str)))
+                            .map(|h| format!("; did you mean `{h}`?"))
+                            .unwrap_or_default();
+                        t.error(
+                            &at.key("scenario"),
+                            format!(
+                            "there is no scenario `{name}` under the top-level `scenarios:`{hint}"
+                        ),
+                        )
+                    })?;
+                    (
+                        name.clone(),
+                        FieldPath::root().key("scenarios").key(name),
+                        scenario,
                     )
-                })?;
-                (
-                    name.clone(),
-                    FieldPath::root().key("scenarios").key(name),
-                    scenario,
-                )
-            }
-            Some(inline) => (format!("execution-{index}"), at.key("scenario"), inline),
-        };
+                }
+                Some(inline) => (format!("execution-{index}"), at.key("scenario"), inline),
+            };
         let scenario_map = t.map(
             &scenario_at,
             scenario,

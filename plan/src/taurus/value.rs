@@ -101,6 +101,21 @@ impl Taurus<'_> {
             .ok_or_else(|| self.error(at, format!("expected a text value, found {}", short(value))))
     }
 
+    /// Checks that `text` (at `at`) is a regexp the plan builder will accept: checked here so
+    /// that the error points at the Taurus field rather than at the request it belongs to.
+    pub fn regexp(&self, at: &FieldPath, text: &str) -> Result<()> {
+        crate::fields::compile_regex(text)
+            .map(drop)
+            .map_err(|message| self.error(at, message))
+    }
+
+    /// Checks that `text` (at `at`) is a JSONPath query, as [`Taurus::regexp`] does for regexps.
+    pub fn jsonpath(&self, at: &FieldPath, text: &str) -> Result<()> {
+        crate::fields::JsonPathField::parse(text)
+            .map(drop)
+            .map_err(|message| self.error(at, message))
+    }
+
     /// A list, or a single value taken as a list of one (Taurus accepts both in many places).
     pub fn list<'v>(&self, value: &'v Value) -> Vec<&'v Value> {
         match value {
