@@ -75,6 +75,7 @@ pub struct TaurusConfig {
     path: PathBuf,
     text: String,
     root: Value,
+    overrides: Vec<String>,
 }
 
 /// One execution of a Taurus config, ready to run.
@@ -133,6 +134,7 @@ impl TaurusConfig {
             path: path.to_path_buf(),
             text: text.to_owned(),
             root,
+            overrides: overrides.to_vec(),
         };
         let t = config.taurus();
         t.check_keys(&FieldPath::root(), config.map(), &TOP_KEYS, &[])?;
@@ -168,6 +170,7 @@ impl TaurusConfig {
                 file: &self.path,
                 text: &self.text,
             },
+            overrides: &self.overrides,
         }
     }
 

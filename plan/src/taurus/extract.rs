@@ -192,6 +192,10 @@ fn extractor(
 /// The group of a JMeter template: a lone `$N$` (vajra extracts one group, not a text built
 /// from several).
 fn group(t: &Taurus<'_>, at: &FieldPath, template: &Value) -> Result<u64> {
+    // Taurus writes a number N as the template `$N$`.
+    if let Some(n) = template.as_u64() {
+        return Ok(n);
+    }
     let text = t.text(at, template)?;
     text.strip_prefix('$')
         .and_then(|rest| rest.strip_suffix('$'))
