@@ -114,8 +114,8 @@ impl TaurusConfig {
         overrides: &[String],
     ) -> std::result::Result<TaurusConfig, PlanError> {
         let src = Source { file: path, text };
-        let mut root: Value = crate::yaml::read_plain(text)
-            .map_err(|e| src.invalid(&FieldPath::root(), format!("not a Taurus config: {e}")))?;
+        // Read as plans are, so YAML errors (a repeated key, a syntax error) read the same.
+        let mut root: Value = crate::yaml::read(text).map_err(|e| src.deserialize_error(e))?;
         if !root.is_object() {
             return Err(src.invalid(
                 &FieldPath::root(),
