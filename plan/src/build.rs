@@ -284,7 +284,11 @@ fn data_sets(raw: &RawPlan, src: &Source, plan_dir: &Path) -> Result<Vec<DataSet
                 let at = FieldPath::root().key("data").index(i).key("columns");
                 spec.columns = names.iter().map(|n| n.trim().to_string()).collect();
                 if spec.columns.is_empty() {
-                    return Err(src.invalid(&at, "`columns` names no column: give at least one name, or leave it out when the file has a header row"));
+                    return Err(src.invalid(
+                        &at,
+                        "`columns` names no column: give at least one name, or leave it out \
+                         when the file has a header row",
+                    ));
                 }
                 if let Some(problem) = column_names_problem(&spec.columns, "`columns`") {
                     return Err(src.invalid(&at, problem));

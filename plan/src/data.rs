@@ -1,9 +1,10 @@
 //! CSV data sets: the rows that fill `${name}` placeholders.
 //!
 //! [`DataSetSpec`] is what the plan says about a file; the loader reads only its header row (or,
-//! when the plan names the columns, its first row), to check variable names early. [`DataFeed::open`] reads the rows, keeps this worker's slice
-//! (rows `r` with `r % worker_count == worker_index` when `split`), and hands rows out
-//! round-robin to any number of tasks through one atomic cursor per data set.
+//! when the plan names the columns, its first row), to check variable names early.
+//! [`DataFeed::open`] reads the rows, keeps this worker's slice (rows `r` with
+//! `r % worker_count == worker_index` when `split`), and hands rows out round-robin to any
+//! number of tasks through one atomic cursor per data set.
 
 use std::path::PathBuf;
 use std::sync::atomic::{AtomicUsize, Ordering};
@@ -165,14 +166,14 @@ fn csv_reader(spec: &DataSetSpec) -> Result<csv::Reader<std::fs::File>, PlanErro
 }
 
 /// Why a list of column names cannot name a data set's variables (a blank or a repeated name),
-/// wherever the names came from (`where_` says: "the header row", "`columns`").
-pub(crate) fn column_names_problem(columns: &[String], where_: &str) -> Option<String> {
+/// wherever the names came from (`given_in`: "the header row", "`columns`").
+pub(crate) fn column_names_problem(columns: &[String], given_in: &str) -> Option<String> {
     for (i, column) in columns.iter().enumerate() {
         if column.is_empty() {
-            return Some(format!("column {} has an empty name in {where_}", i + 1));
+            return Some(format!("column {} has an empty name in {given_in}", i + 1));
         }
         if columns[..i].contains(column) {
-            return Some(format!("column `{column}` appears twice in {where_}"));
+            return Some(format!("column `{column}` appears twice in {given_in}"));
         }
     }
     None
