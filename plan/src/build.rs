@@ -5,7 +5,7 @@ use std::cell::Cell;
 use std::path::{Path, PathBuf};
 
 use super::client::{ClientSpec, TlsSpec};
-use super::data::{read_columns, DataSetSpec};
+use super::data::{check_first_row, column_names_problem, read_columns, DataSetSpec};
 use super::error::{closest, Source};
 use super::expr::Condition;
 use super::fields::{compile_regex, Entries};
@@ -276,8 +276,26 @@ fn data_sets(raw: &RawPlan, src: &Source, plan_dir: &Path) -> Result<Vec<DataSet
             split: set.split.unwrap_or(true),
             random_order: set.random_order.unwrap_or(false),
             columns: Vec::new(),
+            header_row: set.columns.is_none(),
         };
-        spec.columns = read_columns(&spec)?;
+        match &set.columns {
+            None => spec.columns = read_columns(&spec)?,
+            Some(names) => {
+                let at = FieldPath::root().key("data").index(i).key("columns");
+                spec.columns = names.iter().map(|n| n.trim().to_string()).collect();
+                if spec.columns.is_empty() {
+                    return Err(src.invalid(
+                        &at,
+                        "`columns` names no column: give at least one name, or leave it out \
+                         when the file has a header row",
+                    ));
+                }
+                if let Some(problem) = column_names_problem(&spec.columns, "`columns`") {
+                    return Err(src.invalid(&at, problem));
+                }
+                check_first_row(&spec)?;
+            }
+        }
         for earlier in &specs {
             if let Some(column) = spec.columns.iter().find(|c| earlier.columns.contains(c)) {
                 return Err(src.invalid(

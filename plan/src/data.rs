@@ -1,11 +1,12 @@
 //! CSV data sets: the rows that fill `${name}` placeholders.
 //!
-//! [`DataSetSpec`] is what the plan says about a file; the loader reads only its header row, to
-//! check variable names early. [`DataFeed::open`] reads the rows, keeps this worker's slice
-//! (rows `r` with `r % worker_count == worker_index` when `split`), and hands rows out
-//! round-robin to any number of tasks through one atomic cursor per data set.
+//! [`DataSetSpec`] is what the plan says about a file; the loader reads only its header row (or,
+//! when the plan names the columns, its first row), to check variable names early.
+//! [`DataFeed::open`] reads the rows, keeps this worker's slice (rows `r` with
+//! `r % worker_count == worker_index` when `split`), and hands rows out round-robin to any
+//! number of tasks through one atomic cursor per data set.
 
-use std::path::{Path, PathBuf};
+use std::path::PathBuf;
 use std::sync::atomic::{AtomicUsize, Ordering};
 use std::sync::Arc;
 
@@ -36,8 +37,11 @@ pub struct DataSetSpec {
     /// Hand the rows out in a random order (shuffled once when the feed opens, so each row
     /// still comes once per pass) rather than in file order.
     pub random_order: bool,
-    /// The column names from the header row: the variables this set provides.
+    /// The column names: the variables this set provides.
     pub columns: Vec<String>,
+    /// Whether the file's first line is a header row naming the columns; when false the plan
+    /// named them (`columns:`) and every line is data.
+    pub header_row: bool,
 }
 
 /// The rows of one data set kept by this worker.
@@ -156,14 +160,29 @@ impl DataFeed {
 fn csv_reader(spec: &DataSetSpec) -> Result<csv::Reader<std::fs::File>, PlanError> {
     csv::ReaderBuilder::new()
         .delimiter(spec.delimiter)
+        .has_headers(spec.header_row)
         .from_path(&spec.file)
-        .map_err(|err| csv_error(&spec.file, err))
+        .map_err(|err| csv_error(spec, err))
+}
+
+/// Why a list of column names cannot name a data set's variables (a blank or a repeated name),
+/// wherever the names came from (`given_in`: "the header row", "`columns`").
+pub(crate) fn column_names_problem(columns: &[String], given_in: &str) -> Option<String> {
+    for (i, column) in columns.iter().enumerate() {
+        if column.is_empty() {
+            return Some(format!("column {} has an empty name in {given_in}", i + 1));
+        }
+        if columns[..i].contains(column) {
+            return Some(format!("column `{column}` appears twice in {given_in}"));
+        }
+    }
+    None
 }
 
 /// The header row of a data set: its variable names, checked for blanks and repeats.
 pub(crate) fn read_columns(spec: &DataSetSpec) -> Result<Vec<String>, PlanError> {
     let mut reader = csv_reader(spec)?;
-    let headers = reader.headers().map_err(|err| csv_error(&spec.file, err))?;
+    let headers = reader.headers().map_err(|err| csv_error(spec, err))?;
     let columns: Vec<String> = headers.iter().map(|h| h.trim().to_string()).collect();
     let data_error = |message: String| PlanError::Data {
         file: spec.file.clone(),
@@ -172,24 +191,48 @@ pub(crate) fn read_columns(spec: &DataSetSpec) -> Result<Vec<String>, PlanError>
     };
     if columns.iter().all(|c| c.is_empty()) {
         return Err(data_error(
-            "the file has no header row: the first line must name the columns, like `user,id`"
+            "the file has no header row: the first line must name the columns, like `user,id`, \
+             or the plan must name them with `columns:`"
                 .into(),
         ));
     }
-    for (i, column) in columns.iter().enumerate() {
-        if column.is_empty() {
-            return Err(data_error(format!(
-                "column {} has an empty name in the header row",
-                i + 1
-            )));
-        }
-        if columns[..i].contains(column) {
-            return Err(data_error(format!(
-                "column `{column}` appears twice in the header row"
-            )));
+    match column_names_problem(&columns, "the header row") {
+        Some(problem) => Err(data_error(problem)),
+        None => Ok(columns),
+    }
+}
+
+/// For a data set whose columns the plan names: its first row must have that many fields.
+pub(crate) fn check_first_row(spec: &DataSetSpec) -> Result<(), PlanError> {
+    let mut reader = csv_reader(spec)?;
+    match reader.records().next() {
+        None => Err(PlanError::Data {
+            file: spec.file.clone(),
+            line: None,
+            message: "the data set has no rows".into(),
+        }),
+        Some(record) => {
+            let record = record.map_err(|err| csv_error(spec, err))?;
+            check_row_width(spec, &record)
         }
     }
-    Ok(columns)
+}
+
+/// A row of a data set with named columns has exactly one field per name. (With a header row,
+/// the CSV reader itself holds every row to the header's width.)
+fn check_row_width(spec: &DataSetSpec, record: &csv::StringRecord) -> Result<(), PlanError> {
+    if spec.header_row || record.len() == spec.columns.len() {
+        return Ok(());
+    }
+    Err(PlanError::Data {
+        file: spec.file.clone(),
+        line: record.position().map(|p| p.line()),
+        message: format!(
+            "this row has {} field(s), but `columns` names {}",
+            record.len(),
+            spec.columns.len()
+        ),
+    })
 }
 
 fn read_table(
@@ -197,20 +240,27 @@ fn read_table(
     worker_index: usize,
     worker_count: usize,
 ) -> Result<Table, PlanError> {
-    let columns = read_columns(spec)?;
+    let columns = if spec.header_row {
+        read_columns(spec)?
+    } else {
+        spec.columns.clone()
+    };
     let mut reader = csv_reader(spec)?;
     let mut rows = Vec::new();
     let mut total = 0;
     for (r, record) in reader.records().enumerate() {
-        let record = record.map_err(|err| csv_error(&spec.file, err))?;
+        let record = record.map_err(|err| csv_error(spec, err))?;
+        check_row_width(spec, &record)?;
         total += 1;
         if !spec.split || r % worker_count == worker_index {
             rows.push(record);
         }
     }
     if rows.is_empty() {
-        let message = if total == 0 {
+        let message = if total == 0 && spec.header_row {
             "the data set has a header row but no data rows".to_string()
+        } else if total == 0 {
+            "the data set has no rows".to_string()
         } else {
             format!(
                 "{} gets no rows: the data set has only {total} row(s) to split; add rows or \
@@ -230,18 +280,23 @@ fn read_table(
     Ok(Table { columns, rows })
 }
 
-fn csv_error(file: &Path, err: csv::Error) -> PlanError {
+fn csv_error(spec: &DataSetSpec, err: csv::Error) -> PlanError {
     let line = err.position().map(|p| p.line());
     let message = match err.kind() {
         csv::ErrorKind::Io(io) => format!("cannot read the data file: {io}"),
         csv::ErrorKind::UnequalLengths {
             expected_len, len, ..
-        } => format!("this row has {len} field(s), but the header row has {expected_len}"),
+        } if spec.header_row => {
+            format!("this row has {len} field(s), but the header row has {expected_len}")
+        }
+        csv::ErrorKind::UnequalLengths {
+            expected_len, len, ..
+        } => format!("this row has {len} field(s), but `columns` names {expected_len}"),
         csv::ErrorKind::Utf8 { .. } => "the row is not valid UTF-8".to_string(),
         _ => err.to_string(),
     };
     PlanError::Data {
-        file: file.to_path_buf(),
+        file: spec.file.clone(),
         line,
         message,
     }

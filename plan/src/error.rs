@@ -176,10 +176,7 @@ impl Source<'_> {
             }
             other => {
                 use serde_saphyr::MessageFormatter;
-                serde_saphyr::DefaultMessageFormatter
-                    .format_message(other)
-                    .escape_debug()
-                    .to_string()
+                one_line(&serde_saphyr::DefaultMessageFormatter.format_message(other))
             }
         };
         PlanError::Invalid {
@@ -189,6 +186,20 @@ impl Source<'_> {
             message,
         }
     }
+}
+
+/// `text` on one line: control characters (a newline inside a hostile value) escaped, the rest
+/// as written, so that a regexp's `\d` or a quote reads as the user typed it.
+fn one_line(text: &str) -> String {
+    let mut out = String::with_capacity(text.len());
+    for c in text.chars() {
+        if c.is_control() {
+            out.extend(c.escape_debug());
+        } else {
+            out.push(c);
+        }
+    }
+    out
 }
 
 /// The error itself, without the snippet or alias wrappers serde-saphyr may put around it.

@@ -424,4 +424,7 @@ pub(crate) struct RawDataSet {
     pub split: Option<bool>,
     #[serde(default, deserialize_with = "switch")]
     pub random_order: Option<bool>,
+    /// The column names of a file without a header row (its first line is then data).
+    #[serde(default)]
+    pub columns: Option<Vec<String>>,
 }

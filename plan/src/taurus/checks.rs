@@ -69,12 +69,21 @@ pub(crate) fn assertions(
                 }
             };
             for (i, value) in contains.into_iter().enumerate() {
+                // A single `contains` value sits at the key itself, a list's at its index.
+                let value_at = match item.get("contains") {
+                    Some(Value::Array(_)) => at.key("contains").index(i),
+                    Some(_) => at.key("contains"),
+                    None => at.clone(),
+                };
                 let text = scalar_text(value).ok_or_else(|| {
                     t.error(
-                        &at.key("contains").index(i),
+                        &value_at,
                         format!("expected a text, found {}", short(value)),
                     )
                 })?;
+                if regexp {
+                    t.regexp(&value_at, &text)?;
+                }
                 let mut check = Map::new();
                 check.insert(
                     if regexp { "matches" } else { "contains" }.into(),
@@ -109,7 +118,10 @@ pub(crate) fn assertions(
 /// `invert: true` turns the whole check around.
 fn jsonpath_check(t: &Taurus<'_>, at: &FieldPath, item: &Value) -> Result<Value> {
     let item = match item {
-        Value::String(path) => return Ok(json!(path)),
+        Value::String(path) => {
+            t.jsonpath(at, path)?;
+            return Ok(json!(path));
+        }
         other => t.map(
             at,
             other,
@@ -121,6 +133,7 @@ fn jsonpath_check(t: &Taurus<'_>, at: &FieldPath, item: &Value) -> Result<Value>
         .get("jsonpath")
         .and_then(scalar_text)
         .ok_or_else(|| t.error(&at.key("jsonpath"), "`jsonpath` is required"))?;
+    t.jsonpath(&at.key("jsonpath"), &path)?;
     let flag = |key: &str| is_set(item.get(key)).map_or(Ok(false), |v| t.switch(&at.key(key), v));
     let mut check = Map::new();
     check.insert("path".into(), path.into());
@@ -135,6 +148,7 @@ fn jsonpath_check(t: &Taurus<'_>, at: &FieldPath, item: &Value) -> Result<Value>
         })?;
         if flag("regexp")? {
             let text = t.text(&at.key("expected-value"), expected)?;
+            t.regexp(&at.key("expected-value"), &text)?;
             check.insert("matches".into(), text.into());
         } else {
             check.insert("equals".into(), expected.clone());

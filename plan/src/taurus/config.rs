@@ -10,7 +10,7 @@ use super::load::{self, LoadKeyError, TaurusLoad, LOAD_KEYS};
 use super::overrides;
 use super::scenario::{plan_from_scenario, Mapped};
 use super::value::{is_set, short, Taurus};
-use crate::error::Source;
+use crate::error::{closest, Source};
 use crate::locate::{locate, FieldPath};
 use crate::{Plan, PlanError};
 
@@ -75,6 +75,7 @@ pub struct TaurusConfig {
     path: PathBuf,
     text: String,
     root: Value,
+    overrides: Vec<String>,
 }
 
 /// One execution of a Taurus config, ready to run.
@@ -113,8 +114,8 @@ impl TaurusConfig {
         overrides: &[String],
     ) -> std::result::Result<TaurusConfig, PlanError> {
         let src = Source { file: path, text };
-        let mut root: Value = crate::yaml::read_plain(text)
-            .map_err(|e| src.invalid(&FieldPath::root(), format!("not a Taurus config: {e}")))?;
+        // Read as plans are, so YAML errors (a repeated key, a syntax error) read the same.
+        let mut root: Value = crate::yaml::read(text).map_err(|e| src.deserialize_error(e))?;
         if !root.is_object() {
             return Err(src.invalid(
                 &FieldPath::root(),
@@ -133,6 +134,7 @@ impl TaurusConfig {
             path: path.to_path_buf(),
             text: text.to_owned(),
             root,
+            overrides: overrides.to_vec(),
         };
         let t = config.taurus();
         t.check_keys(&FieldPath::root(), config.map(), &TOP_KEYS, &[])?;
@@ -168,6 +170,7 @@ impl TaurusConfig {
                 file: &self.path,
                 text: &self.text,
             },
+            overrides: &self.overrides,
         }
     }
 
@@ -283,28 +286,33 @@ impl TaurusConfig {
                 )
             })
             .transpose()?;
-        let (name, scenario_at, scenario) = match is_set(execution.get("scenario")) {
-            None => {
-                return Err(t.error(
+        let (name, scenario_at, scenario) =
+            match is_set(execution.get("scenario")) {
+                None => return Err(t.error(
                     &at.key("scenario"),
                     "the execution has no scenario: name one of `scenarios:`, or give it inline",
-                ))
-            }
-            Some(Value::String(name)) => {
-                let scenario = scenarios.and_then(|s| s.get(name)).ok_or_else(|| {
-                    t.error(
-                        &at.key("scenario"),
-                        format!("there is no scenario `{name}` under the top-level `scenarios:`"),
+                )),
+                Some(Value::String(name)) => {
+                    let scenario = scenarios.and_then(|s| s.get(name)).ok_or_else(|| {
+                        let hint = scenarios
+                            .and_then(|s| closest(name, s.keys().map(String::as_str)))
+                            .map(|h| format!("; did you mean `{h}`?"))
+                            .unwrap_or_default();
+                        t.error(
+                            &at.key("scenario"),
+                            format!(
+                            "there is no scenario `{name}` under the top-level `scenarios:`{hint}"
+                        ),
+                        )
+                    })?;
+                    (
+                        name.clone(),
+                        FieldPath::root().key("scenarios").key(name),
+                        scenario,
                     )
-                })?;
-                (
-                    name.clone(),
-                    FieldPath::root().key("scenarios").key(name),
-                    scenario,
-                )
-            }
-            Some(inline) => (format!("execution-{index}"), at.key("scenario"), inline),
-        };
+                }
+                Some(inline) => (format!("execution-{index}"), at.key("scenario"), inline),
+            };
         let scenario_map = t.map(
             &scenario_at,
             scenario,

@@ -91,6 +91,11 @@ fn extractor(
     kind: &Kind,
     config: &Value,
 ) -> Result<Map<String, Value>> {
+    // The field that holds the main setting: the value itself in the shorthand.
+    let main_at = match config {
+        Value::String(_) => at.clone(),
+        _ => at.key(kind.main),
+    };
     let config = match config {
         Value::String(main) if kind.main != "left" => {
             let mut map = Map::new();
@@ -114,10 +119,14 @@ fn extractor(
     };
     match kind.main {
         "jsonpath" => {
-            out.insert("jsonpath".into(), need("jsonpath")?.into());
+            let path = need("jsonpath")?;
+            t.jsonpath(&main_at, &path)?;
+            out.insert("jsonpath".into(), path.into());
         }
         "regexp" => {
-            out.insert("regexp".into(), need("regexp")?.into());
+            let regexp = need("regexp")?;
+            t.regexp(&main_at, &regexp)?;
+            out.insert("regexp".into(), regexp.into());
             if let Some(template) = is_set(config.get("template")) {
                 out.insert(
                     "group".into(),
@@ -183,6 +192,10 @@ fn extractor(
 /// The group of a JMeter template: a lone `$N$` (vajra extracts one group, not a text built
 /// from several).
 fn group(t: &Taurus<'_>, at: &FieldPath, template: &Value) -> Result<u64> {
+    // Taurus writes a number N as the template `$N$`.
+    if let Some(n) = template.as_u64() {
+        return Ok(n);
+    }
     let text = t.text(at, template)?;
     text.strip_prefix('$')
         .and_then(|rest| rest.strip_suffix('$'))

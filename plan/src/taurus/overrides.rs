@@ -65,6 +65,24 @@ pub fn apply(config: &mut Value, override_text: &str) -> Result<(), String> {
     Ok(())
 }
 
+/// The field an override sets, written as errors name fields (`execution[0].hold-for` for
+/// `execution.0.hold-for=1m`); `None` when it is not `key=value`.
+pub(crate) fn field_path(override_text: &str) -> Option<String> {
+    let (path, _) = override_text.split_once('=')?;
+    let mut field = String::with_capacity(path.len() + 2);
+    for key in path.split('.') {
+        if key.parse::<usize>().is_ok() {
+            field.push_str(&format!("[{key}]"));
+        } else {
+            if !field.is_empty() {
+                field.push('.');
+            }
+            field.push_str(key);
+        }
+    }
+    Some(field)
+}
+
 /// An override's value read as YAML; text when it does not parse.
 fn yaml_value(text: &str) -> Value {
     if text.trim().is_empty() {
@@ -77,6 +95,19 @@ fn yaml_value(text: &str) -> Value {
 mod tests {
     use super::*;
     use serde_json::json;
+
+    #[test]
+    fn the_field_an_override_sets_is_named_as_errors_name_it() {
+        assert_eq!(
+            field_path("execution.0.hold-for=1m").as_deref(),
+            Some("execution[0].hold-for")
+        );
+        assert_eq!(
+            field_path("scenarios.s.requests.1.url=a=b").as_deref(),
+            Some("scenarios.s.requests[1].url")
+        );
+        assert_eq!(field_path("no-value"), None);
+    }
 
     #[test]
     fn dotted_paths_indexes_and_yaml_scalars() {

@@ -12,6 +12,7 @@ use serde_json::{Map, Value};
 use super::checks::assertions;
 use super::extract::extractors;
 use super::value::{is_set, scalar_text, short, Result, Taurus};
+use crate::data::column_names_problem;
 use crate::locate::FieldPath;
 
 /// Redirect hops for Taurus's `follow-redirects: true`: JMeter's limit, also vajra's most.
@@ -319,7 +320,10 @@ impl Mapper<'_> {
         out.insert("requests".into(), Value::Array(steps));
         if let Some(sources) = is_set(scenario.get("data-sources")) {
             for (i, source) in t.list(sources).into_iter().enumerate() {
-                let data = data_source(t, &at.key("data-sources").index(i), source)?;
+                let source_at = at.key("data-sources").index(i);
+                let data = data_source(t, &source_at, source)?;
+                let native_at = FieldPath::root().key("data").index(self.data.len());
+                self.trace.push((native_at.to_string(), source_at));
                 self.data.push(data);
             }
         }
@@ -831,12 +835,21 @@ fn data_source(t: &Taurus<'_>, at: &FieldPath, source: &Value) -> Result<Value> 
             out.insert("random-order".into(), Value::Bool(true));
         }
     }
-    if is_set(source.get("variable-names")).is_some() {
-        // The plan's data sets name their columns by the file's header row only.
-        return Err(t.error(
-            &at.key("variable-names"),
-            "`variable-names` is not supported yet: vajra names the columns by the CSV's first row; add a header row to the file and remove variable-names",
-        ));
+    if let Some(names) = is_set(source.get("variable-names")) {
+        // As in JMeter: with the names given, the file's first line is data, not a header.
+        let at = at.key("variable-names");
+        let columns: Vec<String> = t
+            .text(&at, names)?
+            .split(',')
+            .map(|name| name.trim().to_string())
+            .collect();
+        if let Some(problem) = column_names_problem(&columns, "`variable-names`") {
+            return Err(t.error(&at, problem));
+        }
+        out.insert(
+            "columns".into(),
+            Value::Array(columns.into_iter().map(Value::String).collect()),
+        );
     }
     Ok(Value::Object(out))
 }

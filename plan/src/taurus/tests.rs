@@ -162,7 +162,7 @@ fn assertions_cover_every_subject_regexp_not_and_assume_success() {
 #[test]
 fn extractors_keep_taurus_match_numbers_templates_and_defaults() {
     let s = steps(&format!(
-        "{HEAD}    requests:\n    - url: http://h/\n      extract-jsonpath:\n        token: $.token\n        ids: {{jsonpath: '$.items[*].id', match-no: -1, default: none}}\n      extract-regexp:\n        sid: {{regexp: 'sid=(\\w+)', template: $1$, match-no: 2, subject: headers}}\n        any: {{regexp: 'a(.)', match-no: 0}}\n      extract-boundary:\n        csrf: {{left: 'value=\"', right: '\"'}}\n"
+        "{HEAD}    requests:\n    - url: http://h/\n      extract-jsonpath:\n        token: $.token\n        ids: {{jsonpath: '$.items[*].id', match-no: -1, default: none}}\n      extract-regexp:\n        sid: {{regexp: 'sid=(\\w+)', template: $1$, match-no: 2, subject: headers}}\n        any: {{regexp: 'a(.)', match-no: 0}}\n        second: {{regexp: '(a)(b)', template: 2}}\n      extract-boundary:\n        csrf: {{left: 'value=\"', right: '\"'}}\n"
     ));
     assert_eq!(
         s[0]["extract"],
@@ -171,6 +171,7 @@ fn extractors_keep_taurus_match_numbers_templates_and_defaults() {
             "ids": {"jsonpath": "$.items[*].id", "match": "all", "default": "none"},
             "sid": {"regexp": "sid=(\\w+)", "group": 1, "match": 2, "from": "headers", "default": NOT_FOUND},
             "any": {"regexp": "a(.)", "group": 1, "match": "random", "from": "body", "default": NOT_FOUND},
+            "second": {"regexp": "(a)(b)", "group": 2, "match": 1, "from": "body", "default": NOT_FOUND},
             "csrf": {"left": "value=\"", "right": "\"", "match": 1, "from": "body", "default": NOT_FOUND}
         })
     );
@@ -348,11 +349,25 @@ fn a_taurus_config_is_told_from_a_plan() {
 }
 
 #[test]
-fn variable_names_wait_for_a_header_row() {
+fn variable_names_name_the_columns_of_a_file_without_a_header_row() {
+    let plan = native(&format!(
+        "{HEAD}    data-sources: [{{path: a.csv, variable-names: 'a, b'}}, b.csv]\n    requests: [http://h/]\n"
+    ));
+    assert_eq!(plan["data"][0]["columns"], serde_json::json!(["a", "b"]));
+    assert!(plan["data"][1].get("columns").is_none());
     rejects(
-        &format!("{HEAD}    data-sources: [{{path: a.csv, variable-names: 'a,b'}}]\n    requests: [http://h/]\n"),
-        "variable-names",
+        &format!("{HEAD}    data-sources: [{{path: a.csv, variable-names: 'a,,b'}}]\n    requests: [http://h/]\n"),
+        "column 2 has an empty name in `variable-names`",
         5,
+    );
+}
+
+#[test]
+fn a_missing_data_file_is_pointed_at_its_data_source() {
+    rejects(
+        &format!("{HEAD}    requests: [http://h/]\n    data-sources:\n    - path: /nonexistent-vajra/a.csv\n"),
+        "data file not found",
+        7,
     );
 }
 

@@ -6,6 +6,7 @@ use std::time::Duration;
 use serde_json::{Map, Value};
 
 use super::load::parse_taurus_time;
+use super::overrides;
 use crate::duration::format_duration;
 use crate::error::{closest, Source};
 use crate::locate::FieldPath;
@@ -16,10 +17,26 @@ pub(crate) type Result<T> = std::result::Result<T, PlanError>;
 /// The Taurus file being mapped, for errors.
 pub(crate) struct Taurus<'a> {
     pub src: Source<'a>,
+    /// The `-o` overrides applied to the file: an error in a value one of them set says so,
+    /// since the value at the error's line is not the one that was read.
+    pub overrides: &'a [String],
 }
 
 impl Taurus<'_> {
     pub fn error(&self, at: &FieldPath, message: impl Into<String>) -> PlanError {
+        let mut message = message.into();
+        let field = at.to_string();
+        let from_override = self.overrides.iter().rev().find(|item| {
+            overrides::field_path(item).is_some_and(|path| {
+                field == path
+                    || field
+                        .strip_prefix(path.as_str())
+                        .is_some_and(|rest| rest.starts_with('.') || rest.starts_with('['))
+            })
+        });
+        if let Some(item) = from_override {
+            message.push_str(&format!(" (set by -o {item})"));
+        }
         self.src.invalid(at, message)
     }
 
@@ -99,6 +116,21 @@ impl Taurus<'_> {
     pub fn text(&self, at: &FieldPath, value: &Value) -> Result<String> {
         scalar_text(value)
             .ok_or_else(|| self.error(at, format!("expected a text value, found {}", short(value))))
+    }
+
+    /// Checks that `text` (at `at`) is a regexp the plan builder will accept: checked here so
+    /// that the error points at the Taurus field rather than at the request it belongs to.
+    pub fn regexp(&self, at: &FieldPath, text: &str) -> Result<()> {
+        crate::fields::compile_regex(text)
+            .map(drop)
+            .map_err(|message| self.error(at, message))
+    }
+
+    /// Checks that `text` (at `at`) is a JSONPath query, as [`Taurus::regexp`] does for regexps.
+    pub fn jsonpath(&self, at: &FieldPath, text: &str) -> Result<()> {
+        crate::fields::JsonPathField::parse(text)
+            .map(drop)
+            .map_err(|message| self.error(at, message))
     }
 
     /// A list, or a single value taken as a list of one (Taurus accepts both in many places).

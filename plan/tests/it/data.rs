@@ -33,6 +33,7 @@ fn spec(file: &Path, on_eof: OnEof, split: bool) -> DataSetSpec {
         split,
         random_order: false,
         columns: vec!["n".into()],
+        header_row: true,
     }
 }
 
@@ -260,4 +261,91 @@ fn tab_delimited_files() {
         plan.scenarios[0].requests()[0].url.render(&row),
         "http://h/u/ann/1"
     );
+}
+
+/// A plan over `file` (written into `dir` with `text`) whose data set is `data_keys`.
+fn plan_with_data(dir: &Path, file: &str, text: &str, data_keys: &str) -> Result<Plan, PlanError> {
+    std::fs::write(dir.join(file), text).unwrap();
+    let yaml = format!(
+        "base-url: http://h\nrequests:\n  - url: /u/${{id}}/${{name}}\ndata:\n  - file: {file}\n{data_keys}"
+    );
+    Plan::from_str(&yaml, &dir.join("p.yaml"))
+}
+
+#[test]
+fn named_columns_read_a_file_without_a_header_row() {
+    let dir = tempfile::tempdir().unwrap();
+    let plan = plan_with_data(
+        dir.path(),
+        "people.csv",
+        "1,ann\n2,bob\n",
+        "    columns: [id, name]\n    on-eof: stop\n",
+    )
+    .unwrap();
+    assert_eq!(plan.data[0].columns, ["id", "name"]);
+    assert!(!plan.data[0].header_row);
+    let feed = DataFeed::open(&plan.data, 0, 1).unwrap();
+    // The first line is data: both rows come out, in order.
+    assert_eq!(drain(&feed, "name", 10), ["ann", "bob"]);
+    assert_eq!(feed.row_counts(), [2]);
+}
+
+#[test]
+fn named_columns_hold_every_row_to_their_count() {
+    let dir = tempfile::tempdir().unwrap();
+    // The first row is checked when the plan loads...
+    let err = plan_with_data(
+        dir.path(),
+        "short.csv",
+        "1\n2\n",
+        "    columns: [id, name]\n",
+    )
+    .unwrap_err()
+    .to_string();
+    assert!(
+        err.ends_with("short.csv:1: this row has 1 field(s), but `columns` names 2"),
+        "{err}"
+    );
+    // ...and every later row when the feed reads the file.
+    let plan = plan_with_data(
+        dir.path(),
+        "ragged.csv",
+        "1,ann\n2,bob\n3,cy,extra\n",
+        "    columns: [id, name]\n",
+    )
+    .unwrap();
+    let err = DataFeed::open(&plan.data, 0, 1).err().unwrap();
+    match &err {
+        PlanError::Data { line, .. } => assert_eq!(*line, Some(3)),
+        other => panic!("expected a data error, got {other:?}"),
+    }
+    assert!(
+        err.to_string()
+            .ends_with("ragged.csv:3: this row has 3 field(s), but `columns` names 2"),
+        "{err}"
+    );
+}
+
+#[test]
+fn named_columns_get_the_header_row_checks_at_their_line() {
+    let dir = tempfile::tempdir().unwrap();
+    for (columns, needle) in [
+        ("[id, id]", "column `id` appears twice in `columns`"),
+        ("[id, ' ']", "column 2 has an empty name in `columns`"),
+        ("[]", "`columns` names no column"),
+    ] {
+        let err = plan_with_data(
+            dir.path(),
+            "people.csv",
+            "1,ann\n",
+            &format!("    columns: {columns}\n"),
+        )
+        .unwrap_err();
+        assert_eq!(err.location().map(|l| l.line), Some(6), "{err}");
+        assert!(err.to_string().contains(needle), "{err}");
+    }
+    let err = plan_with_data(dir.path(), "empty.csv", "", "    columns: [id, name]\n")
+        .unwrap_err()
+        .to_string();
+    assert!(err.contains("empty.csv: the data set has no rows"), "{err}");
 }

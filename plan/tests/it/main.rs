@@ -7,3 +7,4 @@ mod errors;
 mod happy;
 mod load;
 mod scenarios;
+mod taurus;
