@@ -55,7 +55,8 @@ ASSERTIONS = ("assert", "assert-jsonpath", "assert-xpath")
 # `${__name(` or `${__name}`: a JMeter function in a template.
 FUNCTION = re.compile(r"\$\{(__\w+)")
 ABSOLUTE_URL = re.compile(r"(?i)\b(?:https?|wss?)://[^/\s\"'?#]+")
-RUN_LOAD = {"concurrency": 1, "iterations": 1}
+# One user, one iteration; hold-for ends a `loop: forever` or a `while` that runs on.
+RUN_LOAD = {"concurrency": 1, "iterations": 1, "hold-for": "5s"}
 RUN_PAUSE = "10ms"
 RUN_TIMEOUT_S = 30
 VALIDATE_TIMEOUT_S = 30
@@ -281,7 +282,8 @@ def _strings(value):
 
 def isolated_config(config, name, scenario, runs):
     """The config with one execution, the one that runs this scenario (the file's own first
-    one, else `scenario: NAME`); every other key stays as it is."""
+    one, else `scenario: NAME`), with `executor: vajra`, as a user switching to vajra writes
+    it; every other key stays as it is."""
     copy = json.loads(json.dumps(config, default=str))
     if runs:
         execution = json.loads(json.dumps(runs[0][1], default=str))
@@ -289,6 +291,7 @@ def isolated_config(config, name, scenario, runs):
         execution = {"scenario": name}
     if name.startswith("execution["):
         execution["scenario"] = json.loads(json.dumps(scenario, default=str))
+    execution["executor"] = "vajra"
     copy["execution"] = [execution]
     return copy
 
@@ -477,10 +480,10 @@ def markdown(entries, skipped, unreadable, source, checked):
     lines = ["# Taurus corpus: the non-browser `requests` scenarios of Taurus's examples and "
              "test resources", "",
              "Made by `bench/taurus-corpus/corpus.py` from %s. Each scenario was loaded with "
-             "`vajra validate FILE --execution 0` (its own execution alone in a copy of its "
-             "config) and, when it loads, run once (one user, one iteration, think times cut to "
-             "%s) with every absolute URL rewritten to a local target on 127.0.0.1."
-             % (source, RUN_PAUSE), "",
+             "`vajra validate FILE --execution 0` (its own execution alone, with `executor: "
+             "vajra`, in a copy of its config) and, when it loads, run once (one user, one "
+             "iteration, at most 5 s, think times cut to %s) with every absolute URL rewritten "
+             "to a local target on 127.0.0.1." % (source, RUN_PAUSE), "",
              "Regenerate: `python3 bench/taurus-corpus/corpus.py TAURUS_CHECKOUT --vajra "
              "target/debug/vajra --markdown docs/taurus-corpus.md` (a Taurus work tree or git "
              "directory; `taurus/tests/test_corpus.py` runs it too).", ""]

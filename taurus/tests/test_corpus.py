@@ -90,6 +90,21 @@ def test_browser_script_and_apiritif_scenarios_are_out_of_scope(config, scenario
     assert corpus.out_of_scope(config, scenario, runs) == expected
 
 
+def test_the_isolated_copy_has_one_execution_run_by_vajra():
+    config = {"execution": [{"executor": "jmeter", "scenario": "a", "concurrency": 3},
+                            {"executor": "gatling", "scenario": "b"}],
+              "scenarios": {"a": {"requests": ["/a"]}, "b": {"requests": ["/b"]}},
+              "reporting": [{"module": "passfail"}]}
+    named = {name: (scenario, runs) for name, scenario, runs in corpus.requests_scenarios(config)}
+    isolated = corpus.isolated_config(config, "b", *named["b"])
+    assert isolated["execution"] == [{"executor": "vajra", "scenario": "b"}]
+    assert isolated["scenarios"] == config["scenarios"]
+    assert isolated["reporting"] == config["reporting"]
+    unused = corpus.isolated_config({"scenarios": {"c": {"requests": ["/c"]}}}, "c",
+                                    {"requests": ["/c"]}, [])
+    assert unused["execution"] == [{"scenario": "c", "executor": "vajra"}]
+
+
 def test_features_name_keys_blocks_options_and_functions():
     scenario = yaml.safe_load("""
         variables: {a: 1}
@@ -123,8 +138,8 @@ def test_the_local_copy_sends_every_absolute_url_to_the_target_and_bounds_the_lo
     texts = list(corpus._strings(local))
     hosts = {m for text in texts for m in re.findall(r"(?i)[a-z]+://([^/\s\"'?#]+)", text)}
     assert hosts == {"127.0.0.1:9"}
-    assert local["execution"] == [{"executor": "vajra", "scenario": "shop", "concurrency": 1,
-                                   "iterations": 1}]
+    assert local["execution"] == [dict({"executor": "vajra", "scenario": "shop"},
+                                       **corpus.RUN_LOAD)]
     shop = local["scenarios"]["shop"]
     assert shop["think-time"] == corpus.RUN_PAUSE
     assert shop["requests"][1]["think-time"] == corpus.RUN_PAUSE
