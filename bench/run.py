@@ -16,6 +16,8 @@ Modes (--only):
   h2            closed loop over HTTP/2 on https, the same streams: h2load -c C -m M, oha -c C -p M,
                 vajra with C×M users (default 1 connection × 100 streams, vajra's own shape)
   rss           vajra's RSS sampled every second at 20k/s over --rss-seconds (flat or not)
+  scenario      the cost of a JSONPath extractor and a JSONPath assertion on each request: vajra
+                with both beside vajra without, same JSON answer, at 5k/s (--scenario-rate)
 
 --vajra NAME=PATH (repeatable) puts several vajra builds in the same interleaved run, e.g. a
 build from before a change beside one from after it (copy target/release/vajra aside first).
@@ -396,6 +398,52 @@ def fixed_rates(ctx, scheme):
                   f"{fmt(r['cpu_us'], '{:.1f}')} | {p99} | {fmt(r['rss'], '{:.1f}')} | {vs} |")
 
 
+SCENARIO_PLAIN = """requests:
+  - label: json
+    url: /json
+"""
+
+SCENARIO_CHECKED = """requests:
+  - label: json
+    url: /json
+    extract:
+      token: {jsonpath: "$.token"}
+    assert:
+      jsonpath:
+        - {path: "$.user.id", equals: 42}
+"""
+
+
+def scenario_cost(ctx):
+    """CPU per request of a request with one JSONPath extractor and one JSONPath assertion,
+    against the same request without them, interleaved in one run at one fixed rate."""
+    rate = ctx.scenario_rate
+    plans = {}
+    for kind, body in (("plain", SCENARIO_PLAIN), ("checked", SCENARIO_CHECKED)):
+        plan = Path(ctx.tmp) / f"scenario-{kind}.yaml"
+        plan.write_text(f"name: bench-scenario-{kind}\nbase-url: {HTTP.rstrip('/')}\n" + body)
+        plans[kind] = plan
+    print(f"\n### Extractor + assertion cost at {rate:,}/s, {ctx.seconds} s, {ctx.reps} reps (pinned)\n")
+    print("| build | plan | achieved req/s | CPU µs/req | p99 ms | checked / plain CPU |")
+    print("|---|---|---:|---:|---:|---:|")
+    steps = [(f"{name} {kind}", (lambda b=binary, p=plan: run_vajra(
+                b, p, ["--tps", str(rate), "--duration", f"{ctx.seconds}s"], ctx.seconds,
+                Path(ctx.tmp) / "scenario", ctx.nginx)))
+             for name, binary in ctx.vajras for kind, plan in plans.items()]
+    tools = Tools([name for name, _ in steps])
+    interleave(ctx.reps, tools, steps, f"scenario {rate}/s")
+    for name, _ in ctx.vajras:
+        plain = summarize(f"{name} plain", tools.runs[f"{name} plain"])
+        for kind in plans:
+            r = summarize(f"{name} {kind}", tools.runs[f"{name} {kind}"])
+            if r is None:
+                print(f"| {name} | {kind} | failed: {tools.failed.get(f'{name} {kind}', 'no runs')} | | | |")
+                continue
+            vs = ratio(r["cpu_us"], plain and plain["cpu_us"]) if kind == "checked" else ""
+            print(f"| {name} | {kind} | {fmt(r['rps'], '{:,.1f}')} | {fmt(r['cpu_us'], '{:.1f}')} | "
+                  f"{fmt(r['p99'], '{:.2f}')} | {vs} |")
+
+
 def rss_over_time(ctx, rate=20000):
     """Samples each vajra build's RSS every second during one long fixed-rate run."""
     print(f"\n### Memory at {rate:,}/s over {ctx.rss_seconds} s (RSS sampled every second)\n")
@@ -457,6 +505,7 @@ def main():
     parser.add_argument("--seconds", type=int, default=10)
     parser.add_argument("--rss-seconds", type=int, default=60)
     parser.add_argument("--rates", default="1000,5000,20000,50000")
+    parser.add_argument("--scenario-rate", type=int, default=5000)
     parser.add_argument("--only", default="closed,open,open-https,closed-https,h2,rss")
     # vajra's users share one HTTP/2 connection per origin up to the server's stream limit
     # (nginx: 128), so 100 users are 1 connection × 100 streams: the peers get the same shape.
@@ -468,6 +517,7 @@ def main():
     ctx = Context()
     ctx.reps, ctx.seconds, ctx.rss_seconds = args.reps, args.seconds, args.rss_seconds
     ctx.rates = [int(r) for r in args.rates.split(",")]
+    ctx.scenario_rate = args.scenario_rate
     ctx.h2_clients, ctx.h2_streams = args.h2_clients, args.h2_streams
     if args.vajra:
         ctx.vajras = [tuple(v.split("=", 1)) for v in args.vajra]
@@ -478,7 +528,7 @@ def main():
         subprocess.run(["cargo", "build", "--release", "-p", "vajra"], cwd=ROOT, check=True)
         ctx.vajras = [("vajra", str(ROOT / "target" / "release" / "vajra"))]
     only = args.only.split(",")
-    unknown = set(only) - {"closed", "open", "open-https", "closed-https", "h2", "rss"}
+    unknown = set(only) - {"closed", "open", "open-https", "closed-https", "h2", "rss", "scenario"}
     if unknown:
         sys.exit(f"--only: unknown mode(s) {', '.join(sorted(unknown))}")
     ctx.ca = make_certs()
@@ -493,7 +543,7 @@ def main():
                   f"load average before: {os.getloadavg()[0]:.2f})")
             modes = {"closed": closed_loop, "open": lambda c: fixed_rates(c, "http"),
                      "open-https": lambda c: fixed_rates(c, "https"), "closed-https": closed_https,
-                     "h2": h2, "rss": rss_over_time}
+                     "h2": h2, "rss": rss_over_time, "scenario": scenario_cost}
             for mode in only:
                 modes[mode](ctx)
                 sys.stdout.flush()

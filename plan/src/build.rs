@@ -1,14 +1,23 @@
 //! From the plan as written (`raw`) to a checked [`Plan`]: cross-field checks, defaults
 //! merged into requests, URLs joined to the base, variables matched to data columns.
 
+use std::cell::Cell;
 use std::path::{Path, PathBuf};
 
 use super::client::{ClientSpec, TlsSpec};
 use super::data::{read_columns, DataSetSpec};
 use super::error::{closest, Source};
+use super::expr::Condition;
+use super::fields::{compile_regex, Entries};
 use super::locate::FieldPath;
-use super::raw::{RawDefaults, RawPlan, RawRequest, RawTls, Target};
-use super::scenario::{StatusRange, Step, ThinkTime};
+use super::raw::{
+    RawAssert, RawDefaults, RawExtractor, RawPlan, RawScenario, RawStep, RawTextExpect, RawTls,
+    Target,
+};
+use super::scenario::{
+    ExtractSource, Extractor, JsonExpect, MatchNo, RegexText, StatusRange, Step, TextExpect,
+    ThinkTime,
+};
 use super::template::Template;
 use super::yaml;
 use super::{Assertions, Check, CheckKind, CloudSpec, Plan, PlanError, RequestSpec, Scenario};
@@ -49,7 +58,7 @@ pub(super) fn build(text: &str, source_path: &Path) -> Result<Plan, PlanError> {
         tls: tls(&raw.tls, &src, plan_dir)?,
     };
     let data = data_sets(&raw, &src, plan_dir)?;
-    let variables = Variables::new(&data);
+    let variables = Variables::collect(&raw, &data, &src)?;
     let requests = RequestContext {
         src: &src,
         plan_dir,
@@ -65,8 +74,15 @@ pub(super) fn build(text: &str, source_path: &Path) -> Result<Plan, PlanError> {
             .map(|s| s.to_string_lossy().into_owned())
             .unwrap_or_else(|| "plan".into())
     });
+    let plan_variables = variable_list(&raw.variables, &root.key("variables"), &requests)?;
+    let no_scenarios = Vec::new();
+    let steps = StepContext {
+        requests: &requests,
+        scenarios: raw.scenarios.as_ref().unwrap_or(&no_scenarios),
+        next_once: Cell::new(0),
+    };
     let scenarios =
-        match (raw.scenarios, raw.requests) {
+        match (&raw.scenarios, &raw.requests) {
             (Some(_), Some(_)) => {
                 return Err(src.invalid(
                     &root.key("requests"),
@@ -86,7 +102,7 @@ pub(super) fn build(text: &str, source_path: &Path) -> Result<Plan, PlanError> {
                     store_cookie: raw.defaults.store_cookie.unwrap_or(false),
                     variables: Vec::new(),
                     setup: Vec::new(),
-                    steps: steps(requests.build_all(list, &path, Behaviour::default())?),
+                    steps: steps.build_list(list, &path, &Behaviour::default(), &mut Vec::new())?,
                     teardown: Vec::new(),
                     pacing: None,
                 }]
@@ -99,55 +115,26 @@ pub(super) fn build(text: &str, source_path: &Path) -> Result<Plan, PlanError> {
                     ));
                 }
                 let mut scenarios: Vec<Scenario> = Vec::with_capacity(list.len());
-                for (i, raw) in list.into_iter().enumerate() {
+                for (i, raw) in list.iter().enumerate() {
                     let path = root.key("scenarios").index(i);
-                    if scenarios.iter().any(|s| s.name == raw.name) {
-                        return Err(src.invalid(
-                            &path.key("name"),
-                            format!(
-                                "scenario name `{}` is used twice; names must be unique",
-                                raw.name
-                            ),
-                        ));
-                    }
-                    let weight = raw.weight.unwrap_or(1);
-                    if weight == 0 {
-                        return Err(src.invalid(
-                            &path.key("weight"),
-                            "weight must be at least 1 (remove the scenario to leave it out)",
-                        ));
-                    }
-                    if weight > crate::limits::MAX_WEIGHT {
-                        return Err(src.invalid(
-                            &path.key("weight"),
-                            format!(
-                                "weight {weight} is more than the maximum of {}: weights are \
-                                 relative, so give smaller numbers in the same proportion",
-                                crate::limits::MAX_WEIGHT
-                            ),
-                        ));
-                    }
-                    let behaviour = Behaviour {
-                        follow_redirects: raw.follow_redirects,
-                        keepalive: raw.keepalive,
-                    };
-                    scenarios.push(Scenario {
-                        name: raw.name,
-                        weight,
-                        store_cookie: raw
-                            .store_cookie
-                            .or(requests.defaults.store_cookie)
-                            .unwrap_or(false),
-                        variables: Vec::new(),
-                        setup: Vec::new(),
-                        steps: steps(requests.build_all(
-                            raw.requests,
-                            &path.key("requests"),
-                            behaviour,
-                        )?),
-                        teardown: Vec::new(),
-                        pacing: None,
-                    });
+                    scenarios.push(steps.scenario(raw, &path, &scenarios)?);
+                }
+                // After building, so that a misspelt include is reported as such first.
+                if let Some(i) = scenarios
+                    .iter()
+                    .position(|s| s.weight == 0 && !steps.is_included(&s.name))
+                {
+                    return Err(src.invalid(
+                        &root.key("scenarios").index(i).key("weight"),
+                        "weight 0 is only for scenarios that other scenarios include \
+                         (`include-scenario`); give at least 1, or remove the scenario",
+                    ));
+                }
+                if scenarios.iter().all(|s| s.weight == 0) {
+                    return Err(src.invalid(
+                        &root.key("scenarios"),
+                        "every scenario has weight 0: at least one must run on its own",
+                    ));
                 }
                 scenarios
             }
@@ -167,15 +154,45 @@ pub(super) fn build(text: &str, source_path: &Path) -> Result<Plan, PlanError> {
             locations: raw.cloud.locations.0,
         },
         client,
-        variables: Vec::new(),
+        variables: plan_variables,
     })
 }
 
-fn steps(requests: Vec<RequestSpec>) -> Vec<Step> {
-    requests
-        .into_iter()
-        .map(|r| Step::Request(Box::new(r)))
+/// A `variables:` or `set-variables:` mapping, each value's variables checked.
+fn variable_list(
+    entries: &Entries<Template>,
+    path: &FieldPath,
+    requests: &RequestContext,
+) -> Result<Vec<(String, Template)>, PlanError> {
+    entries
+        .0
+        .iter()
+        .map(|(name, value)| {
+            let field = path.key(name);
+            check_variable_name(name).map_err(|m| requests.src.invalid(&field, m))?;
+            requests
+                .variables
+                .check(value)
+                .map_err(|m| requests.src.invalid(&field, m))?;
+            Ok((name.clone(), value.clone()))
+        })
         .collect()
+}
+
+/// A variable name a template can use: not empty, no `$`, braces or spaces.
+fn check_variable_name(name: &str) -> Result<(), String> {
+    if name.is_empty()
+        || name.starts_with("__")
+        || name
+            .chars()
+            .any(|c| c.is_whitespace() || matches!(c, '$' | '{' | '}' | '(' | ')' | ','))
+    {
+        return Err(format!(
+            "`{name}` is not a usable variable name: use letters, digits, `_`, `-` and `.`, \
+             not starting with `__` (that is for built-ins)"
+        ));
+    }
+    Ok(())
 }
 
 /// The `tls:` section: files resolved against the plan's directory and checked to exist (the
@@ -228,6 +245,8 @@ fn tls(raw: &RawTls, src: &Source, plan_dir: &Path) -> Result<TlsSpec, PlanError
 struct Behaviour {
     follow_redirects: Option<Option<u32>>,
     keepalive: Option<bool>,
+    /// The scenario's `think-time`, for its requests that give none.
+    think_time: Option<ThinkTime>,
 }
 
 /// `file` resolved against the plan's directory, if it is a file; else the message saying
@@ -255,6 +274,7 @@ fn data_sets(raw: &RawPlan, src: &Source, plan_dir: &Path) -> Result<Vec<DataSet
             delimiter: set.delimiter.unwrap_or(b','),
             on_eof: set.on_eof,
             split: set.split.unwrap_or(true),
+            random_order: set.random_order.unwrap_or(false),
             columns: Vec::new(),
         };
         spec.columns = read_columns(&spec)?;
@@ -274,49 +294,555 @@ fn data_sets(raw: &RawPlan, src: &Source, plan_dir: &Path) -> Result<Vec<DataSet
     Ok(specs)
 }
 
-/// The variable names the data sets provide.
-struct Variables(Vec<String>);
+/// Every variable name the plan defines, anywhere (the check is plan-wide, not flow-sensitive):
+/// data columns, plan and scenario `variables`, `set-variables` names, extractor variables and
+/// `foreach` variables.
+struct Variables {
+    names: Vec<String>,
+    /// Extractors with `match: all`: they also define `NAME_<digits>` and `NAME_matchNr`.
+    lists: Vec<String>,
+}
 
 impl Variables {
-    fn new(data: &[DataSetSpec]) -> Self {
-        Self(
-            data.iter()
+    fn collect(raw: &RawPlan, data: &[DataSetSpec], src: &Source) -> Result<Self, PlanError> {
+        let mut out = Variables {
+            names: data
+                .iter()
                 .flat_map(|d| d.columns.iter().cloned())
                 .collect(),
-        )
+            lists: Vec::new(),
+        };
+        out.add_entries(&raw.variables);
+        let root = FieldPath::root();
+        if let Some(requests) = &raw.requests {
+            out.add_steps(requests, &root.key("requests"), src)?;
+        }
+        for (i, scenario) in raw.scenarios.iter().flatten().enumerate() {
+            let path = root.key("scenarios").index(i);
+            out.add_entries(&scenario.variables);
+            out.add_steps(&scenario.setup, &path.key("setup"), src)?;
+            out.add_steps(&scenario.requests, &path.key("requests"), src)?;
+            out.add_steps(&scenario.teardown, &path.key("teardown"), src)?;
+        }
+        Ok(out)
     }
 
-    /// Checks that every variable of `template` is provided; the error says what is.
+    fn add(&mut self, name: &str) {
+        if !self.names.iter().any(|n| n == name) {
+            self.names.push(name.to_string());
+        }
+    }
+
+    fn add_entries<V>(&mut self, entries: &Entries<V>) {
+        for (name, _) in &entries.0 {
+            self.add(name);
+        }
+    }
+
+    fn add_steps(
+        &mut self,
+        steps: &[RawStep],
+        path: &FieldPath,
+        src: &Source,
+    ) -> Result<(), PlanError> {
+        for (i, step) in steps.iter().enumerate() {
+            let path = path.index(i);
+            if let Some(set) = &step.set_variables {
+                self.add_entries(set);
+            }
+            for (name, extractor) in &step.extract.0 {
+                self.add(name);
+                if matches!(extractor.match_no, Some(m) if m.0 == MatchNo::All) {
+                    self.lists.push(name.clone());
+                }
+            }
+            if let Some(foreach) = &step.foreach {
+                let (variable, _) =
+                    parse_foreach(foreach).map_err(|m| src.invalid(&path.key("foreach"), m))?;
+                self.add(variable);
+            }
+            for (key, children) in [
+                ("do", &step.do_steps),
+                ("then", &step.then),
+                ("else", &step.else_steps),
+                ("once", &step.once),
+            ] {
+                if let Some(children) = children {
+                    self.add_steps(children, &path.key(key), src)?;
+                }
+            }
+        }
+        Ok(())
+    }
+
+    fn defines(&self, name: &str) -> bool {
+        if self.names.iter().any(|n| n == name) {
+            return true;
+        }
+        self.lists.iter().any(|list| {
+            name.strip_prefix(list.as_str())
+                .and_then(|rest| rest.strip_prefix('_'))
+                .is_some_and(|suffix| {
+                    suffix == "matchNr"
+                        || !suffix.is_empty() && suffix.bytes().all(|b| b.is_ascii_digit())
+                })
+        })
+    }
+
+    /// Checks that every variable of `template` is defined; the error says what is.
     fn check(&self, template: &Template) -> Result<(), String> {
-        let Some(unknown) = template
-            .variables()
-            .find(|v| !self.0.iter().any(|c| c == v))
-        else {
-            return Ok(());
-        };
-        if self.0.is_empty() {
-            return Err(format!(
-                "unknown variable `${{{unknown}}}`: no data set provides it; add a CSV file \
-                 with a column named `{unknown}` under `data:`, or write `$${{{unknown}}}` for a \
-                 literal `${{{unknown}}}`"
-            ));
+        match template.variables().find(|v| !self.defines(v)) {
+            Some(unknown) => Err(self.unknown(unknown)),
+            None => Ok(()),
+        }
+    }
+
+    fn check_condition(&self, condition: &Condition) -> Result<(), String> {
+        match condition.variables().find(|v| !self.defines(v)) {
+            Some(unknown) => Err(self.unknown(unknown)),
+            None => Ok(()),
+        }
+    }
+
+    fn unknown(&self, unknown: &str) -> String {
+        if let Some((base, _)) = unknown.rsplit_once('_').filter(|(base, suffix)| {
+            self.names.iter().any(|n| n == base)
+                && (*suffix == "matchNr" || suffix.bytes().all(|b| b.is_ascii_digit()))
+        }) {
+            return format!(
+                "unknown variable `${{{unknown}}}`: `{base}` is defined, but only an extractor \
+                 with `match: all` also sets `{base}_1` … `{base}_N` and `{base}_matchNr`"
+            );
+        }
+        if self.names.is_empty() {
+            return format!(
+                "unknown variable `${{{unknown}}}`: nothing in the plan defines it; add it under \
+                 `variables:`, as a CSV column under `data:`, with `set-variables` or an \
+                 `extract`, or write `$${{{unknown}}}` for a literal `${{{unknown}}}`"
+            );
         }
         let available = self
-            .0
+            .names
             .iter()
             .map(|c| format!("`{c}`"))
             .collect::<Vec<_>>()
             .join(", ");
-        Err(
-            match closest(unknown, self.0.iter().map(String::as_str)) {
-                Some(hint) => format!(
-                    "unknown variable `${{{unknown}}}`, did you mean `${{{hint}}}`? The data sets provide {available}"
+        match closest(unknown, self.names.iter().map(String::as_str)) {
+            Some(hint) => format!(
+                "unknown variable `${{{unknown}}}`, did you mean `${{{hint}}}`? The plan defines {available}"
+            ),
+            None => format!("unknown variable `${{{unknown}}}`: the plan defines {available}"),
+        }
+    }
+}
+
+/// `foreach: id in ids` as (`id`, `ids`).
+fn parse_foreach(text: &str) -> Result<(&str, &str), String> {
+    let mut words = text.split_whitespace();
+    match (words.next(), words.next(), words.next(), words.next()) {
+        (Some(variable), Some("in"), Some(list), None) => {
+            check_variable_name(variable)?;
+            check_variable_name(list)?;
+            Ok((variable, list))
+        }
+        _ => Err(format!(
+            "expected `VARIABLE in LIST`, like `id in ids` (LIST_1 … LIST_N, as an extractor \
+             with `match: all` sets them), found `{text}`"
+        )),
+    }
+}
+
+/// The keys of a step as written, to tell which kind it is and what does not belong.
+fn present_keys(raw: &RawStep) -> Vec<&'static str> {
+    let flags = [
+        ("label", raw.label.is_some()),
+        ("method", raw.method.is_some()),
+        ("url", raw.url.is_some()),
+        ("headers", !raw.headers.0.is_empty()),
+        ("body", raw.body.is_some()),
+        ("body-file", raw.body_file.is_some()),
+        ("timeout", raw.timeout.is_some()),
+        ("think-time", raw.think_time.is_some()),
+        ("extract", !raw.extract.0.is_empty()),
+        ("assert", raw.assert.is_some()),
+        ("follow-redirects", raw.follow_redirects.is_some()),
+        ("keepalive", raw.keepalive.is_some()),
+        ("transaction", raw.transaction.is_some()),
+        ("do", raw.do_steps.is_some()),
+        ("if", raw.if_condition.is_some()),
+        ("then", raw.then.is_some()),
+        ("else", raw.else_steps.is_some()),
+        ("loop", raw.loop_count.is_some()),
+        ("while", raw.while_condition.is_some()),
+        ("max-iterations", raw.max_iterations.is_some()),
+        ("foreach", raw.foreach.is_some()),
+        ("once", raw.once.is_some()),
+        ("include-scenario", raw.include_scenario.is_some()),
+        ("set-variables", raw.set_variables.is_some()),
+        ("pause", raw.pause.is_some()),
+    ];
+    flags
+        .iter()
+        .filter(|(_, on)| *on)
+        .map(|(k, _)| *k)
+        .collect()
+}
+
+/// Each kind of step: the key that makes it, and every key it accepts.
+const STEP_KINDS: [(&str, &[&str]); 10] = [
+    (
+        "url",
+        &[
+            "label",
+            "method",
+            "url",
+            "headers",
+            "body",
+            "body-file",
+            "timeout",
+            "think-time",
+            "extract",
+            "assert",
+            "follow-redirects",
+            "keepalive",
+        ],
+    ),
+    ("transaction", &["transaction", "do"]),
+    ("if", &["if", "then", "else"]),
+    ("loop", &["loop", "do"]),
+    ("while", &["while", "max-iterations", "do"]),
+    ("foreach", &["foreach", "do"]),
+    ("once", &["once"]),
+    ("include-scenario", &["include-scenario"]),
+    ("set-variables", &["set-variables"]),
+    ("pause", &["pause"]),
+];
+
+/// Builds the steps of every scenario: blocks, included scenarios, `once` ids.
+struct StepContext<'a> {
+    requests: &'a RequestContext<'a>,
+    /// The scenarios as written, for `include-scenario`.
+    scenarios: &'a [RawScenario],
+    next_once: Cell<usize>,
+}
+
+impl StepContext<'_> {
+    fn scenario(
+        &self,
+        raw: &RawScenario,
+        path: &FieldPath,
+        earlier: &[Scenario],
+    ) -> Result<Scenario, PlanError> {
+        let src = self.requests.src;
+        if earlier.iter().any(|s| s.name == raw.name) {
+            return Err(src.invalid(
+                &path.key("name"),
+                format!(
+                    "scenario name `{}` is used twice; names must be unique",
+                    raw.name
+                ),
+            ));
+        }
+        let weight = raw.weight.unwrap_or(1);
+        if weight > crate::limits::MAX_WEIGHT {
+            return Err(src.invalid(
+                &path.key("weight"),
+                format!(
+                    "weight {weight} is more than the maximum of {}: weights are \
+                     relative, so give smaller numbers in the same proportion",
+                    crate::limits::MAX_WEIGHT
+                ),
+            ));
+        }
+        let behaviour = Behaviour {
+            follow_redirects: raw.follow_redirects,
+            keepalive: raw.keepalive,
+            think_time: raw.think_time,
+        };
+        let mut including = vec![raw.name.clone()];
+        let mut steps = |key: &str, list: &[RawStep], required: bool| {
+            if list.is_empty() && !required {
+                return Ok(Vec::new());
+            }
+            self.build_list(list, &path.key(key), &behaviour, &mut including)
+        };
+        Ok(Scenario {
+            name: raw.name.clone(),
+            weight,
+            store_cookie: raw
+                .store_cookie
+                .or(self.requests.defaults.store_cookie)
+                .unwrap_or(false),
+            variables: variable_list(&raw.variables, &path.key("variables"), self.requests)?,
+            setup: steps("setup", &raw.setup, false)?,
+            steps: steps("requests", &raw.requests, true)?,
+            teardown: steps("teardown", &raw.teardown, false)?,
+            pacing: raw.pacing,
+        })
+    }
+
+    fn is_included(&self, name: &str) -> bool {
+        fn includes(steps: &[RawStep], name: &str) -> bool {
+            steps.iter().any(|step| {
+                step.include_scenario.as_deref() == Some(name)
+                    || [&step.do_steps, &step.then, &step.else_steps, &step.once]
+                        .into_iter()
+                        .flatten()
+                        .any(|children| includes(children, name))
+            })
+        }
+        self.scenarios.iter().any(|s| {
+            s.name != name
+                && [&s.setup, &s.requests, &s.teardown]
+                    .into_iter()
+                    .any(|steps| includes(steps, name))
+        })
+    }
+
+    /// A non-empty list of steps at `path` (included scenarios spliced in).
+    fn build_list(
+        &self,
+        raws: &[RawStep],
+        path: &FieldPath,
+        behaviour: &Behaviour,
+        including: &mut Vec<String>,
+    ) -> Result<Vec<Step>, PlanError> {
+        if raws.is_empty() {
+            return Err(self.requests.src.invalid(
+                path,
+                "no requests: add at least one request (a mapping with `url:`) or block",
+            ));
+        }
+        let mut steps = Vec::with_capacity(raws.len());
+        for (i, raw) in raws.iter().enumerate() {
+            steps.extend(self.step(raw, &path.index(i), behaviour, including)?);
+        }
+        Ok(steps)
+    }
+
+    fn step(
+        &self,
+        raw: &RawStep,
+        path: &FieldPath,
+        behaviour: &Behaviour,
+        including: &mut Vec<String>,
+    ) -> Result<Vec<Step>, PlanError> {
+        let src = self.requests.src;
+        let keys = present_keys(raw);
+        let kinds: Vec<&(&str, &[&str])> = STEP_KINDS
+            .iter()
+            .filter(|(key, _)| keys.contains(key))
+            .collect();
+        let (kind, allowed) = match kinds.as_slice() {
+            [] if keys.iter().any(|k| STEP_KINDS[0].1.contains(k)) => {
+                return Err(src.invalid(
+                    path,
+                    "missing field `url`: a request needs the URL to send to",
+                ))
+            }
+            [] => {
+                return Err(src.invalid(
+                    path,
+                    "a step needs `url:` (a request) or one of the block keys `transaction`, \
+                     `if`, `loop`, `while`, `foreach`, `once`, `include-scenario`, \
+                     `set-variables`, `pause`",
+                ))
+            }
+            [one] => **one,
+            [first, second, ..] => {
+                return Err(src.invalid(
+                    &path.key(second.0),
+                    format!(
+                        "a step is one thing: `{}` and `{}` cannot be in the same step; put \
+                         them in separate steps",
+                        first.0, second.0
+                    ),
+                ))
+            }
+        };
+        if let Some(stray) = keys.iter().find(|k| !allowed.contains(k)) {
+            let name = if kind == "url" { "request" } else { kind };
+            let accepted = allowed
+                .iter()
+                .map(|k| format!("`{k}`"))
+                .collect::<Vec<_>>()
+                .join(", ");
+            return Err(src.invalid(
+                &path.key(stray),
+                format!("`{stray}` does not belong in a `{name}` step, which takes {accepted}"),
+            ));
+        }
+        let mut children = |key: &str, list: &Option<Vec<RawStep>>| match list {
+            Some(list) => self.build_list(list, &path.key(key), behaviour, including),
+            None => Err(src.invalid(
+                &path.key(key),
+                format!("a `{kind}` block needs `{key}:`, the list of steps it runs"),
+            )),
+        };
+        let condition = |key: &str, text: &str| -> Result<Condition, PlanError> {
+            let condition = Condition::parse(text).map_err(|m| src.invalid(&path.key(key), m))?;
+            self.requests
+                .variables
+                .check_condition(&condition)
+                .map_err(|m| src.invalid(&path.key(key), m))?;
+            Ok(condition)
+        };
+        Ok(vec![match kind {
+            "url" => Step::Request(Box::new(self.requests.request(raw, path, behaviour)?)),
+            "transaction" => Step::Transaction {
+                name: raw.transaction.clone().unwrap_or_default(),
+                steps: children("do", &raw.do_steps)?,
+            },
+            "if" => {
+                let condition = condition("if", raw.if_condition.as_deref().unwrap_or_default())?;
+                let then = children("then", &raw.then)?;
+                let otherwise = match &raw.else_steps {
+                    Some(_) => children("else", &raw.else_steps)?,
+                    None => Vec::new(),
+                };
+                Step::If {
+                    condition,
+                    then,
+                    otherwise,
+                }
+            }
+            "loop" => Step::Loop {
+                count: raw
+                    .loop_count
+                    .map(|c| c.0)
+                    .unwrap_or(super::LoopCount::Times(1)),
+                steps: children("do", &raw.do_steps)?,
+            },
+            "while" => {
+                let condition =
+                    condition("while", raw.while_condition.as_deref().unwrap_or_default())?;
+                let max_iterations = raw
+                    .max_iterations
+                    .unwrap_or(crate::limits::DEFAULT_WHILE_ITERATIONS);
+                if !(1..=crate::limits::MAX_WHILE_ITERATIONS).contains(&max_iterations) {
+                    return Err(src.invalid(
+                        &path.key("max-iterations"),
+                        format!(
+                            "max-iterations must be from 1 to {}, found {max_iterations}",
+                            crate::limits::MAX_WHILE_ITERATIONS
+                        ),
+                    ));
+                }
+                Step::While {
+                    condition,
+                    max_iterations,
+                    steps: children("do", &raw.do_steps)?,
+                }
+            }
+            "foreach" => {
+                let text = raw.foreach.as_deref().unwrap_or_default();
+                let (variable, list) =
+                    parse_foreach(text).map_err(|m| src.invalid(&path.key("foreach"), m))?;
+                let variables = self.requests.variables;
+                if !variables.lists.iter().any(|l| l == list)
+                    && !variables.defines(&format!("{list}_1"))
+                {
+                    let hint = closest(list, variables.lists.iter().map(String::as_str))
+                        .map(|h| format!(", did you mean `{h}`?"))
+                        .unwrap_or_else(|| {
+                            ": give the name of an extractor with `match: all`".into()
+                        });
+                    return Err(src.invalid(
+                        &path.key("foreach"),
+                        format!("no list `{list}` (`{list}_1`, `{list}_2`, …) is defined{hint}"),
+                    ));
+                }
+                Step::Foreach {
+                    variable: variable.to_string(),
+                    list: list.to_string(),
+                    steps: children("do", &raw.do_steps)?,
+                }
+            }
+            "once" => {
+                let id = self.next_once.get();
+                self.next_once.set(id + 1);
+                Step::Once {
+                    id,
+                    steps: children("once", &raw.once)?,
+                }
+            }
+            "include-scenario" => {
+                let name = raw.include_scenario.as_deref().unwrap_or_default();
+                return self.include(name, &path.key("include-scenario"), including);
+            }
+            "set-variables" => Step::SetVariables(variable_list(
+                raw.set_variables.as_ref().unwrap_or(&Entries::default()),
+                &path.key("set-variables"),
+                self.requests,
+            )?),
+            "pause" => Step::Pause(raw.pause.unwrap_or(ThinkTime::Fixed(Default::default()))),
+            other => unreachable!("step kind {other} is in STEP_KINDS"),
+        }])
+    }
+
+    /// The `requests` steps of scenario `name`, built in place of the `include-scenario` step,
+    /// with that scenario's own behaviour (redirects, keep-alive, think time).
+    fn include(
+        &self,
+        name: &str,
+        path: &FieldPath,
+        including: &mut Vec<String>,
+    ) -> Result<Vec<Step>, PlanError> {
+        let src = self.requests.src;
+        let Some(index) = self.scenarios.iter().position(|s| s.name == name) else {
+            let names = self.scenarios.iter().map(|s| s.name.as_str());
+            let message = match closest(name, names.clone()) {
+                Some(hint) => format!("no scenario is named `{name}`, did you mean `{hint}`?"),
+                None if self.scenarios.is_empty() => format!(
+                    "no scenario is named `{name}`: `include-scenario` needs a `scenarios:` list"
                 ),
                 None => format!(
-                    "unknown variable `${{{unknown}}}`: the data sets provide {available}"
+                    "no scenario is named `{name}`; the scenarios are {}",
+                    names
+                        .map(|n| format!("`{n}`"))
+                        .collect::<Vec<_>>()
+                        .join(", ")
                 ),
-            },
-        )
+            };
+            return Err(src.invalid(path, message));
+        };
+        if including.iter().any(|n| n == name) {
+            return Err(src.invalid(
+                path,
+                format!(
+                    "including `{name}` here makes a cycle: {} → {name}; a scenario cannot \
+                     include itself, directly or through others",
+                    including.join(" → ")
+                ),
+            ));
+        }
+        if including.len() > crate::limits::MAX_INCLUDE_DEPTH {
+            return Err(src.invalid(
+                path,
+                format!(
+                    "scenarios are included more than {} deep",
+                    crate::limits::MAX_INCLUDE_DEPTH
+                ),
+            ));
+        }
+        let included = &self.scenarios[index];
+        let behaviour = Behaviour {
+            follow_redirects: included.follow_redirects,
+            keepalive: included.keepalive,
+            think_time: included.think_time,
+        };
+        including.push(name.to_string());
+        let steps = self.build_list(
+            &included.requests,
+            &FieldPath::root()
+                .key("scenarios")
+                .index(index)
+                .key("requests"),
+            &behaviour,
+            including,
+        );
+        including.pop();
+        steps
     }
 }
 
@@ -331,39 +857,24 @@ struct RequestContext<'a> {
 }
 
 impl RequestContext<'_> {
-    fn build_all(
-        &self,
-        raws: Vec<RawRequest>,
-        path: &FieldPath,
-        scenario: Behaviour,
-    ) -> Result<Vec<RequestSpec>, PlanError> {
-        if raws.is_empty() {
-            return Err(self
-                .src
-                .invalid(path, "no requests: add at least one request with a `url:`"));
-        }
-        raws.into_iter()
-            .enumerate()
-            .map(|(i, raw)| self.request(raw, &path.index(i), scenario))
-            .collect()
-    }
-
     fn request(
         &self,
-        raw: RawRequest,
+        raw: &RawStep,
         path: &FieldPath,
-        scenario: Behaviour,
+        scenario: &Behaviour,
     ) -> Result<RequestSpec, PlanError> {
         let invalid = |field: &str, message: String| self.src.invalid(&path.key(field), message);
-        let method = raw.method.unwrap_or(http::Method::GET);
+        let method = raw.method.clone().unwrap_or(http::Method::GET);
+        let raw_url = raw.url.clone().unwrap_or_else(|| Template::literal(""));
         let label = raw
             .label
-            .unwrap_or_else(|| format!("{method} {}", label_path(&raw.url.to_string())));
+            .clone()
+            .unwrap_or_else(|| format!("{method} {}", label_path(&raw_url.to_string())));
 
         self.variables
-            .check(&raw.url)
+            .check(&raw_url)
             .map_err(|m| invalid("url", m))?;
-        let url = self.resolve_url(&raw.url).map_err(|m| invalid("url", m))?;
+        let url = self.resolve_url(&raw_url).map_err(|m| invalid("url", m))?;
 
         let mut headers = self.headers(
             &self.defaults.headers.0,
@@ -374,7 +885,7 @@ impl RequestContext<'_> {
             headers.push((name, value));
         }
 
-        let body = match (raw.body, raw.body_file) {
+        let body = match (&raw.body, &raw.body_file) {
             (Some(_), Some(_)) => {
                 return Err(invalid(
                     "body-file",
@@ -382,13 +893,29 @@ impl RequestContext<'_> {
                 ))
             }
             (Some(body), None) => {
-                self.variables
-                    .check(&body)
-                    .map_err(|m| invalid("body", m))?;
-                Some(body)
+                self.variables.check(body).map_err(|m| invalid("body", m))?;
+                Some(body.clone())
             }
-            (None, Some(file)) => Some(self.body_file(&file).map_err(|m| invalid("body-file", m))?),
+            (None, Some(file)) => Some(self.body_file(file).map_err(|m| invalid("body-file", m))?),
             (None, None) => None,
+        };
+
+        let extractors = raw
+            .extract
+            .0
+            .iter()
+            .map(|(name, extractor)| {
+                let field = path.key("extract").key(name);
+                check_variable_name(name).map_err(|m| self.src.invalid(&field, m))?;
+                extractor_spec(name, extractor).map_err(|(key, m)| {
+                    self.src
+                        .invalid(&key.map_or(field.clone(), |k| field.key(k)), m)
+                })
+            })
+            .collect::<Result<Vec<_>, PlanError>>()?;
+        let assertions = match &raw.assert {
+            Some(assert) => self.assertions(assert, &path.key("assert"))?,
+            None => Assertions::default(),
         };
 
         Ok(RequestSpec {
@@ -398,32 +925,9 @@ impl RequestContext<'_> {
             headers,
             body,
             timeout: raw.timeout.or(self.defaults.timeout),
-            think_time: raw.think_time.map(ThinkTime::Fixed),
-            extractors: Vec::new(),
-            assertions: Assertions {
-                status: raw
-                    .assert
-                    .status
-                    .into_iter()
-                    .map(|code| StatusRange {
-                        low: code,
-                        high: code,
-                    })
-                    .collect(),
-                assume_success: false,
-                checks: raw
-                    .assert
-                    .body_contains
-                    .into_iter()
-                    .map(|text| Check {
-                        kind: CheckKind::Contains {
-                            subject: Default::default(),
-                            text,
-                        },
-                        negate: false,
-                    })
-                    .collect(),
-            },
+            think_time: raw.think_time.or(scenario.think_time),
+            extractors,
+            assertions,
             follow_redirects: raw
                 .follow_redirects
                 .or(scenario.follow_redirects)
@@ -434,6 +938,117 @@ impl RequestContext<'_> {
                 .or(scenario.keepalive)
                 .or(self.defaults.keepalive)
                 .unwrap_or(true),
+        })
+    }
+
+    /// The checks of `assert:`, in the documented order: status, body-*, text, jsonpath,
+    /// header, max-time.
+    fn assertions(&self, raw: &RawAssert, path: &FieldPath) -> Result<Assertions, PlanError> {
+        let invalid = |field: FieldPath, message: String| self.src.invalid(&field, message);
+        let check = |kind: CheckKind, negate: bool| Check { kind, negate };
+        let mut checks = Vec::new();
+        for (texts, negate) in [(&raw.body_contains, false), (&raw.body_not_contains, true)] {
+            checks.extend(texts.iter().map(|text| {
+                check(
+                    CheckKind::Contains {
+                        subject: Default::default(),
+                        text: text.clone(),
+                    },
+                    negate,
+                )
+            }));
+        }
+        for (regexes, negate) in [(&raw.body_matches, false), (&raw.body_not_matches, true)] {
+            checks.extend(regexes.iter().map(|regex| {
+                check(
+                    CheckKind::Matches {
+                        subject: Default::default(),
+                        regex: regex.0.clone(),
+                    },
+                    negate,
+                )
+            }));
+        }
+        for (i, text) in raw.text.iter().enumerate() {
+            let negate = text.negate.unwrap_or(false);
+            let kind = match (&text.contains, &text.matches) {
+                (Some(contains), None) => CheckKind::Contains {
+                    subject: text.subject,
+                    text: contains.clone(),
+                },
+                (None, Some(regex)) => CheckKind::Matches {
+                    subject: text.subject,
+                    regex: regex.0.clone(),
+                },
+                _ => {
+                    return Err(invalid(
+                        path.key("text").index(i),
+                        "a text check needs exactly one of `contains:` and `matches:`".into(),
+                    ))
+                }
+            };
+            checks.push(check(kind, negate));
+        }
+        for (i, json) in raw.jsonpath.iter().enumerate() {
+            let json = &json.0;
+            let field = path.key("jsonpath").index(i);
+            let null = json.null == Some(true);
+            let expect = match (&json.equals, &json.matches, null) {
+                (None, None, false) => JsonExpect::Exists,
+                (Some(value), None, false) => JsonExpect::Equals(value.clone()),
+                (None, Some(regex), false) => JsonExpect::Matches(RegexText(
+                    whole_match(&regex.0).map_err(|m| invalid(field.key("matches"), m))?,
+                )),
+                (None, None, true) => JsonExpect::Null,
+                _ => {
+                    return Err(invalid(
+                        field,
+                        "a JSONPath check takes at most one of `equals:`, `matches:` and \
+                         `null: true`"
+                            .into(),
+                    ))
+                }
+            };
+            checks.push(check(
+                CheckKind::JsonPath {
+                    path: json.path.path.clone(),
+                    text: json.path.text.clone(),
+                    expect,
+                },
+                json.negate.unwrap_or(false),
+            ));
+        }
+        for (name, expect) in &raw.header.0 {
+            let field = path.key("header").key(name);
+            let header = http::HeaderName::from_bytes(name.as_bytes()).map_err(|_| {
+                invalid(
+                    field.clone(),
+                    format!(
+                        "`{name}` is not a valid header name: use letters, digits and `-`, \
+                         like X-Request-Id"
+                    ),
+                )
+            })?;
+            let expect = text_expect(expect).map_err(|m| invalid(field, m))?;
+            checks.push(check(
+                CheckKind::Header {
+                    name: header,
+                    expect,
+                },
+                false,
+            ));
+        }
+        if let Some(max) = raw.max_time {
+            checks.push(check(CheckKind::MaxResponseTime(max), false));
+        }
+        Ok(Assertions {
+            status: raw
+                .status
+                .iter()
+                .map(|&(low, high)| StatusRange { low, high })
+                .collect(),
+            assume_success: raw.assume_success.unwrap_or(false),
+            checks,
         })
     }
 
@@ -511,6 +1126,110 @@ impl RequestContext<'_> {
             .map_err(|m| format!("in body file {}: {m}", resolved.display()))?;
         Ok(body)
     }
+}
+
+/// `regex` anchored at both ends, for checks that match a whole text.
+fn whole_match(regex: &regex::Regex) -> Result<regex::Regex, String> {
+    compile_regex(&format!("^(?:{})$", regex.as_str()))
+}
+
+fn text_expect(raw: &RawTextExpect) -> Result<Option<TextExpect>, String> {
+    match (&raw.contains, &raw.equals, &raw.matches) {
+        (None, None, None) => Ok(None),
+        (Some(text), None, None) => Ok(Some(TextExpect::Contains(text.clone()))),
+        (None, Some(text), None) => Ok(Some(TextExpect::Equals(text.clone()))),
+        (None, None, Some(regex)) => Ok(Some(TextExpect::Matches(RegexText(regex.0.clone())))),
+        _ => Err("give at most one of `contains:`, `equals:` and `matches:`".into()),
+    }
+}
+
+/// An extractor from its YAML; the error names the key at fault (`None`: the extractor).
+fn extractor_spec(
+    variable: &str,
+    raw: &RawExtractor,
+) -> Result<Extractor, (Option<&'static str>, String)> {
+    let sources = [
+        ("jsonpath", raw.jsonpath.is_some()),
+        ("regexp", raw.regexp.is_some()),
+        ("left", raw.left.is_some() || raw.right.is_some()),
+        ("header", raw.header.is_some()),
+        ("cookie", raw.cookie.is_some()),
+    ];
+    let given: Vec<&str> = sources
+        .iter()
+        .filter(|(_, on)| *on)
+        .map(|(k, _)| *k)
+        .collect();
+    if given.len() != 1 {
+        return Err((
+            None,
+            "an extractor needs exactly one of `jsonpath`, `regexp`, `left`+`right` (a              boundary), `header` and `cookie`"
+                .into(),
+        ));
+    }
+    let takes_subject = matches!(given[0], "regexp" | "left");
+    if raw.from.is_some() && !takes_subject {
+        return Err((
+            Some("from"),
+            "`from:` is for `regexp` and boundary (`left`/`right`) extractors".into(),
+        ));
+    }
+    if raw.group.is_some() && given[0] != "regexp" {
+        return Err((Some("group"), "`group:` is for `regexp` extractors".into()));
+    }
+    let subject = raw.from.unwrap_or_default();
+    let source = match given[0] {
+        "jsonpath" => {
+            let field = raw.jsonpath.clone().expect("given");
+            ExtractSource::JsonPath {
+                path: field.path,
+                text: field.text,
+            }
+        }
+        "regexp" => {
+            let regex = raw.regexp.clone().expect("given").0;
+            let groups = regex.captures_len() - 1;
+            let group = raw.group.unwrap_or(usize::from(groups > 0));
+            if group > groups {
+                return Err((
+                    Some("group"),
+                    format!(
+                        "group {group} does not exist: the regexp has {groups} group(s)                          (0 is the whole match)"
+                    ),
+                ));
+            }
+            ExtractSource::Regex {
+                regex,
+                group,
+                subject,
+            }
+        }
+        "left" => match (&raw.left, &raw.right) {
+            (Some(left), Some(right)) => ExtractSource::Boundary {
+                left: left.clone(),
+                right: right.clone(),
+                subject,
+            },
+            (None, _) => return Err((None, "a boundary extractor needs `left:` too".into())),
+            (_, None) => return Err((None, "a boundary extractor needs `right:` too".into())),
+        },
+        "header" => {
+            let name = raw.header.as_deref().unwrap_or_default();
+            ExtractSource::Header(http::HeaderName::from_bytes(name.as_bytes()).map_err(|_| {
+                (
+                    Some("header"),
+                    format!("`{name}` is not a valid header name"),
+                )
+            })?)
+        }
+        _ => ExtractSource::Cookie(raw.cookie.clone().unwrap_or_default()),
+    };
+    Ok(Extractor {
+        variable: variable.to_string(),
+        source,
+        matches: raw.match_no.map_or(MatchNo::Nth(1), |m| m.0),
+        default: raw.default.clone(),
+    })
 }
 
 /// A body file's text: a regular file of at most [`crate::limits::MAX_BODY_BYTES`], so that a

@@ -33,6 +33,9 @@ pub struct DataSetSpec {
     pub on_eof: OnEof,
     /// Whether each worker gets its own slice of the rows (otherwise every worker reads all).
     pub split: bool,
+    /// Hand the rows out in a random order (shuffled once when the feed opens, so each row
+    /// still comes once per pass) rather than in file order.
+    pub random_order: bool,
     /// The column names from the header row: the variables this set provides.
     pub columns: Vec<String>,
 }
@@ -221,6 +224,9 @@ fn read_table(
             message,
         });
     }
+    if spec.random_order {
+        rand::seq::SliceRandom::shuffle(rows.as_mut_slice(), &mut rand::thread_rng());
+    }
     Ok(Table { columns, rows })
 }
 
@@ -241,14 +247,25 @@ fn csv_error(file: &Path, err: csv::Error) -> PlanError {
     }
 }
 
-/// A data row alone: its columns are the variables. Built-ins that need a run's state (the
-/// counter, the thread number) render as `0`; the runner's scope gives their real values.
+/// A data row alone: its columns are the variables. Built-ins that need a run's state render
+/// a fixed stand-in (the counter and the thread number `0`, the last sample `true`); the
+/// runner's scope gives their real values.
 impl crate::template::Scope for Row {
     fn var(&self, name: &str) -> Option<&str> {
         self.get(name)
     }
 
-    fn builtin(&self, _builtin: &crate::template::Builtin, out: &mut String) {
-        out.push('0');
+    fn builtin(&self, builtin: &crate::template::Builtin, out: &mut String) {
+        use crate::template::Builtin;
+        if builtin.render_stateless(out) {
+            return;
+        }
+        match builtin {
+            Builtin::Property { name, default } => {
+                out.push_str(self.get(name).unwrap_or(default));
+            }
+            Builtin::LastSampleOk => out.push_str("true"),
+            _ => out.push('0'),
+        }
     }
 }

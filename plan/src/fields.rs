@@ -1,9 +1,11 @@
 //! The field deserialisers that the plan's serde types share: scalars read as text, durations,
-//! rates, counts, HTTP methods and status codes, steps, ordered mappings.
+//! think times, rates, counts, HTTP methods, status ranges, regexps and JSONPath queries
+//! (compiled as they are read, so a bad one has its line), load steps, ordered mappings.
 //!
 //! They live apart from the types that use them (`raw`, `load`, `template`) so that data flows
-//! one way: these helpers know no plan type. Each check runs inside the visitor, so the YAML
-//! deserializer stamps its error with the line and column of the value itself.
+//! one way: these helpers know no plan type beyond plain values (a think time). Each check
+//! runs inside the visitor, so the YAML deserializer stamps its error with the line and column
+//! of the value itself.
 
 use std::fmt;
 use std::time::Duration;
@@ -14,9 +16,10 @@ use serde::Deserialize;
 use crate::duration::{parse_duration, DurationError};
 use crate::limits;
 use crate::pattern::Step;
+use crate::scenario::ThinkTime;
 
 /// A YAML mapping kept in document order, for headers (where order and repeats matter).
-#[derive(Debug)]
+#[derive(Debug, Clone)]
 pub(crate) struct Entries<V>(pub Vec<(String, V)>);
 
 impl<V> Default for Entries<V> {
@@ -163,36 +166,36 @@ fn parse_method(text: &str) -> Result<http::Method, String> {
     })
 }
 
-/// `status: 200` or `status: [200, 201]`, each a valid HTTP status code.
+/// `status: 200` or `status: [200, "201-204", 2xx]`: codes, ranges and classes, each an
+/// inclusive `(low, high)` of valid HTTP status codes.
 pub(crate) fn status_codes<'de, D: Deserializer<'de>>(
     deserializer: D,
-) -> Result<Vec<u16>, D::Error> {
-    struct StatusCode(u16);
-    impl<'de> Deserialize<'de> for StatusCode {
+) -> Result<Vec<(u16, u16)>, D::Error> {
+    struct StatusItem((u16, u16));
+    impl<'de> Deserialize<'de> for StatusItem {
         fn deserialize<D: Deserializer<'de>>(deserializer: D) -> Result<Self, D::Error> {
-            scalar(deserializer, "an HTTP status code", parse_status).map(StatusCode)
+            scalar(deserializer, "an HTTP status code", parse_status_range).map(StatusItem)
         }
     }
     struct StatusVisitor;
     impl<'de> Visitor<'de> for StatusVisitor {
-        type Value = Vec<u16>;
+        type Value = Vec<(u16, u16)>;
         fn expecting(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
-            f.write_str("a status code or a list of them, like [200, 201]")
+            f.write_str("a status code or a list of them, like [200, \"201-204\", 3xx]")
         }
-        fn visit_u64<E: de::Error>(self, v: u64) -> Result<Vec<u16>, E> {
-            parse_status(&v.to_string())
-                .map(|c| vec![c])
-                .map_err(E::custom)
+        fn visit_u64<E: de::Error>(self, v: u64) -> Result<Self::Value, E> {
+            self.visit_str(&v.to_string())
         }
-        fn visit_i64<E: de::Error>(self, v: i64) -> Result<Vec<u16>, E> {
-            parse_status(&v.to_string())
-                .map(|c| vec![c])
-                .map_err(E::custom)
+        fn visit_i64<E: de::Error>(self, v: i64) -> Result<Self::Value, E> {
+            self.visit_str(&v.to_string())
         }
-        fn visit_seq<A: SeqAccess<'de>>(self, mut seq: A) -> Result<Vec<u16>, A::Error> {
+        fn visit_str<E: de::Error>(self, v: &str) -> Result<Self::Value, E> {
+            parse_status_range(v).map(|r| vec![r]).map_err(E::custom)
+        }
+        fn visit_seq<A: SeqAccess<'de>>(self, mut seq: A) -> Result<Self::Value, A::Error> {
             let mut codes = Vec::new();
-            while let Some(StatusCode(code)) = seq.next_element()? {
-                codes.push(code);
+            while let Some(StatusItem(range)) = seq.next_element()? {
+                codes.push(range);
             }
             Ok(codes)
         }
@@ -200,11 +203,139 @@ pub(crate) fn status_codes<'de, D: Deserializer<'de>>(
     deserializer.deserialize_any(StatusVisitor)
 }
 
-fn parse_status(text: &str) -> Result<u16, String> {
-    text.parse::<u16>()
-        .ok()
-        .filter(|c| (100..=599).contains(c))
-        .ok_or_else(|| format!("`{text}` is not an HTTP status code (100 to 599)"))
+/// `200`, `200-299` or `2xx` as an inclusive range.
+pub(crate) fn parse_status_range(text: &str) -> Result<(u16, u16), String> {
+    let text = text.trim();
+    let bad = || {
+        format!(
+            "`{text}` is not a status code, range or class: give a code (100 to 599) like 200, \
+             a range like 200-299, or a class like 2xx"
+        )
+    };
+    let code = |t: &str| {
+        t.trim()
+            .parse::<u16>()
+            .ok()
+            .filter(|c| (100..=599).contains(c))
+            .ok_or_else(bad)
+    };
+    let lower = text.to_ascii_lowercase();
+    if let Some(class) = lower.strip_suffix("xx") {
+        let digit = class.parse::<u16>().ok().filter(|d| (1..=5).contains(d));
+        return digit.map(|d| (d * 100, d * 100 + 99)).ok_or_else(bad);
+    }
+    match text.split_once('-') {
+        Some((low, high)) => {
+            let (low, high) = (code(low)?, code(high)?);
+            if low > high {
+                return Err(format!(
+                    "status range `{text}` runs backwards: write the lower code first"
+                ));
+            }
+            Ok((low, high))
+        }
+        None => code(text).map(|c| (c, c)),
+    }
+}
+
+/// A think time or pause: a duration (`500ms`), `uniform(MEAN, SPREAD)` (uniformly in
+/// MEAN ± SPREAD) or `gaussian(MEAN, DEVIATION)`, as Taurus writes them.
+pub(crate) fn think_time<'de, D: Deserializer<'de>>(
+    deserializer: D,
+) -> Result<Option<ThinkTime>, D::Error> {
+    scalar(
+        deserializer,
+        "a think time like 1s or \"uniform(1s, 200ms)\"",
+        parse_think_time,
+    )
+    .map(Some)
+}
+
+pub(crate) fn parse_think_time(text: &str) -> Result<ThinkTime, String> {
+    let text = text.trim();
+    let Some((function, rest)) = text.split_once('(') else {
+        return parse_duration_field(text).map(ThinkTime::Fixed);
+    };
+    let args = rest.strip_suffix(')').ok_or_else(|| {
+        format!("think time `{text}` is missing its closing `)`, like \"uniform(1s, 200ms)\"")
+    })?;
+    let (first, second) = args.split_once(',').ok_or_else(|| {
+        format!("think time `{text}` needs two durations, like \"{function}(1s, 200ms)\"")
+    })?;
+    let (first, second) = (
+        parse_duration_field(first.trim())?,
+        parse_duration_field(second.trim())?,
+    );
+    match function.trim() {
+        "uniform" => Ok(ThinkTime::Uniform {
+            mean: first,
+            spread: second,
+        }),
+        "gaussian" => Ok(ThinkTime::Gaussian {
+            mean: first,
+            deviation: second,
+        }),
+        other => Err(format!(
+            "unknown think-time function `{other}`: use a duration like 1s, \
+             \"uniform(MEAN, SPREAD)\" or \"gaussian(MEAN, DEVIATION)\""
+        )),
+    }
+}
+
+/// A regular expression, compiled as it is read so that a bad one is refused with its line.
+#[derive(Debug, Clone)]
+pub(crate) struct RegexField(pub regex::Regex);
+
+impl<'de> Deserialize<'de> for RegexField {
+    fn deserialize<D: Deserializer<'de>>(deserializer: D) -> Result<Self, D::Error> {
+        scalar(deserializer, "a regular expression", |text| {
+            compile_regex(text).map(RegexField)
+        })
+    }
+}
+
+/// Compiles `text` with the size limits of the `regex` crate; the error is one line.
+pub(crate) fn compile_regex(text: &str) -> Result<regex::Regex, String> {
+    regex::Regex::new(text).map_err(|err| {
+        let detail = match &err {
+            regex::Error::Syntax(syntax) => syntax
+                .lines()
+                .last()
+                .unwrap_or(syntax)
+                .trim_start_matches("error: ")
+                .to_string(),
+            other => other.to_string(),
+        };
+        format!("`{text}` is not a valid regular expression: {detail}")
+    })
+}
+
+/// An RFC 9535 JSONPath query, parsed as it is read; `text` keeps it as written.
+#[derive(Debug, Clone)]
+pub(crate) struct JsonPathField {
+    pub path: serde_json_path::JsonPath,
+    pub text: String,
+}
+
+impl JsonPathField {
+    pub(crate) fn parse(text: &str) -> Result<Self, String> {
+        serde_json_path::JsonPath::parse(text)
+            .map(|path| JsonPathField {
+                path,
+                text: text.to_string(),
+            })
+            .map_err(|err| format!("`{text}` is not a valid JSONPath query: {err}"))
+    }
+}
+
+impl<'de> Deserialize<'de> for JsonPathField {
+    fn deserialize<D: Deserializer<'de>>(deserializer: D) -> Result<Self, D::Error> {
+        scalar(
+            deserializer,
+            "a JSONPath query like $.token",
+            JsonPathField::parse,
+        )
+    }
 }
 
 /// A one-character CSV delimiter, like `","`, `";"` or `"\t"`.
@@ -419,4 +550,67 @@ pub(crate) fn switch<'de, D: Deserializer<'de>>(deserializer: D) -> Result<Optio
         other => Err(format!("expected true or false, found `{other}`")),
     })
     .map(Some)
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn think_times_in_every_form() {
+        let ms = Duration::from_millis;
+        assert_eq!(parse_think_time("500ms"), Ok(ThinkTime::Fixed(ms(500))));
+        assert_eq!(
+            parse_think_time("uniform(1s, 200ms)"),
+            Ok(ThinkTime::Uniform {
+                mean: ms(1000),
+                spread: ms(200)
+            })
+        );
+        assert_eq!(
+            parse_think_time(" gaussian(1s,100ms) "),
+            Ok(ThinkTime::Gaussian {
+                mean: ms(1000),
+                deviation: ms(100)
+            })
+        );
+        assert!(parse_think_time("poisson(1s, 2s)")
+            .unwrap_err()
+            .contains("unknown think-time function `poisson`"));
+        assert!(parse_think_time("uniform(1s)")
+            .unwrap_err()
+            .contains("two durations"));
+        assert!(parse_think_time("uniform(1s, 2s")
+            .unwrap_err()
+            .contains("closing `)`"));
+        assert!(parse_think_time("uniform(1s, x)")
+            .unwrap_err()
+            .contains("found `x`"));
+    }
+
+    #[test]
+    fn status_codes_ranges_and_classes() {
+        assert_eq!(parse_status_range("200"), Ok((200, 200)));
+        assert_eq!(parse_status_range("201-204"), Ok((201, 204)));
+        assert_eq!(parse_status_range("2xx"), Ok((200, 299)));
+        assert_eq!(parse_status_range("5XX"), Ok((500, 599)));
+        assert!(parse_status_range("204-201")
+            .unwrap_err()
+            .contains("backwards"));
+        for bad in ["6xx", "0xx", "99", "200-600", "abc", "2x"] {
+            assert!(parse_status_range(bad).is_err(), "{bad}");
+        }
+    }
+
+    proptest::proptest! {
+        #[test]
+        fn a_range_holds_its_bounds(low in 100u16..600, high in 100u16..600) {
+            let parsed = parse_status_range(&format!("{low}-{high}"));
+            if low <= high {
+                proptest::prop_assert_eq!(parsed, Ok((low, high)));
+            } else {
+                proptest::prop_assert!(parsed.is_err());
+            }
+        }
+    }
 }

@@ -8,11 +8,14 @@
 //! - The plan itself, in this crate's root and its private modules: `raw` mirrors the YAML keys
 //!   with serde types (unknown keys, bad durations, methods and templates fail there, with a
 //!   line and column, through the shared field deserialisers of `fields`, which know no plan
-//!   type, so data flows one way: `fields` → `template`, `load` → `raw` → `build`); `build` turns that into a [`Plan`]: merges `defaults` into each request,
-//!   joins relative URLs to `base-url`, checks header names, URLs and that every `${variable}`
-//!   has a data column. Its errors are located by `locate`, which finds a field path in the YAML
+//!   type beyond plain values such as a think time, so data flows one way: `fields` → `template`, `load` → `raw` → `build`); `build`
+//!   turns that into a [`Plan`]: builds the steps and blocks of each scenario ([`scenario`]),
+//!   inlines included scenarios, merges `defaults` into each request, joins relative URLs to
+//!   `base-url`, checks header names, URLs and that every `${variable}` is defined somewhere in
+//!   the plan. Its errors are located by `locate`, which finds a field path in the YAML
 //!   text; `error` holds [`PlanError`]: file, field path, line:column and what to do.
-//! - `template` parses `${name}` placeholders once; `data` reads the CSV data sets and hands
+//! - `template` parses `${name}` placeholders and built-ins once; [`expr`] parses the
+//!   conditions of `if` and `while`; `data` reads the CSV data sets and hands
 //!   out rows ([`DataFeed`]); `load` holds the `load:` section ([`LoadSpec`]), which command
 //!   line flags can override before it becomes a load profile.
 //! - [`pattern`] holds the load patterns: pure functions of time to a target rate, with their
@@ -51,13 +54,17 @@ pub use data::{DataFeed, DataSetSpec, OnEof, Row};
 pub use error::PlanError;
 pub use expr::Condition;
 pub use fields::parse_steps;
+pub use limits::{DEFAULT_WHILE_ITERATIONS, MAX_WHILE_ITERATIONS};
 pub use load::{LoadSpec, PatternKind};
 pub use locate::Location;
 pub use scenario::{
     Assertions, Check, CheckKind, ExtractSource, Extractor, JsonExpect, LoopCount, MatchNo,
     RegexText, StatusRange, Step, Subject, TextExpect, ThinkTime,
 };
-pub use template::{Builtin, Scope, Template, TemplateError};
+pub use template::{
+    push_random_string, push_uuid, random_int, time_millis, Builtin, Scope, Template,
+    TemplateError, MAX_RANDOM_STRING,
+};
 
 /// A test plan, checked and ready to run.
 #[derive(Debug, Clone)]
@@ -104,7 +111,8 @@ pub struct Scenario {
     pub setup: Vec<Step>,
     /// One iteration.
     pub steps: Vec<Step>,
-    /// Run once per virtual user, after its last iteration (also after a graceful stop).
+    /// Run once per virtual user, after its last iteration (not after a stop: a stop sends no
+    /// new requests).
     pub teardown: Vec<Step>,
     /// The least time from one iteration's start to the next (closed model).
     pub pacing: Option<Duration>,

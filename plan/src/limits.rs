@@ -29,6 +29,18 @@ pub const MAX_USERS: usize = 100_000;
 /// The most iterations per virtual user in the closed model.
 pub const MAX_ITERATIONS: usize = 1_000_000_000;
 
+/// The default cap on a `while` block's iterations, when it gives no `max-iterations`.
+pub const DEFAULT_WHILE_ITERATIONS: u64 = 1000;
+
+/// The most `max-iterations` a `while` block may give: a runaway loop is still bounded.
+pub const MAX_WHILE_ITERATIONS: u64 = 1_000_000;
+
+/// The most times a counted `loop` block may run.
+pub const MAX_LOOP_COUNT: u64 = 1_000_000;
+
+/// The deepest nesting of included scenarios (`include-scenario` inside an included scenario).
+pub const MAX_INCLUDE_DEPTH: usize = 16;
+
 /// The largest `body-file`, read whole at load: 64 MiB.
 pub const MAX_BODY_BYTES: u64 = 64 << 20;
 

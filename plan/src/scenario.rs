@@ -115,7 +115,8 @@ pub enum ExtractSource {
 }
 
 /// Which part of the response an extractor or a text check reads.
-#[derive(Debug, Clone, Copy, PartialEq, Eq, Default)]
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Default, serde::Deserialize)]
+#[serde(rename_all = "lowercase")]
 pub enum Subject {
     #[default]
     Body,

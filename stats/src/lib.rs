@@ -104,13 +104,10 @@ use crate::sample::Observation;
 /// The label id and name of the total row, as BlazeMeter names it.
 pub const TOTAL_LABEL: &str = "ALL";
 
-/// The `responseMessage` prefix JMeter gives transaction-controller rows.
-const TRANSACTION_MESSAGE_PREFIX: &str = "Number of samples in transaction";
-
 /// Whether a JTL `responseMessage` marks a transaction-controller row (JMeter writes
 /// `Number of samples in transaction : N, number of failing samples : M`).
 pub fn is_transaction_message(response_message: &str) -> bool {
-    response_message.starts_with(TRANSACTION_MESSAGE_PREFIX)
+    response_message.starts_with(jtl::TRANSACTION_MESSAGE_PREFIX)
 }
 
 #[derive(Debug, Clone, Default)]

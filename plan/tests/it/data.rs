@@ -31,8 +31,24 @@ fn spec(file: &Path, on_eof: OnEof, split: bool) -> DataSetSpec {
         delimiter: b',',
         on_eof,
         split,
+        random_order: false,
         columns: vec!["n".into()],
     }
+}
+
+#[test]
+fn random_order_hands_out_every_row_once_per_pass_in_a_shuffled_order() {
+    let file = numbered(200);
+    let mut random = spec(file.path(), OnEof::Stop, false);
+    random.random_order = true;
+    let feed = DataFeed::open(&[random], 0, 1).unwrap();
+    let rows = drain(&feed, "n", 1000);
+    let in_file_order: Vec<String> = (0..200).map(|n| n.to_string()).collect();
+    // One chance in 200! of the shuffle giving the file's order.
+    assert_ne!(rows, in_file_order);
+    let mut sorted = rows.clone();
+    sorted.sort_by_key(|n| n.parse::<u32>().unwrap());
+    assert_eq!(sorted, in_file_order);
 }
 
 /// Every row the feed hands out until it stops (at most `limit`), as the value of `column`.

@@ -141,7 +141,7 @@ fn bad_status_code() {
         &yaml,
         "requests[0].assert.status[1]",
         (5, 21),
-        "`999` is not an HTTP status code",
+        "`999` is not a status code, range or class",
     );
 }
 
@@ -256,21 +256,21 @@ fn unknown_variables_list_what_is_available() {
         &yaml,
         "scenarios[0].requests[1].headers.X-Id",
         (9, 26),
-        "unknown variable `${usr}`, did you mean `${user}`? The data sets provide `user`, `id`",
+        "unknown variable `${usr}`, did you mean `${user}`? The plan defines `user`, `id`",
     );
     let yaml = format!("{HEAD}{data}requests:\n  - url: /a?q=${{query}}\n");
     assert_error(
         &yaml,
         "requests[0].url",
         (5, 10),
-        "the data sets provide `user`, `id`",
+        "the plan defines `user`, `id`",
     );
     let yaml = format!("{HEAD}requests:\n  - url: /a\n    body: '${{x}}'\n");
     assert_error(
         &yaml,
         "requests[0].body",
         (4, 11),
-        "no data set provides it",
+        "nothing in the plan defines it",
     );
 }
 

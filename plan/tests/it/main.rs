@@ -6,3 +6,4 @@ mod data;
 mod errors;
 mod happy;
 mod load;
+mod scenarios;

@@ -41,7 +41,6 @@ use csv::{ByteRecord, StringRecord};
 
 use crate::sample::{Observation, ResponseCode};
 
-use super::TRANSACTION_MESSAGE_PREFIX;
 
 /// How many bad rows a [`BadRowReport`] keeps in full.
 pub const BAD_ROWS_KEPT: usize = 5;
@@ -248,8 +247,7 @@ impl JtlRecord {
 
     /// A Transaction Controller row: JMeter's own dashboard recognises them by this message.
     pub fn is_transaction(&self) -> bool {
-        self.response_message()
-            .starts_with(TRANSACTION_MESSAGE_PREFIX)
+        crate::is_transaction_message(self.response_message())
     }
 
     /// The line of the file this row starts on (1-based; the header is line 1).
