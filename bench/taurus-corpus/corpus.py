@@ -47,7 +47,7 @@ DEFAULT_EXECUTOR = "jmeter"
 BLOCKS = ("transaction", "if", "loop", "while", "foreach", "once", "include-scenario", "action",
           "set-variables", "setup", "teardown")
 # Keys of a block that hold nested steps.
-NESTED_STEPS = ("do", "then", "else", "requests", "setup", "teardown")
+NESTED_STEPS = ("do", "then", "else", "once", "requests", "setup", "teardown")
 LOAD_KEYS = ("concurrency", "throughput", "ramp-up", "hold-for", "iterations", "steps")
 EXTRACTORS = ("extract-jsonpath", "extract-regexp", "extract-boundary", "extract-css-jquery",
               "extract-xpath")
@@ -56,6 +56,8 @@ ASSERTIONS = ("assert", "assert-jsonpath", "assert-xpath")
 FUNCTION = re.compile(r"\$\{(__\w+)")
 ABSOLUTE_URL = re.compile(r"(?i)\b(?:https?|wss?)://[^/\s\"'?#]+")
 # One user, one iteration; hold-for ends a `loop: forever` or a `while` that runs on.
+# The top-level keys of a config the corpus hands to vajra with the execution.
+KEPT_KEYS = ("scenarios", "settings")
 RUN_LOAD = {"concurrency": 1, "iterations": 1, "hold-for": "5s"}
 RUN_PAUSE = "10ms"
 RUN_TIMEOUT_S = 30
@@ -167,7 +169,7 @@ def requests_scenarios(config):
     return found
 
 
-def out_of_scope(config, scenario, runs):
+def out_of_scope(config, name, scenario, runs):
     """Why a requests scenario is not in the corpus, or None when it is."""
     default = ((config.get("settings") or {}).get("default-executor")) or DEFAULT_EXECUTOR
     used_by = {str(execution.get("executor") or default) for _, execution in runs}
@@ -177,11 +179,25 @@ def out_of_scope(config, scenario, runs):
         return "script scenario"
     if any(isinstance(step, dict) and "actions" in step for step in walk_steps(scenario)):
         return "browser actions"
+    if not scenario.get("requests"):
+        return "no requests (empty converter output)"
+    if not runs and name in included_names(config):
+        return "only included by another scenario (counted there)"
     return None
 
 
+def included_names(config):
+    """The scenario names any scenario of the config includes."""
+    names = set()
+    for _, scenario, _ in requests_scenarios(config):
+        for step in walk_steps(scenario):
+            if isinstance(step, dict) and "url" not in step and step.get("include-scenario"):
+                names.add(str(step["include-scenario"]))
+    return names
+
+
 def walk_steps(scenario):
-    """Every step (request or block, nested ones too) of a scenario, depth first."""
+    """Every step (request or block, nested ones too) of a scenario, outer ones first."""
     pending = list(scenario.get("requests") or [])
     while pending:
         step = pending.pop(0)
@@ -281,10 +297,12 @@ def _strings(value):
 
 
 def isolated_config(config, name, scenario, runs):
-    """The config with one execution, the one that runs this scenario (the file's own first
-    one, else `scenario: NAME`), with `executor: vajra`, as a user switching to vajra writes
-    it; every other key stays as it is."""
-    copy = json.loads(json.dumps(config, default=str))
+    """What the plugin hands vajra for this scenario: one execution, the one that runs it (the
+    file's own first one, else `scenario: NAME`) with `executor: vajra`, as a user switching
+    to vajra writes it, the scenarios, and the settings (their `env` is the config's
+    variables). Services and reporting stay with Taurus."""
+    copy = {key: json.loads(json.dumps(config[key], default=str))
+            for key in KEPT_KEYS if key in config}
     if runs:
         execution = json.loads(json.dumps(runs[0][1], default=str))
     else:
@@ -423,7 +441,7 @@ def survey(root):
             unreadable.append(str(path.relative_to(root)))
             continue
         for name, scenario, runs in requests_scenarios(config):
-            reason = out_of_scope(config, scenario, runs)
+            reason = out_of_scope(config, name, scenario, runs)
             if reason:
                 skipped[reason] += 1
                 continue
@@ -469,10 +487,16 @@ def verdict(entry):
 
 
 def rejection_kind(reason):
-    """A rejection message without its file, line and column, to count alike ones together."""
+    """A rejection message without its file, line, scenario and step, to count alike ones
+    together: the field's last key and the message."""
     text = re.sub(r"\S*\.vajra-corpus-\d+\.yml(:\d+)*(:)?", "", reason)
     text = re.sub(r"line \d+(, column \d+)?", "", text)
-    return text.strip(" :,")[:120]
+    text = re.sub(r"^\s*error:\s*", "", text.strip(" :,"))
+    field, _, message = text.partition(": ")
+    if not message:
+        return text[:110]
+    key = re.sub(r"\[\d+\]", "", field.rsplit(".", 1)[-1])
+    return "%s: %s" % (key, message[:110])
 
 
 def markdown(entries, skipped, unreadable, source, checked):

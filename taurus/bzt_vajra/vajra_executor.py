@@ -24,6 +24,7 @@ file in the working directory (``vajra_executor``), which is how a BlazeMeter en
 
 import os
 import shutil
+import subprocess
 
 import yaml
 from bzt import AutomatedShutdown, TaurusConfigError, ToolError
@@ -239,14 +240,16 @@ class VajraExecutor(ScenarioExecutor):
         ``vajra-taurus.yml``, becomes Taurus's config error."""
         cmdline = [self.tool.tool_path, "validate", self.config_file, "--execution", "0"]
         try:
-            out, err = self.tool.call(cmdline)
-        except CALL_PROBLEMS as exc:
-            message = getattr(exc, "stderr", None) or getattr(exc, "output", None) or exc
-            if isinstance(message, bytes):
-                message = message.decode("utf-8", "replace")
+            done = subprocess.run(cmdline, capture_output=True, text=True, env=self.env.get(),
+                                  stdin=subprocess.DEVNULL)
+        except OSError as exc:
+            raise ToolError("cannot start %s: %s" % (self.tool.tool_path, exc))
+        if done.returncode != 0:
+            message = (done.stderr.strip() or done.stdout.strip()
+                       or "vajra validate exited with code %d" % done.returncode)
             raise TaurusConfigError("vajra cannot run scenario '%s' (effective config %s):\n%s"
-                                    % (self.label, self.config_file, str(message).strip()))
-        self.log.debug("vajra validate: %s %s", out, err)
+                                    % (self.label, self.config_file, message))
+        self.log.debug("vajra validate: %s", done.stdout.strip())
 
     def startup(self):
         cmdline = [self.tool.tool_path, "run", self.config_file, "--execution", "0",

@@ -230,10 +230,11 @@ class BztRun:
 
 @pytest.fixture
 def bzt(tmp_path, vajra_bin, installed_plugin):
-    """Starts bzt on a config (a dict); returns the BztRun, or the Popen with ``wait=False``."""
+    """Starts bzt on a config (a dict) with ``options`` as its ``-o`` overrides; returns the
+    BztRun, or the Popen with ``wait=False``."""
 
     def run(config, path_dirs=(vajra_bin.parent,), cwd=None, config_name="taurus.yml",
-            wait=True, reporting=None):
+            wait=True, reporting=None, options=()):
         workdir = Path(cwd or tmp_path)
         home = tmp_path / "home"
         home.mkdir(exist_ok=True)
@@ -250,6 +251,8 @@ def bzt(tmp_path, vajra_bin, installed_plugin):
         env = clean_env(path_dirs)
         env["HOME"] = str(home)
         cmd = [sys.executable, "-m", "bzt.cli", str(config_path), "-o", "modules.console.disable=true"]
+        for option in options:
+            cmd += ["-o", option]
         proc = subprocess.Popen(cmd, cwd=workdir, env=env, stdout=subprocess.PIPE,
                                 stderr=subprocess.STDOUT, stdin=subprocess.DEVNULL, text=True)
         if not wait:

@@ -5,13 +5,18 @@ vajra's JTL by Taurus's own JTLReader and aggregator) are checked against vajra'
 ``summary.json`` and against what the target saw.
 """
 
+import collections
+import csv
 import json
 import os
 import shutil
 import signal
+import subprocess
 import time
 
-from conftest import TAURUS_DIR
+import yaml
+
+from conftest import REPO, TAURUS_DIR
 
 PERCENTILES = {"perc_50.0": "median", "perc_90.0": "p90", "perc_95.0": "p95", "perc_99.0": "p99"}
 
@@ -91,7 +96,7 @@ def test_a_scenario_vajra_rejects_is_a_config_error_at_prepare_with_vajras_messa
                "scenarios": {"bad": {"default-address": target.url,
                                      "requests": [{"url": "/users/${user_id}"}]}}})
     assert run.returncode == 1, run.output
-    assert "TaurusConfigError: vajra cannot run scenario 'bad'" in run.output
+    assert "Config Error: vajra cannot run scenario 'bad'" in run.output
     assert "user_id" in run.output and "vajra-taurus.yml" in run.output
     assert not (run.artifacts / "vajra").exists(), "rejected before anything ran"
     assert not target.requests()
@@ -424,3 +429,35 @@ def test_a_login_flow_extracts_a_token_sends_it_on_and_writes_transaction_rows(
     assert (int(stats["item"]["fail"]), int(stats["items"]["fail"])) == (2, 0)
     # Taurus counts every row it reads, transaction rows too, as it does with JMeter's.
     assert int(stats[""]["succ"]) + int(stats[""]["fail"]) == len(rows)
+
+
+# --- one Taurus file, run by bzt and by vajra ---------------------------------------------
+
+THREE_WAYS = REPO / "fixtures" / "taurus" / "three-ways.yml"
+
+
+def label_counts(jtl):
+    with open(jtl, newline="") as fds:
+        return collections.Counter(row["label"] for row in csv.DictReader(fds))
+
+
+def test_bzt_with_executor_vajra_and_vajra_run_give_the_same_samples_and_labels(
+        bzt, target, vajra_bin, tmp_path):
+    address = "scenarios.three-ways.default-address=" + target.url
+    direct = tmp_path / "direct"
+    done = subprocess.run([str(vajra_bin), "run", str(THREE_WAYS), "--execution", "0",
+                           "-o", address, "--out", str(direct), "--quiet"],
+                          capture_output=True, text=True, timeout=60)
+    assert done.returncode == 0, done.stderr
+    expected = label_counts(direct / "results.jtl")
+    assert sum(expected.values()) == 18 and len(expected) == 3, expected
+    # The same file under bzt, switched to vajra the way a user would, from the command line.
+    run = bzt(yaml.safe_load(THREE_WAYS.read_text()),
+              options=["execution.0.executor=vajra", address])
+    assert run.returncode == 0, run.output
+    assert label_counts(run.artifacts / "vajra" / "results.jtl") == expected
+    stats = run.final_stats()
+    assert {label: int(row["succ"]) + int(row["fail"]) for label, row in stats.items()
+            if label} == dict(expected)
+    assert len(target.requests()) == 2 * 18
+    assert_taurus_agrees_with_vajra(run)
