@@ -445,9 +445,13 @@ def survey(root):
             if reason:
                 skipped[reason] += 1
                 continue
+            found = features(scenario, runs[0][1] if runs else None)
+            if (config.get("settings") or {}).get("env"):
+                # Taurus renders ${NAME} from settings.env (and the OS) across the config.
+                found = sorted(found + ["config:settings.env"])
             entries.append({
                 "file": str(path.relative_to(root)), "scenario": name,
-                "features": features(scenario, runs[0][1] if runs else None),
+                "features": found,
                 "config": config, "scenario_data": scenario, "runs": runs})
     return entries, skipped, unreadable
 
@@ -503,6 +507,9 @@ def markdown(entries, skipped, unreadable, source, checked):
     total = len(entries)
     lines = ["# Taurus corpus: the non-browser `requests` scenarios of Taurus's examples and "
              "test resources", "",
+             "Every YAML (and JSON) config under `examples/` and `tests/resources/`, its "
+             "documents merged as Taurus merges them.",
+             "",
              "Made by `bench/taurus-corpus/corpus.py` from %s. Each scenario was loaded with "
              "`vajra validate FILE --execution 0` (its own execution alone, with `executor: "
              "vajra`, in a copy of its config) and, when it loads, run once (one user, one "
