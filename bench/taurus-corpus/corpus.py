@@ -467,7 +467,8 @@ def check_all(entries, root, vajra):
             as_is.write_text(yaml.safe_dump(isolated, sort_keys=False))
             loads, reason = validate(vajra, as_is)
             entry["loads"] = loads
-            entry["reason"] = reason
+            # Paths in messages as the checkout names them, not the scratch copy.
+            entry["reason"] = reason.replace(str(root) + os.sep, "")
             if not loads:
                 continue
             local = path.parent / (".vajra-corpus-%d-local.yml" % number)
@@ -475,7 +476,8 @@ def check_all(entries, root, vajra):
                                             sort_keys=False))
             out_dir = root / ".runs" / str(number)
             ran, samples, errors, note = run_locally(vajra, local, out_dir)
-            entry.update(runs_ok=ran, samples=samples, errors=errors, reason=note)
+            entry.update(runs_ok=ran, samples=samples, errors=errors,
+                         reason=note.replace(str(root) + os.sep, ""))
     finally:
         target.close()
 
