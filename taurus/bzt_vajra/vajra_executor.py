@@ -189,13 +189,14 @@ def effective_config(name, scenarios, load, find_file):
 
 
 def scenario_files(name, scenarios):
-    """Every file the scenario ``name`` and the scenarios it includes name, as written."""
+    """Every file the scenario ``name`` and the scenarios it includes name, as written (a
+    templated name is left out: which file it is depends on the run)."""
     files = []
     for scenario_name in scenarios_used(scenarios, name):
         scenario = scenarios.get(scenario_name)
         if isinstance(scenario, dict):
             for _, container, key in file_fields(scenario_name, plain(scenario)):
-                if container[key] not in files:
+                if "${" not in container[key] and container[key] not in files:
                     files.append(container[key])
     return files
 

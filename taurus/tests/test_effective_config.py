@@ -71,7 +71,7 @@ def test_every_file_is_located_and_made_absolute_in_the_scenarios_it_uses(found)
     # The engine's config is not changed.
     assert scenarios["main"]["data-sources"][0] == "users.csv"
     assert scenario_files("main", scenarios) == [
-        "users.csv", "skus.csv", "ca.pem", "a.json", "${file}", "b.json", "inc.csv"]
+        "users.csv", "skus.csv", "ca.pem", "a.json", "b.json", "inc.csv"]
 
 
 @pytest.mark.parametrize("scenario, where", [
