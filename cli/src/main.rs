@@ -1,4 +1,4 @@
-//! The `vajra` command: `run` a plan locally, `report` on result files, `package` a plan for
+//! The `vajra` command: `run` a plan (or a Taurus config) locally, `validate` one, `report` on result files, `package` a plan for
 //! BlazeMeter and run it there with `cloud`.
 //!
 //! Exit codes follow Taurus: 0 ok, 1 error (usage errors too), 2 interrupted, 3 failure
@@ -68,6 +68,9 @@ struct Cli {
 enum Command {
     /// Run a test plan and write results.jtl, summary.json and a console summary.
     Run(Box<run::RunArgs>),
+    /// Load and check a plan or a Taurus config as `vajra run` would, without running it:
+    /// exit 0 when it is fine, 1 with the error (file:line, field and what to do).
+    Validate(prepare::ValidateArgs),
     /// Report on result files (JTL or HDR interval logs), merged exactly; check pass/fail
     /// criteria.
     Report(report::ReportArgs),
@@ -83,7 +86,9 @@ fn main() -> ExitCode {
     // default 1 s delay let a 60 s run at 20k/s grow from 25 to 45 MB (docs/benchmarks.md).
     // SAFETY: sets a process-wide mimalloc option before any thread is started.
     unsafe { libmimalloc_sys::mi_option_set(MI_OPTION_PURGE_DELAY, 0) };
-    let cli = match Cli::try_parse() {
+    // Taurus's `-o key=value` on `vajra run` and `vajra validate` (see prepare.rs).
+    let args = prepare::taurus_override_args(std::env::args().collect());
+    let cli = match Cli::try_parse_from(args) {
         Ok(cli) => cli,
         Err(error) => {
             // clap exits 2 on a usage error, but 2 means "interrupted" to Taurus and CI: a
@@ -100,6 +105,10 @@ fn main() -> ExitCode {
     logging::install(cli.verbose);
     let code = match cli.command {
         Command::Run(args) => run::execute(*args),
+        Command::Validate(args) => match prepare::validate(&args) {
+            Ok(()) => exit::Exit::Ok,
+            Err(error) => exit::report_error(&error),
+        },
         Command::Report(args) => report::execute(args),
         Command::Package(args) => package::execute(*args),
         Command::Cloud(args) => cloud::execute(args),

@@ -17,7 +17,7 @@ use vajra_stats::RunFacts;
 
 use crate::exit::{report_error, Exit};
 use crate::load_flags::LoadFlags;
-use crate::prepare::{prepare, PlanWithFlags};
+use crate::prepare::{prepare, PlanWithFlags, TaurusFlags};
 use crate::{progress, signals, thresholds};
 
 /// The most `--threads` takes. Lanes are async, so one thread serves many connections and a
@@ -27,7 +27,7 @@ const MAX_THREADS: i64 = 1024;
 
 #[derive(Args, Debug)]
 pub struct RunArgs {
-    /// The test plan (YAML).
+    /// The test plan (YAML), or a Taurus config (a file with `execution:`), run natively.
     pub plan: PathBuf,
     /// Output directory [default: ./vajra-results/<timestamp>]. It must not exist or be
     /// empty: a run never mixes its files with an earlier run's (see --overwrite). It is
@@ -68,6 +68,8 @@ pub struct RunArgs {
     pub fail_on: Vec<String>,
     #[command(flatten)]
     pub load: LoadFlags,
+    #[command(flatten)]
+    pub taurus: TaurusFlags,
 }
 
 pub fn execute(args: RunArgs) -> Exit {
@@ -90,7 +92,8 @@ fn run(args: RunArgs) -> anyhow::Result<Exit> {
         mut plan,
         criteria,
         load,
-    } = prepare(&args.plan, &args.load, &args.fail_on)?;
+        ..
+    } = prepare(&args.plan, &args.load, &args.fail_on, &args.taurus)?;
     let model = load.build_model()?;
     let runtime = lane_runtime(args.threads)?;
     // The runner creates the directory when it opens the JTL, i.e. when the run starts.

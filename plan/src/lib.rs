@@ -35,6 +35,7 @@ pub mod schedule;
 
 pub mod expr;
 pub mod scenario;
+pub mod taurus;
 
 mod build;
 mod data;

@@ -19,7 +19,6 @@ use std::collections::BTreeMap;
 use std::ffi::OsString;
 use std::io::Write;
 use std::path::{Path, PathBuf};
-use std::time::Duration;
 
 use anyhow::{anyhow, bail, Context};
 use bzm_client::api::MAX_UPLOAD_BYTES;
@@ -27,8 +26,9 @@ use serde::Serialize;
 use serde_json::{Map as Mapping, Value};
 use sha2::{Digest, Sha256};
 use vajra_fleet::split::Split;
-use vajra_plan::duration::format_duration;
-use vajra_plan::{LoadSpec, PatternKind};
+use vajra_plan::taurus::load::to_taurus;
+use vajra_plan::taurus::TaurusLoad;
+use vajra_plan::LoadSpec;
 
 use super::glibc::{self, LibcNeed};
 
@@ -59,70 +59,31 @@ const PLUGIN_FILES: [(&str, &str); 1] = [(
 pub struct CloudLoad {
     pub tps: Option<u64>,
     pub users: Option<u64>,
-    pub ramp_up: Option<Duration>,
-    pub hold_for: Option<Duration>,
-    pub iterations: Option<u64>,
+    /// The other Taurus keys (ramp-up, hold-for, iterations, steps), the same at every
+    /// location.
+    pub keys: TaurusLoad,
 }
 
-/// What Taurus's executions can express of a plan's load (flags already laid over it).
+/// What Taurus's executions can express of a plan's load (flags already laid over it): the
+/// inverse of the mapping `vajra run` applies to a Taurus config, plus the whole TPS the
+/// split needs.
 pub fn cloud_load(spec: &LoadSpec) -> anyhow::Result<CloudLoad> {
-    let unsupported = [
-        ("warmup", spec.warmup.is_some()),
-        ("cooldown", spec.cooldown.is_some()),
-        ("steady-state-only", spec.steady_state_only == Some(true)),
-        ("max-in-flight", spec.max_in_flight.is_some()),
-    ];
-    if let Some((key, _)) = unsupported.iter().find(|(_, set)| *set) {
-        bail!(
-            "load.{key} cannot be carried to cloud engines; remove it (bound requests in flight \
-             with --concurrency instead)"
-        );
-    }
-    let users = spec.concurrency.map(|c| c as u64);
-    let rated = spec.pattern.is_some() || spec.tps.is_some();
-    if !rated {
-        return match users {
-            Some(users) => Ok(CloudLoad {
-                users: Some(users),
-                hold_for: spec.duration,
-                iterations: spec.iterations.map(|i| i as u64),
-                ..CloudLoad::default()
-            }),
-            None => bail!("the plan has no load; give --tps and --duration (or load: in the plan)"),
-        };
-    }
-    let pattern = spec.pattern.unwrap_or(PatternKind::Static);
-    let need = |value: Option<Duration>, key: &str| {
-        value.ok_or_else(|| anyhow!("load.{key} is missing for the {} pattern", pattern.name()))
-    };
-    let (ramp_up, hold_for) = match pattern {
-        PatternKind::Static => (None, Some(need(spec.duration, "duration")?)),
-        PatternKind::Ramp => (Some(need(spec.ramp_duration, "ramp-duration")?), None),
-        PatternKind::RampSustain => {
-            let ramp = need(spec.ramp_duration, "ramp-duration")?;
-            let total = need(spec.duration, "duration")?;
-            let hold = total
-                .checked_sub(ramp)
-                .ok_or_else(|| anyhow!("load.ramp-duration is longer than load.duration"))?;
-            (Some(ramp), Some(hold))
-        }
-        other => bail!(
-            "the {} pattern cannot run on cloud engines yet; use static, ramp or ramp-sustain",
-            other.name()
+    let keys = to_taurus(spec).map_err(|e| anyhow!("{e}"))?;
+    let tps = match keys.throughput {
+        Some(tps) if tps.fract() != 0.0 || tps < 1.0 => bail!(
+            "load.tps is {tps}; a cloud run splits whole requests per second, give at least 1"
         ),
+        Some(tps) => Some(tps as u64),
+        None => None,
     };
-    let tps = spec
-        .tps
-        .ok_or_else(|| anyhow!("load.tps is missing; give --tps"))?;
-    if tps.fract() != 0.0 || tps < 1.0 {
-        bail!("load.tps is {tps}; a cloud run splits whole requests per second, give at least 1");
-    }
     Ok(CloudLoad {
-        tps: Some(tps as u64),
-        users,
-        ramp_up,
-        hold_for,
-        iterations: None,
+        tps,
+        users: keys.concurrency,
+        keys: TaurusLoad {
+            concurrency: None,
+            throughput: None,
+            ..keys
+        },
     })
 }
 
@@ -139,21 +100,12 @@ pub fn taurus_yml(plan_name: &str, split: &Split, load: &CloudLoad) -> String {
             let mut scenario = Mapping::new();
             scenario.insert(key("script"), text(plan_name));
             e.insert(key("scenario"), Value::Object(scenario));
-            if let Some(tps) = location.tps {
-                e.insert(key("throughput"), Value::Number(tps.into()));
+            TaurusLoad {
+                throughput: location.tps.map(|t| t as f64),
+                concurrency: location.users,
+                ..load.keys.clone()
             }
-            if let Some(users) = location.users {
-                e.insert(key("concurrency"), Value::Number(users.into()));
-            }
-            if let Some(ramp) = load.ramp_up {
-                e.insert(key("ramp-up"), text(&format_duration(ramp)));
-            }
-            if let Some(hold) = load.hold_for {
-                e.insert(key("hold-for"), text(&format_duration(hold)));
-            }
-            if let Some(iterations) = load.iterations {
-                e.insert(key("iterations"), Value::Number(iterations.into()));
-            }
+            .write_keys(&mut e);
             let mut locations = Mapping::new();
             locations.insert(key(&location.id), Value::Number(location.engines.into()));
             e.insert(key("locations"), Value::Object(locations));
@@ -223,24 +175,40 @@ pub fn rewrite_plan(text: &str, plan_dir: &Path) -> anyhow::Result<(String, Vec<
             }
         }
     }
-    let mut body_files = |requests: Option<&mut Value>, at: &str| -> anyhow::Result<()> {
-        if let Some(Value::Array(list)) = requests {
-            for (i, request) in list.iter_mut().enumerate() {
-                if let Some(file) = request.get_mut("body-file") {
-                    take(file, &format!("{at}requests[{i}].body-file"))?;
-                }
-            }
-        }
-        Ok(())
-    };
-    body_files(map.get_mut("requests"), "")?;
+    body_files(map.get_mut("requests"), "requests", &mut take)?;
     if let Some(Value::Array(scenarios)) = map.get_mut("scenarios") {
         for (s, scenario) in scenarios.iter_mut().enumerate() {
-            body_files(scenario.get_mut("requests"), &format!("scenarios[{s}]."))?;
+            for list in ["setup", "requests", "teardown"] {
+                body_files(
+                    scenario.get_mut(list),
+                    &format!("scenarios[{s}].{list}"),
+                    &mut take,
+                )?;
+            }
         }
     }
     let yaml = serde_saphyr::to_string(&root).context("cannot write the packaged plan")?;
     Ok((yaml, referenced))
+}
+
+/// The body files of a list of steps, blocks' own steps included.
+fn body_files(
+    steps: Option<&mut Value>,
+    at: &str,
+    take: &mut dyn FnMut(&mut Value, &str) -> anyhow::Result<()>,
+) -> anyhow::Result<()> {
+    let Some(Value::Array(list)) = steps else {
+        return Ok(());
+    };
+    for (i, step) in list.iter_mut().enumerate() {
+        if let Some(file) = step.get_mut("body-file") {
+            take(file, &format!("{at}[{i}].body-file"))?;
+        }
+        for nested in ["do", "then", "else", "once"] {
+            body_files(step.get_mut(nested), &format!("{at}[{i}].{nested}"), take)?;
+        }
+    }
+    Ok(())
 }
 
 /// One file of the package.
@@ -273,7 +241,10 @@ pub struct ManifestEntry {
 
 /// What [`build`] needs.
 pub struct PackageInputs<'a> {
+    /// The plan file; for a Taurus config, the config (its directory resolves the files).
     pub plan_path: &'a Path,
+    /// The plan a Taurus config's `requests` scenario maps to, packaged in its place.
+    pub generated: Option<&'a Value>,
     pub split: &'a Split,
     pub load: &'a CloudLoad,
     pub vajra_binary: &'a ChosenBinary,
@@ -350,13 +321,24 @@ pub fn choose_binary(
 /// Reads and assembles the package, and checks names and sizes.
 pub fn build(inputs: &PackageInputs<'_>) -> anyhow::Result<Package> {
     let plan_path = inputs.plan_path;
-    let plan_name = plan_path
+    let file_name = plan_path
         .file_name()
         .and_then(|n| n.to_str())
-        .ok_or_else(|| anyhow!("{} has no file name", plan_path.display()))?
-        .to_owned();
-    let text = std::fs::read_to_string(plan_path)
-        .with_context(|| format!("cannot read {}", plan_path.display()))?;
+        .ok_or_else(|| anyhow!("{} has no file name", plan_path.display()))?;
+    let (plan_name, text) = match inputs.generated {
+        Some(plan) => (
+            format!(
+                "{}.plan.yaml",
+                file_name.trim_end_matches(".yml").trim_end_matches(".yaml")
+            ),
+            serde_saphyr::to_string(plan).context("cannot write the generated plan")?,
+        ),
+        None => (
+            file_name.to_owned(),
+            std::fs::read_to_string(plan_path)
+                .with_context(|| format!("cannot read {}", plan_path.display()))?,
+        ),
+    };
     let plan_dir = plan_path.parent().unwrap_or(Path::new("."));
     let (plan_text, referenced) = rewrite_plan(&text, plan_dir)
         .with_context(|| format!("cannot package {}", plan_path.display()))?;
@@ -371,7 +353,10 @@ pub fn build(inputs: &PackageInputs<'_>) -> anyhow::Result<Package> {
         PackageFile {
             name: plan_name.clone(),
             bytes: plan_text.into_bytes(),
-            origin: format!("{} (file paths by base name)", plan_path.display()),
+            origin: match inputs.generated {
+                Some(_) => format!("generated from the Taurus config {}", plan_path.display()),
+                None => format!("{} (file paths by base name)", plan_path.display()),
+            },
             libc: None,
         },
     ];
@@ -581,6 +566,7 @@ pub fn render_manifest(entries: &[ManifestEntry]) -> String {
 #[cfg(test)]
 mod tests {
     use super::*;
+    use std::time::Duration;
     use vajra_fleet::split::{split, Capacity, SplitRequest};
 
     fn two_locations(tps: u64) -> Split {
@@ -601,7 +587,10 @@ mod tests {
     fn taurus_yml_has_one_execution_per_location_with_exact_shares() {
         let load = CloudLoad {
             tps: Some(30),
-            hold_for: Some(Duration::from_secs(2)),
+            keys: TaurusLoad {
+                hold_for: Some(Duration::from_secs(2)),
+                ..TaurusLoad::default()
+            },
             ..CloudLoad::default()
         };
         let yaml = taurus_yml("plan.yaml", &two_locations(30), &load);
@@ -666,8 +655,8 @@ mod tests {
         .unwrap();
         let load = cloud_load(&spec).unwrap();
         assert_eq!(load.tps, Some(20));
-        assert_eq!(load.ramp_up, Some(Duration::from_secs(10)));
-        assert_eq!(load.hold_for, Some(Duration::from_secs(50)));
+        assert_eq!(load.keys.ramp_up, Some(Duration::from_secs(10)));
+        assert_eq!(load.keys.hold_for, Some(Duration::from_secs(50)));
         let closed: LoadSpec = serde_saphyr::from_str("{concurrency: 8, duration: 30s}").unwrap();
         assert_eq!(cloud_load(&closed).unwrap().users, Some(8));
         for (bad, needle) in [
@@ -807,7 +796,7 @@ mod tests {
             };
             let available = ids.iter().map(|id| (id.clone(), Capacity::default())).collect();
             let split = split(&request, &available).unwrap();
-            let load = CloudLoad { tps: Some(tps), hold_for: Some(Duration::from_secs(60)), ..CloudLoad::default() };
+            let load = CloudLoad { tps: Some(tps), keys: TaurusLoad { hold_for: Some(Duration::from_secs(60)), ..TaurusLoad::default() }, ..CloudLoad::default() };
             let value: Value = serde_saphyr::from_str(&taurus_yml("p.yaml", &split, &load)).unwrap();
             let executions = value["execution"].as_array().unwrap();
             proptest::prop_assert_eq!(executions.len(), ids.len());

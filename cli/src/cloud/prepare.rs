@@ -13,12 +13,12 @@ use vajra_stats::threshold::Threshold;
 
 use super::package::{self, CloudLoad, Package, PackageInputs, DEFAULT_ENGINE_CAPACITY_TPS};
 use crate::load_flags::LoadFlags;
-use crate::prepare::PlanWithFlags;
+use crate::prepare::{PlanWithFlags, TaurusFlags};
 
 /// How the load is split and packaged; shared by `vajra package` and `vajra cloud run`.
 #[derive(Args, Debug, Clone)]
 pub struct SplitFlags {
-    /// The test plan (YAML).
+    /// The test plan (YAML), or a Taurus config (a file with `execution:`).
     pub plan: PathBuf,
     /// Locations and weights, e.g. us-east4-a=2,europe-west1-b=1 [default: the plan's
     /// cloud.locations].
@@ -37,6 +37,8 @@ pub struct SplitFlags {
     pub vajra_binary: Option<PathBuf>,
     #[command(flatten)]
     pub load: LoadFlags,
+    #[command(flatten)]
+    pub taurus: TaurusFlags,
 }
 
 /// A plan ready to be split over locations: its load for cloud engines, locations, capacity
@@ -49,6 +51,10 @@ pub struct CloudPlan {
     pub engine_capacity_tps: u64,
     /// The plan's thresholds and `--fail-on`.
     pub criteria: Vec<Threshold>,
+    /// The file packaged as the plan: the plan, or a Taurus config's `script:` plan, or the
+    /// Taurus config itself when its scenario is mapped (then `generated` is the plan).
+    pub plan_path: PathBuf,
+    pub generated: Option<serde_json::Value>,
 }
 
 /// Reads the plan and lays the flags over it.
@@ -57,7 +63,15 @@ pub fn prepare(flags: &SplitFlags, fail_on: &[String]) -> anyhow::Result<CloudPl
         plan,
         criteria,
         load,
-    } = crate::prepare::prepare(&flags.plan, &flags.load, fail_on)?;
+        taurus,
+    } = crate::prepare::prepare(&flags.plan, &flags.load, fail_on, &flags.taurus)?;
+    let (plan_path, generated) = match taurus {
+        Some(execution) => (
+            execution.script.unwrap_or_else(|| flags.plan.clone()),
+            execution.native,
+        ),
+        None => (flags.plan.clone(), None),
+    };
     let load = package::cloud_load(&load)
         .with_context(|| format!("{} cannot run in the cloud", flags.plan.display()))?;
     let weights = match &flags.locations {
@@ -75,6 +89,8 @@ pub fn prepare(flags: &SplitFlags, fail_on: &[String]) -> anyhow::Result<CloudPl
         weights,
         engine_capacity_tps,
         criteria,
+        plan_path,
+        generated,
     })
 }
 
@@ -144,7 +160,8 @@ impl CloudPlan {
             }
         }
         let package = package::build(&PackageInputs {
-            plan_path: &self.flags.plan,
+            plan_path: &self.plan_path,
+            generated: self.generated.as_ref(),
             split,
             load: &self.load,
             vajra_binary: &binary,

@@ -13,4 +13,5 @@ mod real_targets;
 mod redirects_cookies;
 mod report;
 mod run;
+mod taurus;
 mod verdict;

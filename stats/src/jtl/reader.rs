@@ -41,7 +41,6 @@ use csv::{ByteRecord, StringRecord};
 
 use crate::sample::{Observation, ResponseCode};
 
-
 /// How many bad rows a [`BadRowReport`] keeps in full.
 pub const BAD_ROWS_KEPT: usize = 5;
 

@@ -1,0 +1,391 @@
+//! The mapping, key by key: each Taurus key → its native key (the generated plan as data), and
+//! each rejection names the key and its line in the Taurus file.
+
+use std::path::Path;
+
+use serde_json::{json, Value};
+
+use super::*;
+use crate::PlanError;
+
+fn native(yaml: &str) -> Value {
+    native_with(yaml, &[])
+}
+
+fn native_with(yaml: &str, overrides: &[&str]) -> Value {
+    let overrides: Vec<String> = overrides.iter().map(|s| s.to_string()).collect();
+    TaurusConfig::from_str(yaml, Path::new("bzt.yml"), &overrides)
+        .and_then(|c| c.native_plan(0))
+        .unwrap_or_else(|e| panic!("{e}"))
+        .expect("a requests scenario")
+}
+
+/// The first scenario's steps.
+fn steps(yaml: &str) -> Vec<Value> {
+    native(yaml)["scenarios"][0]["requests"]
+        .as_array()
+        .unwrap()
+        .clone()
+}
+
+fn error(yaml: &str) -> PlanError {
+    let config = match TaurusConfig::from_str(yaml, Path::new("bzt.yml"), &[]) {
+        Ok(config) => config,
+        Err(e) => return e,
+    };
+    match config.native_plan(0).and_then(|_| config.execution(0)) {
+        Ok(_) => panic!("expected an error for:\n{yaml}"),
+        Err(e) => e,
+    }
+}
+
+/// An error naming `key` (in its field path or message) at `line`.
+fn rejects(yaml: &str, key: &str, line: usize) {
+    let e = error(yaml);
+    let text = e.to_string();
+    assert!(text.contains(key), "{text} should name {key}");
+    assert_eq!(e.location().map(|l| l.line), Some(line), "{text}");
+}
+
+const HEAD: &str = "execution:\n- scenario: s\nscenarios:\n  s:\n";
+
+#[test]
+fn taurus_defaults_and_scenario_settings_become_native_keys() {
+    let plan = native(&format!(
+        "{HEAD}    default-address: http://127.0.0.1:8080/\n    headers: {{X-A: 1, X-B: true}}\n    timeout: 2\n    requests:\n    - /a\n    - url: b\n      label: B\n      method: post\n      headers: {{x-a: two}}\n      timeout: 500ms\n      follow-redirects: false\n      keepalive: false\n"
+    ));
+    let scenario = &plan["scenarios"][0];
+    assert_eq!(scenario["name"], "s");
+    assert_eq!(scenario["store-cookie"], true);
+    assert_eq!(scenario["keepalive"], true);
+    assert_eq!(scenario["follow-redirects"], TAURUS_MAX_REDIRECTS);
+    let [a, b] = &scenario["requests"].as_array().unwrap()[..] else {
+        panic!()
+    };
+    assert_eq!(
+        a,
+        &json!({"label": "/a", "method": "GET", "url": "http://127.0.0.1:8080/a",
+                "headers": {"X-A": "1", "X-B": "True"}, "timeout": "2s"})
+    );
+    assert_eq!(
+        b,
+        &json!({"label": "B", "method": "POST", "url": "http://127.0.0.1:8080/b",
+                "headers": {"X-B": "True", "x-a": "two"}, "timeout": "500ms",
+                "follow-redirects": false, "keepalive": false})
+    );
+}
+
+#[test]
+fn bodies_follow_the_form_and_json_rules() {
+    let s = steps(&format!(
+        "{HEAD}    requests:\n    - {{url: 'http://h/p', method: POST, body: {{a: 1, b: x y}}}}\n    - {{url: 'http://h/g?q=1', body: {{k: '${{v}}'}}}}\n    - {{url: 'http://h/j', method: POST, headers: {{Content-Type: application/json}}, body: {{a: 1}}}}\n    - {{url: 'http://h/n', method: PUT, body: {{a: [1, 2]}}}}\n    - {{url: 'http://h/t', method: POST, body: raw text}}\n    - {{url: 'http://h/f', method: POST, body-file: data/body.json}}\n"
+    ));
+    assert_eq!(s[0]["body"], "a=1&b=x+y");
+    assert_eq!(
+        s[0]["headers"]["Content-Type"],
+        "application/x-www-form-urlencoded"
+    );
+    assert_eq!(s[1]["url"], "http://h/g?q=1&k=${v}");
+    assert!(s[1].get("body").is_none());
+    assert_eq!(s[2]["body"], r#"{"a":1}"#);
+    assert_eq!(s[3]["body"], r#"{"a":[1,2]}"#);
+    assert_eq!(s[4]["body"], "raw text");
+    assert_eq!(s[5]["body-file"], "data/body.json");
+    rejects(
+        &format!(
+            "{HEAD}    requests:\n    - {{url: 'http://h/', method: DELETE, body: {{a: 1}}}}\n"
+        ),
+        "body",
+        6,
+    );
+}
+
+#[test]
+fn think_times_are_pauses_before_their_request() {
+    let s = steps(&format!(
+        "{HEAD}    think-time: 1s\n    requests:\n    - http://h/a\n    - {{url: 'http://h/b', think-time: 'uniform(2s, 500ms)'}}\n    - {{url: 'http://h/c', think-time: 'gaussian(1, 0.1)'}}\n    - {{url: 'http://h/d', think-time: 0}}\n"
+    ));
+    let kinds: Vec<Value> = s
+        .iter()
+        .map(|v| v.get("pause").cloned().unwrap_or_else(|| v["url"].clone()))
+        .collect();
+    assert_eq!(
+        kinds,
+        vec![
+            json!("1s"),
+            json!("http://h/a"),
+            json!("uniform(2s, 500ms)"),
+            json!("http://h/b"),
+            json!("gaussian(1s, 100ms)"),
+            json!("http://h/c"),
+            json!("http://h/d")
+        ]
+    );
+    rejects(
+        &format!(
+            "{HEAD}    requests:\n    - {{url: 'http://h/', think-time: 'poisson(1s, 2s)'}}\n"
+        ),
+        "poisson",
+        6,
+    );
+}
+
+#[test]
+fn assertions_cover_every_subject_regexp_not_and_assume_success() {
+    let s = steps(&format!(
+        "{HEAD}    requests:\n    - url: http://h/\n      assert:\n      - contains: ['ok', 'id=\\d+']\n      - {{contains: [error], not: true, regexp: false}}\n      - {{contains: ['20\\d'], subject: http-code}}\n      - {{contains: [json], subject: headers}}\n      - {{contains: [login], subject: url, assume-success: true}}\n      assert-jsonpath:\n      - $.ok\n      - {{jsonpath: $.id, validate: true, expected-value: 7}}\n      - {{jsonpath: $.name, validate: true, expected-value: '^a', regexp: true}}\n      - {{jsonpath: $.gone, invert: true}}\n      - {{jsonpath: $.none, expect-null: true}}\n"
+    ));
+    assert_eq!(
+        s[0]["assert"],
+        json!({
+            "assume-success": true,
+            "text": [
+                {"matches": "ok", "in": "body"},
+                {"matches": "id=\\d+", "in": "body"},
+                {"contains": "error", "in": "body", "not": true},
+                {"matches": "20\\d", "in": "status"},
+                {"matches": "json", "in": "headers"},
+                {"matches": "login", "in": "url"}
+            ],
+            "jsonpath": [
+                "$.ok",
+                {"path": "$.id", "equals": 7},
+                {"path": "$.name", "matches": "^a"},
+                {"path": "$.gone", "not": true},
+                {"path": "$.none", "null": true}
+            ]
+        })
+    );
+    rejects(&format!("{HEAD}    requests:\n    - url: http://h/\n      assert:\n      - {{contains: [x], subject: cookies}}\n"), "cookies", 8);
+}
+
+#[test]
+fn extractors_keep_taurus_match_numbers_templates_and_defaults() {
+    let s = steps(&format!(
+        "{HEAD}    requests:\n    - url: http://h/\n      extract-jsonpath:\n        token: $.token\n        ids: {{jsonpath: '$.items[*].id', match-no: -1, default: none}}\n      extract-regexp:\n        sid: {{regexp: 'sid=(\\w+)', template: $1$, match-no: 2, subject: headers}}\n        any: {{regexp: 'a(.)', match-no: 0}}\n      extract-boundary:\n        csrf: {{left: 'value=\"', right: '\"'}}\n"
+    ));
+    assert_eq!(
+        s[0]["extract"],
+        json!({
+            "token": {"jsonpath": "$.token", "match": "random", "default": NOT_FOUND},
+            "ids": {"jsonpath": "$.items[*].id", "match": "all", "default": "none"},
+            "sid": {"regexp": "sid=(\\w+)", "group": 1, "match": 2, "from": "headers", "default": NOT_FOUND},
+            "any": {"regexp": "a(.)", "group": 1, "match": "random", "from": "body", "default": NOT_FOUND},
+            "csrf": {"left": "value=\"", "right": "\"", "match": 1, "from": "body", "default": NOT_FOUND}
+        })
+    );
+    rejects(&format!("{HEAD}    requests:\n    - url: http://h/\n      extract-regexp:\n        v: {{regexp: '(a)(b)', template: $1$$2$}}\n"), "template", 8);
+    rejects(&format!("{HEAD}    requests:\n    - url: http://h/\n      extract-jsonpath:\n        v: {{jsonpath: $.a, concat: true}}\n"), "concat", 8);
+}
+
+#[test]
+fn every_logic_block_maps_to_its_native_block() {
+    let plan = native(&format!(
+        "{HEAD}    requests:\n    - transaction: Checkout\n      do:\n      - http://h/cart\n      - if: '\"${{role}}\" == \"admin\"'\n        then: [http://h/admin]\n        else: [http://h/user]\n    - loop: 3\n      do: [http://h/l]\n    - loop: forever\n      do: [http://h/f]\n    - while: '${{more}} == \"true\"'\n      do: [http://h/w]\n    - foreach: id in ids\n      do: ['http://h/i/${{id}}']\n    - once: [http://h/once]\n    - include-scenario: login\n    - set-variables: {{foo: '${{bar}}-x', n: 1}}\n    - action: pause\n      pause-duration: 2s\n  login:\n    variables: {{user: u1}}\n    requests: [http://h/login]\n"
+    ));
+    let s = plan["scenarios"][0]["requests"].as_array().unwrap();
+    let url = |v: &Value| v["url"].clone();
+    assert_eq!(s[0]["transaction"], "Checkout");
+    assert_eq!(url(&s[0]["do"][0]), "http://h/cart");
+    assert_eq!(s[0]["do"][1]["if"], "\"${role}\" == \"admin\"");
+    assert_eq!(url(&s[0]["do"][1]["then"][0]), "http://h/admin");
+    assert_eq!(url(&s[0]["do"][1]["else"][0]), "http://h/user");
+    assert_eq!(
+        (s[1]["loop"].clone(), url(&s[1]["do"][0])),
+        (json!(3), json!("http://h/l"))
+    );
+    assert_eq!(s[2]["loop"], "forever");
+    assert_eq!(s[3]["while"], "${more} == \"true\"");
+    assert_eq!(s[4]["foreach"], "id in ids");
+    assert_eq!(url(&s[5]["once"][0]), "http://h/once");
+    assert_eq!(s[6], json!({"include-scenario": "login"}));
+    assert_eq!(
+        s[7],
+        json!({"set-variables": {"foo": "${bar}-x", "n": "1"}})
+    );
+    assert_eq!(s[8], json!({"pause": "2s"}));
+    // The included scenario runs only through the include; its variables are the plan's.
+    assert_eq!(plan["scenarios"][1]["name"], "login");
+    assert_eq!(plan["scenarios"][1]["weight"], 0);
+    assert_eq!(plan["variables"], json!({"user": "u1"}));
+}
+
+#[test]
+fn variables_properties_and_data_sources() {
+    let plan = native(&format!(
+        "modules:\n  jmeter:\n    properties: {{p: 1}}\n{HEAD}    variables: {{v: x}}\n    properties: {{q: why}}\n    store-cache: true\n    data-sources:\n    - users.csv\n    - {{path: ids.tsv, delimiter: tab, loop: false, random-order: true}}\n    requests: [http://h/]\n"
+    ));
+    assert_eq!(plan["variables"], json!({"p": "1", "v": "x", "q": "why"}));
+    assert_eq!(
+        plan["data"],
+        json!([
+            {"file": "users.csv", "on-eof": "recycle"},
+            {"file": "ids.tsv", "delimiter": "\t", "on-eof": "stop", "random-order": true}
+        ])
+    );
+}
+
+#[test]
+fn what_vajra_cannot_do_is_rejected_by_name_at_its_line() {
+    let request =
+        |extra: &str| format!("{HEAD}    requests:\n    - url: http://h/\n      {extra}\n");
+    rejects(
+        &request("upload-files: [{param: f, path: a.txt}]"),
+        "upload-files",
+        7,
+    );
+    rejects(&request("jsr223: 'vars.put(\"a\", \"b\")'"), "jsr223", 7);
+    rejects(
+        &request("extract-xpath: {v: {xpath: //a}}"),
+        "extract-xpath",
+        7,
+    );
+    rejects(
+        &request("extract-css-jquery: {v: {expression: a}}"),
+        "extract-css-jquery",
+        7,
+    );
+    rejects(&request("assert-xpath: [{xpath: //a}]"), "assert-xpath", 7);
+    rejects(&request("lable: x"), "did you mean `label`", 7);
+    rejects(
+        &format!("{HEAD}    requests:\n    - http://h/\n    - action: stop\n"),
+        "action: stop",
+        7,
+    );
+    rejects(
+        &format!("{HEAD}    browser: Chrome\n    requests: [http://h/]\n"),
+        "browser",
+        5,
+    );
+    rejects(
+        &format!("{HEAD}    retrieve-resources: true\n    requests: [http://h/]\n"),
+        "retrieve-resources",
+        5,
+    );
+    rejects(&format!("{HEAD}    script: test.jmx\n"), "jmx", 5);
+    rejects(
+        &format!("{HEAD}    requests:\n    - include-scenario: nowhere\n"),
+        "nowhere",
+        6,
+    );
+    rejects(
+        &format!("{HEAD}    requests:\n    - /relative\n"),
+        "default-address",
+        6,
+    );
+    rejects(
+        "execution:\n- scenario: s\n  executor: locust\nscenarios:\n  s: {requests: [http://h/]}\n",
+        "locust",
+        3,
+    );
+    rejects(
+        "execution:\n- scenario: s\n  throughput: 5\nscenarios:\n  s: {requests: [http://h/]}\n",
+        "throughput",
+        3,
+    );
+    rejects(
+        "execution:\n- scenario: s\n  hold-for: soon\nscenarios:\n  s: {requests: [http://h/]}\n",
+        "hold-for",
+        3,
+    );
+}
+
+#[test]
+fn builder_errors_point_at_the_taurus_request() {
+    // The builder refuses the header name; the error is at the Taurus request's line.
+    rejects(
+        &format!("{HEAD}    requests:\n    - http://h/ok\n    - url: http://h/bad\n      headers: {{'bad header': x}}\n"),
+        "scenarios.s.requests[1]",
+        7,
+    );
+}
+
+#[test]
+fn an_execution_builds_a_plan_with_its_load_and_criteria() {
+    let yaml = "execution:\n- scenario: s\n  concurrency: 3\n  hold-for: 2s\n  iterations: 5\n- scenario: s\n  throughput: 10\n  hold-for: 1s\nscenarios:\n  s:\n    requests:\n    - {url: 'http://127.0.0.1:1/a', label: A}\nreporting:\n- module: passfail\n  criteria:\n  - avg-rt of A>150ms, stop as failed\n  - fail>5%\n  - p95<2\n  - subject: succ\n    condition: '>'\n    threshold: 90%\n- module: final-stats\n";
+    let config = TaurusConfig::from_str(yaml, Path::new("bzt.yml"), &[]).unwrap();
+    assert_eq!(config.executions(), 2);
+    let first = config.execution(0).unwrap();
+    assert_eq!(first.plan.load.concurrency, Some(3));
+    assert_eq!(first.plan.load.iterations, Some(5));
+    assert_eq!(
+        first
+            .plan
+            .requests()
+            .map(|r| r.label.as_str())
+            .collect::<Vec<_>>(),
+        ["A"]
+    );
+    assert_eq!(
+        first.plan.thresholds,
+        ["avg(A)>150ms", "errors>5%", "p95<2000ms", "errors<10%"]
+    );
+    let second = config.execution(1).unwrap();
+    assert_eq!(second.plan.load.tps, Some(10.0));
+    assert!(config.execution(2).is_err());
+    let timeframe = yaml.replace("fail>5%", "fail>5% for 10s");
+    rejects(&timeframe, "timeframe", 17);
+}
+
+#[test]
+fn overrides_apply_before_mapping() {
+    let plan = native_with(
+        &format!("{HEAD}    requests: [http://h/a]\n"),
+        &[
+            "scenarios.s.requests.0=http://h/b",
+            "scenarios.s.store-cookie=false",
+        ],
+    );
+    assert_eq!(plan["scenarios"][0]["requests"][0]["url"], "http://h/b");
+    assert_eq!(plan["scenarios"][0]["store-cookie"], false);
+}
+
+#[test]
+fn a_taurus_config_is_told_from_a_plan() {
+    assert!(is_taurus_config("execution:\n- scenario: s\n"));
+    assert!(!is_taurus_config("requests:\n- url: http://h/\n"));
+    assert!(!is_taurus_config(": not yaml ["));
+}
+
+#[test]
+fn variable_names_wait_for_a_header_row() {
+    rejects(
+        &format!("{HEAD}    data-sources: [{{path: a.csv, variable-names: 'a,b'}}]\n    requests: [http://h/]\n"),
+        "variable-names",
+        5,
+    );
+}
+
+/// The generated plan is accepted by the plan builder: a login flow with every block.
+#[test]
+fn a_full_scenario_builds_into_a_plan() {
+    let yaml = "execution:\n- scenario: shop\n  concurrency: 2\n  hold-for: 5s\nscenarios:\n  login:\n    variables: {user: alice}\n    requests:\n    - url: http://127.0.0.1:9/login\n      method: POST\n      body: {user: '${user}'}\n      extract-jsonpath: {token: $.token}\n      assert-jsonpath: [$.token]\n  shop:\n    default-address: http://127.0.0.1:9\n    think-time: 'uniform(10ms, 5ms)'\n    requests:\n    - once: [{include-scenario: login}]\n    - transaction: Browse\n      do:\n      - url: /items\n        headers: {Authorization: 'Bearer ${token}'}\n        extract-regexp: {first: {regexp: 'id=(\\d+)', match-no: -1}}\n        assert: [{contains: [items], not: false}]\n      - foreach: id in first\n        do: ['/items/${id}']\n    - if: '${JMeterThread.last_sample_ok}'\n      then: [{set-variables: {state: ok}}]\n      else: [{action: pause, pause-duration: 10ms}]\n    - loop: 2\n      do: [/ping]\n    - while: '\"${state}\" != \"ok\"'\n      do: [/retry]\n";
+    let config = TaurusConfig::from_str(yaml, Path::new("bzt.yml"), &[]).unwrap();
+    let execution = config.execution(0).unwrap_or_else(|e| panic!("{e}"));
+    let labels: Vec<&str> = execution
+        .plan
+        .requests()
+        .map(|r| r.label.as_str())
+        .collect();
+    assert!(labels.contains(&"/items"), "{labels:?}");
+    assert!(labels.contains(&"http://127.0.0.1:9/login"), "{labels:?}");
+    assert_eq!(execution.plan.scenarios[0].name, "shop");
+    assert_eq!(execution.plan.scenarios[1].weight, 0);
+    assert!(execution.plan.load.build_model().is_ok());
+}
+
+#[test]
+fn bzt_sections_are_accepted_and_what_changes_the_test_is_not() {
+    let ok = "version: 1\nsettings: {artifacts-dir: /tmp}\nmodules: {console: {disable: true}}\nservices: []\nincluded-configs: []\nexecution:\n- {scenario: s, files: [a.csv]}\nscenarios:\n  s: {requests: ['http://h/']}\n";
+    assert!(TaurusConfig::from_str(ok, Path::new("bzt.yml"), &[])
+        .unwrap()
+        .execution(0)
+        .is_ok());
+    rejects(
+        "execution:\n- {scenario: s, delay: 5s}\nscenarios:\n  s: {requests: ['http://h/']}\n",
+        "delay",
+        2,
+    );
+    rejects("services: [{module: shellexec}]\nexecution:\n- {scenario: s}\nscenarios:\n  s: {requests: ['http://h/']}\n", "services", 1);
+    rejects("included-configs: [more.yml]\nexecution:\n- {scenario: s}\nscenarios:\n  s: {requests: ['http://h/']}\n", "included", 1);
+}

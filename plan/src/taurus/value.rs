@@ -1,0 +1,143 @@
+//! Reading a Taurus config's YAML values: each helper knows the field path of the value it
+//! reads, so that every error names the key and points at its line in the Taurus file.
+
+use std::time::Duration;
+
+use serde_json::{Map, Value};
+
+use super::load::parse_taurus_time;
+use crate::duration::format_duration;
+use crate::error::{closest, Source};
+use crate::locate::FieldPath;
+use crate::PlanError;
+
+pub(crate) type Result<T> = std::result::Result<T, PlanError>;
+
+/// The Taurus file being mapped, for errors.
+pub(crate) struct Taurus<'a> {
+    pub src: Source<'a>,
+}
+
+impl Taurus<'_> {
+    pub fn error(&self, at: &FieldPath, message: impl Into<String>) -> PlanError {
+        self.src.invalid(at, message)
+    }
+
+    /// `value` as a mapping, or an error saying what was expected.
+    pub fn map<'v>(
+        &self,
+        at: &FieldPath,
+        value: &'v Value,
+        what: &str,
+    ) -> Result<&'v Map<String, Value>> {
+        value
+            .as_object()
+            .ok_or_else(|| self.error(at, format!("expected {what}, found {}", short(value))))
+    }
+
+    /// Checks the keys of `map`: a key of `rejected` fails with its reason, any other key not in
+    /// `allowed` fails with a "did you mean" and the list of what is supported.
+    pub fn check_keys(
+        &self,
+        at: &FieldPath,
+        map: &Map<String, Value>,
+        allowed: &[&str],
+        rejected: &[(&str, &str)],
+    ) -> Result<()> {
+        for key in map.keys() {
+            if let Some((_, why)) = rejected.iter().find(|(name, _)| name == key) {
+                return Err(self.error(
+                    &at.key(key),
+                    format!("`{key}` is not supported by vajra: {why}"),
+                ));
+            }
+            if !allowed.contains(&key.as_str()) {
+                let hint = closest(key, allowed.iter().copied())
+                    .map(|h| format!("did you mean `{h}`? "))
+                    .unwrap_or_default();
+                return Err(self.error(
+                    &at.key(key),
+                    format!(
+                        "`{key}` is not supported by vajra; {hint}(it supports {})",
+                        allowed.join(", ")
+                    ),
+                ));
+            }
+        }
+        Ok(())
+    }
+
+    /// A Taurus switch: `true`/`false`, also as text in any case.
+    pub fn switch(&self, at: &FieldPath, value: &Value) -> Result<bool> {
+        match value {
+            Value::Bool(b) => Ok(*b),
+            Value::String(s) if s.eq_ignore_ascii_case("true") => Ok(true),
+            Value::String(s) if s.eq_ignore_ascii_case("false") => Ok(false),
+            other => Err(self.error(
+                at,
+                format!("expected true or false, found {}", short(other)),
+            )),
+        }
+    }
+
+    /// A Taurus time (`90` seconds, `1m30s`, `500ms`).
+    pub fn time(&self, at: &FieldPath, value: &Value) -> Result<Duration> {
+        parse_taurus_time(value).ok_or_else(|| {
+            self.error(
+                at,
+                format!("{} is not a time like 30s, 1m30s or 500ms", short(value)),
+            )
+        })
+    }
+
+    /// A Taurus time as a plan duration (`1500ms`, `1m30s`).
+    pub fn duration_text(&self, at: &FieldPath, value: &Value) -> Result<String> {
+        self.time(at, value).map(format_duration)
+    }
+
+    /// A scalar as the text Taurus would send for it.
+    pub fn text(&self, at: &FieldPath, value: &Value) -> Result<String> {
+        scalar_text(value)
+            .ok_or_else(|| self.error(at, format!("expected a text value, found {}", short(value))))
+    }
+
+    /// A list, or a single value taken as a list of one (Taurus accepts both in many places).
+    pub fn list<'v>(&self, value: &'v Value) -> Vec<&'v Value> {
+        match value {
+            Value::Array(items) => items.iter().collect(),
+            Value::Null => Vec::new(),
+            single => vec![single],
+        }
+    }
+}
+
+/// The text of a scalar the way Taurus writes it into a test (Python's `str`: `True`, `1.5`).
+pub(crate) fn scalar_text(value: &Value) -> Option<String> {
+    match value {
+        Value::String(s) => Some(s.clone()),
+        Value::Bool(true) => Some("True".into()),
+        Value::Bool(false) => Some("False".into()),
+        Value::Number(n) => Some(n.to_string()),
+        _ => None,
+    }
+}
+
+/// A value, shortened for a message.
+pub(crate) fn short(value: &Value) -> String {
+    let text = match value {
+        Value::Null => "nothing".to_string(),
+        Value::Object(_) => "a mapping".to_string(),
+        Value::Array(_) => "a list".to_string(),
+        Value::String(s) => format!("{s:?}"),
+        other => other.to_string(),
+    };
+    if text.chars().count() > 60 {
+        format!("{}…", text.chars().take(60).collect::<String>())
+    } else {
+        text
+    }
+}
+
+pub(crate) fn is_set(value: Option<&Value>) -> Option<&Value> {
+    value.filter(|v| !v.is_null())
+}
