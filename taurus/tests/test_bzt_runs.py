@@ -169,7 +169,7 @@ def test_sigterm_to_bzt_stops_gracefully_with_every_row_aggregated(bzt, target):
 
 def test_scenario_maps_request_by_request(bzt, target, tmp_path):
     (tmp_path / "users.csv").write_text("user,token\nann,t1\nbob,t2\n")
-    (tmp_path / "skus.csv").write_text("s-1;red\ns-2;blue\ns-3;green\n")
+    (tmp_path / "skus.csv").write_text("sku;colour\ns-1;red\ns-2;blue\ns-3;green\n")
     (tmp_path / "payload.json").write_text('{"order": "${sku}"}')
     config = {
         "execution": [{"executor": "vajra", "concurrency": 1, "iterations": 3, "scenario": "shop"}],
@@ -178,7 +178,7 @@ def test_scenario_maps_request_by_request(bzt, target, tmp_path):
             "headers": {"X-Common": True, "X-Team": "core"},
             "timeout": "5s",
             "data-sources": ["users.csv",
-                             {"path": "skus.csv", "delimiter": ";", "variable-names": "sku,colour"}],
+                             {"path": "skus.csv", "delimiter": ";"}],
             "requests": [
                 {"url": "/users/${user}", "label": "user",
                  "headers": {"Authorization": "Bearer ${token}", "X-Team": "web"},
@@ -461,3 +461,16 @@ def test_bzt_with_executor_vajra_and_vajra_run_give_the_same_samples_and_labels(
             if label} == dict(expected)
     assert len(target.requests()) == 2 * 18
     assert_taurus_agrees_with_vajra(run)
+
+
+def test_a_header_less_data_file_is_read_with_its_variable_names(bzt, target, tmp_path):
+    # Taurus names the columns of a CSV without a header row with variable-names; the old
+    # Python translation did it by a headed copy, so plugin users rely on it.
+    (tmp_path / "skus.csv").write_text("s-1,red\ns-2,blue\n")
+    run = bzt({"execution": [{"executor": "vajra", "concurrency": 1, "iterations": 2,
+                              "scenario": "skus"}],
+               "scenarios": {"skus": {"default-address": target.url, "data-sources": [
+                   {"path": "skus.csv", "variable-names": "sku,colour"}],
+                   "requests": ["/skus/${sku}/${colour}"]}}})
+    assert run.returncode == 0, run.output
+    assert [r["path"] for r in target.requests()] == ["/skus/s-1/red", "/skus/s-2/blue"]
