@@ -185,6 +185,11 @@ fn write_outputs(
     let mut summary = report.stats.summary(&facts);
     summary.outcome = outcome.cloned();
     let summary_path = out_dir.join("summary.json");
+    let mut summary = serde_json::to_value(&summary).context("cannot encode the summary")?;
+    if let Some(fields) = summary.as_object_mut() {
+        fields.insert("extractor_misses".into(), extractor_misses_json(report));
+        fields.insert("while_caps".into(), while_caps_json(report));
+    }
     let json = serde_json::to_string_pretty(&summary).context("cannot encode the summary")?;
     std::fs::write(&summary_path, json + "\n")
         .with_context(|| format!("cannot write {}", summary_path.display()))?;
@@ -198,6 +203,9 @@ fn write_outputs(
     println!();
     println!("{}", vajra_stats::render_table(&report.stats.aggregate()));
     println!("{}", arrivals_line(report, model));
+    for line in scenario_lines(report) {
+        println!("{line}");
+    }
     if let Some(reason) = report.stop_reason {
         println!("stopped early: {reason}");
     }
@@ -233,6 +241,49 @@ fn arrivals_line(report: &RunReport, model: &vajra_runner::LoadModel) -> String 
             )
         }
     }
+}
+
+/// What the plan's own logic ran into, one console line each: extractors that matched nothing
+/// (their default, if any, was used) and `while` blocks stopped by their cap.
+fn scenario_lines(report: &RunReport) -> Vec<String> {
+    let misses = report.extractor_misses.iter().map(|m| {
+        format!(
+            "extractor missed {} time(s): {} in {:?} (its default, if any, was used)",
+            m.count, m.variable, m.label
+        )
+    });
+    let caps = report.while_caps.iter().map(|c| {
+        format!(
+            "while cap reached {} time(s): `{}` in scenario {:?} stopped after {} iterations",
+            c.count, c.condition, c.scenario, c.max_iterations
+        )
+    });
+    misses.chain(caps).collect()
+}
+
+/// `summary.json`'s `extractor_misses`: `[{label, variable, count}]`.
+fn extractor_misses_json(report: &RunReport) -> serde_json::Value {
+    report
+        .extractor_misses
+        .iter()
+        .map(|m| serde_json::json!({"label": m.label, "variable": m.variable, "count": m.count}))
+        .collect()
+}
+
+/// `summary.json`'s `while_caps`: `[{scenario, condition, max_iterations, count}]`.
+fn while_caps_json(report: &RunReport) -> serde_json::Value {
+    report
+        .while_caps
+        .iter()
+        .map(|c| {
+            serde_json::json!({
+                "scenario": c.scenario,
+                "condition": c.condition,
+                "max_iterations": c.max_iterations,
+                "count": c.count,
+            })
+        })
+        .collect()
 }
 
 /// The runtime the lanes run on, with `threads` workers (one per CPU if `None`).
@@ -355,8 +406,41 @@ mod tests {
             },
             iterations,
             jtl_path: PathBuf::from("results.jtl"),
+            extractor_misses: Vec::new(),
+            while_caps: Vec::new(),
             tls_insecure: false,
         }
+    }
+
+    #[test]
+    fn extractor_misses_and_while_caps_get_a_line_and_a_summary_entry_each() {
+        let mut report = report(0, 0, 0, 0, 1);
+        assert!(scenario_lines(&report).is_empty());
+        assert_eq!(extractor_misses_json(&report), serde_json::json!([]));
+        report.extractor_misses = vec![vajra_runner::ExtractorMisses {
+            label: "login".into(),
+            variable: "token".into(),
+            count: 3,
+        }];
+        report.while_caps = vec![vajra_runner::WhileCapsReached {
+            scenario: "shop".into(),
+            condition: "${more} == \"true\"".into(),
+            max_iterations: 100,
+            count: 2,
+        }];
+        assert_eq!(
+            scenario_lines(&report),
+            [
+                "extractor missed 3 time(s): token in \"login\" (its default, if any, was used)",
+                "while cap reached 2 time(s): `${more} == \"true\"` in scenario \"shop\" stopped \
+                 after 100 iterations"
+            ]
+        );
+        assert_eq!(
+            extractor_misses_json(&report),
+            serde_json::json!([{"label": "login", "variable": "token", "count": 3}])
+        );
+        assert_eq!(while_caps_json(&report)[0]["max_iterations"], 100);
     }
 
     #[test]

@@ -6,6 +6,11 @@
 //! - `/slow`: answers after 20 ms (or `?ms=N`, at most 10 s);
 //! - `/flaky`: every 10th request gets a 500, the rest `ok`;
 //! - `/echo`: answers with the request body;
+//! - `/json`: a small JSON document, `{"ok":true,"id":7,"name":"vajra","items":[…]}`;
+//! - `/login` (POST): a new token as JSON, `{"token":"tok-N"}`, and a `session=sess-N` cookie;
+//! - `/account`: `{"user":"demo","items":[{"id":1},{"id":2},{"id":3}]}` to a request with
+//!   `Authorization: Bearer tok-…` and the session cookie, else 401: a login flow to try
+//!   extractors, headers and cookies on;
 //! - anything else: 404.
 
 use std::convert::Infallible;
@@ -35,16 +40,16 @@ impl EmbeddedTarget {
     pub async fn start() -> std::io::Result<Self> {
         let listener = TcpListener::bind(("127.0.0.1", 0)).await?;
         let addr = listener.local_addr()?;
-        let flaky_counter = Arc::new(AtomicU64::new(0));
+        let counters = Arc::new(Counters::default());
         let accept_loop = tokio::spawn(async move {
             loop {
                 let Ok((stream, _)) = listener.accept().await else {
                     continue;
                 };
                 let _ = stream.set_nodelay(true);
-                let counter = flaky_counter.clone();
+                let counters = counters.clone();
                 tokio::spawn(async move {
-                    let service = service_fn(move |req| handle(req, counter.clone()));
+                    let service = service_fn(move |req| handle(req, counters.clone()));
                     let _ = http1::Builder::new()
                         .serve_connection(TokioIo::new(stream), service)
                         .await;
@@ -70,9 +75,19 @@ impl Drop for EmbeddedTarget {
     }
 }
 
+/// Requests to the endpoints that count them.
+#[derive(Default)]
+struct Counters {
+    flaky: AtomicU64,
+    logins: AtomicU64,
+}
+
+const ACCOUNT: &str = r#"{"user":"demo","items":[{"id":1},{"id":2},{"id":3}]}"#;
+const JSON: &str = r#"{"ok":true,"id":7,"name":"vajra","items":[{"id":1},{"id":2}]}"#;
+
 async fn handle(
     req: Request<Incoming>,
-    flaky_counter: Arc<AtomicU64>,
+    counters: Arc<Counters>,
 ) -> Result<Response<Full<Bytes>>, Infallible> {
     let response = match req.uri().path() {
         "/fast" => text(StatusCode::OK, "ok"),
@@ -85,7 +100,7 @@ async fn handle(
             text(StatusCode::OK, "ok")
         }
         "/flaky" => {
-            let n = flaky_counter.fetch_add(1, Ordering::Relaxed) + 1;
+            let n = counters.flaky.fetch_add(1, Ordering::Relaxed) + 1;
             if n.is_multiple_of(10) {
                 text(StatusCode::INTERNAL_SERVER_ERROR, "flaky failure")
             } else {
@@ -101,9 +116,51 @@ async fn handle(
                 .unwrap_or_default();
             Response::new(Full::new(body))
         }
+        "/json" => json(StatusCode::OK, Bytes::from_static(JSON.as_bytes())),
+        "/login" if req.method() == http::Method::POST => {
+            let n = counters.logins.fetch_add(1, Ordering::Relaxed) + 1;
+            let mut response = json(StatusCode::OK, format!(r#"{{"token":"tok-{n}"}}"#).into());
+            if let Ok(cookie) = http::HeaderValue::from_str(&format!("session=sess-{n}; Path=/")) {
+                response
+                    .headers_mut()
+                    .insert(http::header::SET_COOKIE, cookie);
+            }
+            response
+        }
+        "/account" if signed_in(req.headers()) => {
+            json(StatusCode::OK, Bytes::from_static(ACCOUNT.as_bytes()))
+        }
+        "/account" => json(
+            StatusCode::UNAUTHORIZED,
+            Bytes::from_static(br#"{"error":"unauthorized"}"#),
+        ),
         _ => text(StatusCode::NOT_FOUND, "not found"),
     };
     Ok(response)
+}
+
+/// A bearer token and a session cookie, as `/login` hands out.
+fn signed_in(headers: &http::HeaderMap) -> bool {
+    let token = headers
+        .get(http::header::AUTHORIZATION)
+        .and_then(|v| v.to_str().ok())
+        .is_some_and(|v| v.starts_with("Bearer tok-"));
+    let session = headers
+        .get_all(http::header::COOKIE)
+        .iter()
+        .filter_map(|v| v.to_str().ok())
+        .any(|v| v.split(';').any(|c| c.trim().starts_with("session=sess-")));
+    token && session
+}
+
+fn json(status: StatusCode, body: Bytes) -> Response<Full<Bytes>> {
+    let mut response = Response::new(Full::new(body));
+    *response.status_mut() = status;
+    response.headers_mut().insert(
+        http::header::CONTENT_TYPE,
+        http::HeaderValue::from_static("application/json"),
+    );
+    response
 }
 
 fn text(status: StatusCode, body: &'static str) -> Response<Full<Bytes>> {
@@ -162,5 +219,21 @@ mod tests {
             codes
         };
         assert_eq!(flaky.iter().filter(|&&c| c == 500).count(), 2);
+        assert!(get(&mut conn, &format!("{base}/json"))
+            .await
+            .1
+            .starts_with(b"{\"ok\":true"));
+        assert_eq!(get(&mut conn, &format!("{base}/account")).await.0, 401);
+    }
+
+    #[test]
+    fn signed_in_needs_the_token_and_the_cookie() {
+        let mut headers = http::HeaderMap::new();
+        headers.insert("authorization", "Bearer tok-3".parse().unwrap());
+        assert!(!signed_in(&headers));
+        headers.insert("cookie", "a=1; session=sess-3".parse().unwrap());
+        assert!(signed_in(&headers));
+        headers.insert("authorization", "Bearer other".parse().unwrap());
+        assert!(!signed_in(&headers));
     }
 }

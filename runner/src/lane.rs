@@ -1,6 +1,12 @@
 //! Lanes: the tasks that send requests, one connection each, one scenario iteration at a time.
 //! In the open model a lane runs the arrivals the [`super::pool`] gives it; in the closed model
 //! a lane is a virtual user looping on its own.
+//!
+//! A lane keeps one [`UserState`] per scenario it has run. Closed model: the user's state, for
+//! its life; setup runs before the user's first iteration of the scenario, teardown after its
+//! last. Open model: the lane's saved state, taken after setup (run before the lane's first
+//! arrival of the scenario) and after each `once` block; every arrival starts from a copy of
+//! it, and teardown runs when the lane ends. Teardown never runs after a stop.
 
 use std::pin::Pin;
 use std::sync::atomic::Ordering;
@@ -11,14 +17,13 @@ use tokio::sync::mpsc;
 use tokio::time::Sleep;
 use tokio_util::sync::WaitForCancellationFutureOwned;
 
+use super::iteration::{Flow, Walk};
 use super::pool::{Handoff, Next};
 use super::sink::{SampleBatch, SampleSender};
-use super::workload::CompiledRequest;
 use super::{ClosedModel, Job, RunState};
-use crate::session::{SendOptions, Sent, Session};
-use crate::transport::{Exchange, TransportError};
+use crate::scope::{RunValues, UserState};
+use crate::session::Session;
 use vajra_plan::Row;
-use vajra_stats::sample::{Outcome, Sample};
 
 /// Arrivals that start this much later than intended are counted as late.
 pub const LATE_AFTER: Duration = Duration::from_millis(10);
@@ -31,10 +36,10 @@ pub const IDLE_LANE_TTL: Duration = Duration::from_secs(1);
 /// again (a lock each time); moving an existing timer's deadline later, as each new request's
 /// timeout does, is a single atomic update. Likewise the abort future stays registered with
 /// the token instead of joining and leaving its waiter list per request.
-struct LaneTimers {
-    request: Pin<Box<Sleep>>,
+pub(crate) struct LaneTimers {
+    pub request: Pin<Box<Sleep>>,
     idle: Pin<Box<Sleep>>,
-    abort: Pin<Box<WaitForCancellationFutureOwned>>,
+    pub abort: Pin<Box<WaitForCancellationFutureOwned>>,
 }
 
 impl LaneTimers {
@@ -48,13 +53,14 @@ impl LaneTimers {
     }
 }
 
-/// What a lane keeps for its whole life: its session (connection and cookies), timers and
-/// unsent samples.
-struct Lane {
-    id: u32,
-    session: Session,
-    timers: LaneTimers,
-    samples: SampleBatch,
+/// What a lane keeps for its whole life: its session (connection and the current user's
+/// cookies), timers, unsent samples, and its virtual users' states (one per scenario).
+pub(crate) struct Lane {
+    pub id: u32,
+    pub session: Session,
+    pub timers: LaneTimers,
+    pub samples: SampleBatch,
+    users: Vec<Option<UserState>>,
 }
 
 impl Lane {
@@ -64,13 +70,70 @@ impl Lane {
             session: Session::new(shared.transport.clone()),
             timers: LaneTimers::new(shared),
             samples: SampleBatch::new(samples),
+            users: (0..shared.scenarios.len()).map(|_| None).collect(),
         }
     }
 
-    /// Sends the samples still held: the lane is ending. A sink that is gone has failed and
+    /// Runs the teardown of every scenario the lane ran (unless the run was stopped), then
+    /// sends the samples still held: the lane is ending. A sink that is gone has failed and
     /// stopped the run already, so there is nothing left to do with them.
-    async fn finish(mut self) {
+    async fn finish(mut self, shared: &RunState) {
+        for scenario in 0..self.users.len() {
+            if shared.stopping() {
+                break;
+            }
+            let Some(mut user) = self.users[scenario].take() else {
+                continue;
+            };
+            let steps = &shared.scenarios[scenario].teardown;
+            if steps.is_empty() {
+                continue;
+            }
+            let job = Job {
+                intended: Instant::now(),
+                scenario,
+                record: true,
+                active: shared.outstanding.load(Ordering::Relaxed) as u32,
+            };
+            self.session.set_cookies(user.jar.take());
+            Walk::new(&mut self, shared, &job, &mut user, &Row::empty(), None)
+                .run(steps)
+                .await;
+        }
         let _ = self.samples.send().await;
+    }
+
+    /// The state of the job's scenario's user, new (with its variables rendered and its setup
+    /// run) the first time; and when the job's steps are meant to start (after the setup, if
+    /// one ran). `None`: a stop came during setup.
+    async fn user_for(
+        &mut self,
+        job: &Job,
+        row: &Row,
+        shared: &RunState,
+    ) -> Option<(UserState, Instant)> {
+        if let Some(user) = self.users[job.scenario].take() {
+            return Some((user, job.intended));
+        }
+        let scenario = &shared.scenarios[job.scenario];
+        let run = RunValues {
+            counter: &shared.counter,
+            lane: self.id,
+        };
+        let variables = shared.plan_variables.iter().chain(&scenario.variables);
+        let mut user = UserState::start(variables, row, run);
+        if !scenario.setup.is_empty() {
+            self.session.set_cookies(None);
+            let walked = Walk::new(self, shared, job, &mut user, row, None)
+                .run(&scenario.setup)
+                .await;
+            user.jar = self.session.take_cookies();
+            if walked.flow == Flow::Stop {
+                return None;
+            }
+            return Some((user, Instant::now()));
+        }
+        Some((user, job.intended))
     }
 }
 
@@ -109,16 +172,66 @@ pub async fn open_lane(id: u32, shared: Arc<RunState>, samples: SampleSender) {
             shared.unsent.fetch_add(1, Ordering::Relaxed);
         } else {
             shared.sent.fetch_add(1, Ordering::Relaxed);
-            // The open model's cookie jar lives for one iteration.
-            lane.session.clear_cookies();
-            run_iteration(&mut lane, &job, &shared).await;
+            open_iteration(&mut lane, &job, &shared).await;
         }
         shared.outstanding.fetch_sub(1, Ordering::AcqRel);
         if std::mem::take(&mut starting) {
             shared.pool.started();
         }
     }
-    lane.finish().await;
+    lane.finish(&shared).await;
+}
+
+/// One arrival on an open-model lane: from a copy of the lane's saved state, which its `once`
+/// blocks update. What the iteration itself sets is gone after it.
+async fn open_iteration(lane: &mut Lane, job: &Job, shared: &RunState) {
+    let Some(row) = next_row(shared) else { return };
+    let Some((mut saved, start)) = lane.user_for(job, &row, shared).await else {
+        return;
+    };
+    let mut user = saved.clone();
+    lane.session.set_cookies(user.jar.take());
+    let steps = &shared.scenarios[job.scenario].steps;
+    Walk::new(lane, shared, job, &mut user, &row, Some(&mut saved))
+        .starting_at(start)
+        .run(steps)
+        .await;
+    lane.session.set_cookies(None);
+    lane.users[job.scenario] = Some(saved);
+}
+
+/// One closed-model iteration of the user's state for the job's scenario. Returns when the
+/// next iteration may start if the last request has a think time, else `None`; `Err` when the
+/// user must stop (data ran out, a stop came, the sink is gone).
+async fn closed_iteration(
+    lane: &mut Lane,
+    job: &Job,
+    shared: &RunState,
+) -> Result<Option<Instant>, ()> {
+    let row = next_row(shared).ok_or(())?;
+    let (mut user, start) = lane.user_for(job, &row, shared).await.ok_or(())?;
+    lane.session.set_cookies(user.jar.take());
+    let steps = &shared.scenarios[job.scenario].steps;
+    let walked = Walk::new(lane, shared, job, &mut user, &row, None)
+        .starting_at(start)
+        .run(steps)
+        .await;
+    user.jar = lane.session.take_cookies();
+    lane.users[job.scenario] = Some(user);
+    match walked.flow {
+        Flow::Next => Ok(walked.pause_until),
+        Flow::Stop => Err(()),
+    }
+}
+
+/// The iteration's data row (empty without data sets); `None` when data ran out with
+/// `on-eof: stop` (and the stop is already requested).
+fn next_row(shared: &RunState) -> Option<Row> {
+    if shared.data.is_some() {
+        shared.next_row()
+    } else {
+        Some(Row::empty())
+    }
 }
 
 /// Waits for the next job; `None` when the pool closed, or when the lane stayed idle for
@@ -184,10 +297,20 @@ pub async fn closed_user(
             // The users running now, this one included.
             active: shared.outstanding.load(Ordering::Relaxed) as u32,
         };
-        let pause_until = run_iteration(&mut lane, &job, &shared).await;
+        let Ok(pause_until) = closed_iteration(&mut lane, &job, &shared).await else {
+            break;
+        };
         done += 1;
         // A user loops through its scenario: the last request's think time is the pause before
-        // the next iteration's first request (as a Taurus/JMeter timer would pause).
+        // the next iteration's first request (as a Taurus/JMeter timer would pause), and
+        // pacing keeps iterations' starts at least that far apart.
+        let paced = shared.scenarios[job.scenario]
+            .pacing
+            .map(|pacing| job.intended + pacing);
+        let pause_until = match (pause_until, paced) {
+            (Some(a), Some(b)) => Some(a.max(b)),
+            (a, b) => a.or(b),
+        };
         next_start = match pause_until {
             Some(until) => {
                 let wake = until.min(end);
@@ -203,205 +326,6 @@ pub async fn closed_user(
             None => Instant::now(),
         };
     }
+    lane.finish(&shared).await;
     shared.outstanding.fetch_sub(1, Ordering::AcqRel);
-    lane.finish().await;
-}
-
-/// Runs the requests of one scenario iteration in order. The first request is measured from
-/// the arrival's intended start; each later one from the end of the previous one plus its
-/// think time, which is when it was meant to start. Returns when the next iteration may start
-/// if the last request has a think time (the closed model waits for it), else `None`.
-async fn run_iteration(lane: &mut Lane, job: &Job, shared: &RunState) -> Option<Instant> {
-    let scenario = &shared.scenarios[job.scenario];
-    let row = if shared.data.is_some() {
-        // None: data ran out with on-eof: stop, and the stop is already requested.
-        shared.next_row()?
-    } else {
-        Row::empty()
-    };
-    let mut intended = job.intended;
-    let mut pause = None;
-    for (i, request) in scenario.requests.iter().enumerate() {
-        if i > 0 {
-            intended = Instant::now() + pause.unwrap_or_default();
-            if pause.is_some() {
-                lane.samples.send_if_due_before(intended).await.ok()?;
-                tokio::time::sleep_until(intended.into()).await;
-            }
-        }
-        let sample = execute(lane, job, request, &row, intended, shared).await;
-        pause = match request.spec().think_time {
-            Some(vajra_plan::ThinkTime::Fixed(pause)) => Some(pause),
-            _ => None,
-        };
-        if job.record {
-            lane.samples.push(sample).await.ok()?;
-        }
-        // A stop ends the iteration after the current request: no new requests are issued.
-        if shared.stopping() || shared.aborting() {
-            return None;
-        }
-    }
-    pause.map(|think| Instant::now() + think)
-}
-
-async fn execute(
-    lane: &mut Lane,
-    job: &Job,
-    request: &CompiledRequest,
-    row: &Row,
-    intended: Instant,
-    shared: &RunState,
-) -> Sample {
-    let mut sample = Sample {
-        timestamp_ms: shared.epoch_ms(intended),
-        elapsed_us: 0,
-        service_us: 0,
-        latency_us: 0,
-        connect_us: 0,
-        label: request.label.clone(),
-        url: request.url_as_written().clone(),
-        outcome: Outcome::Http(0),
-        success: false,
-        failure_message: None,
-        bytes_received: 0,
-        bytes_sent: 0,
-        active_threads: job.active,
-        thread: lane.id,
-    };
-    let rendered = match request.render(row) {
-        Ok(rendered) => rendered,
-        Err(message) => {
-            sample.outcome = Outcome::Transport {
-                code: "Non HTTP response code: InvalidRequest",
-                message: format!("Non HTTP response message: {message}").into(),
-            };
-            return sample;
-        }
-    };
-    sample.url = rendered.url;
-    sample.bytes_sent = rendered.request.wire_size();
-    let started = Instant::now();
-    if started.duration_since(intended) > LATE_AFTER {
-        shared.late.fetch_add(1, Ordering::Relaxed);
-    }
-    // Times run from the intended start (coordinated-omission correction) unless the request
-    // went out early, within the dispatcher's send-ahead window: then from the actual send, so
-    // an early send never makes a response look faster than it was.
-    let intended = intended.min(started);
-    sample.timestamp_ms = shared.epoch_ms(intended);
-    let timeout = rendered.request.timeout();
-    let options = SendOptions {
-        follow_redirects: request.spec().follow_redirects,
-        keepalive: request.spec().keepalive,
-        store_cookie: shared.scenarios[job.scenario].store_cookie,
-    };
-    lane.timers
-        .request
-        .as_mut()
-        .reset((started + timeout).into());
-    let sent = tokio::select! {
-        biased;
-        sent = lane.session.send(&rendered.request, options) => sent,
-        _ = lane.timers.request.as_mut() => Sent::failed(TransportError::timeout(timeout)),
-        _ = lane.timers.abort.as_mut() => Sent::failed(TransportError::cancelled()),
-    };
-    if let Some(url) = sent.url {
-        sample.url = url;
-    }
-    match sent.result {
-        Ok(exchange) => {
-            fill_from_exchange(&mut sample, &exchange, intended, request);
-            if let Some(limit) = sent.too_many_redirects {
-                sample.success = false;
-                sample.failure_message = Some(format!("more than {limit} redirects").into());
-            }
-        }
-        Err(error) => {
-            let done = Instant::now();
-            sample.elapsed_us = micros(done - intended);
-            sample.service_us = micros(done - started);
-            lane.session.reset();
-            sample.connect_us = micros(error.connect);
-            sample.outcome = Outcome::Transport {
-                code: error.code,
-                message: error.message.into(),
-            };
-        }
-    }
-    sample
-}
-
-fn fill_from_exchange(
-    sample: &mut Sample,
-    exchange: &Exchange,
-    intended: Instant,
-    request: &CompiledRequest,
-) {
-    sample.elapsed_us = micros(exchange.done_at - intended);
-    sample.service_us = micros(exchange.done_at - exchange.sent_at);
-    sample.latency_us = micros(exchange.first_byte_at - intended);
-    sample.connect_us = micros(exchange.connect);
-    sample.bytes_received = exchange.bytes_received;
-    sample.bytes_sent = exchange.bytes_sent;
-    sample.outcome = Outcome::Http(exchange.status);
-    let assertions = &request.spec().assertions;
-    sample.success = assertions.status_ok(exchange.status);
-    if !assertions.status.is_empty() && !sample.success {
-        let expected: Vec<u16> = assertions.status.iter().map(|r| r.low).collect();
-        sample.failure_message = Some(
-            format!(
-                "status {} is not one of the expected {:?}",
-                exchange.status, expected
-            )
-            .into(),
-        );
-        return;
-    }
-    if sample.success {
-        let texts: Vec<String> = assertions
-            .checks
-            .iter()
-            .filter_map(|c| match &c.kind {
-                vajra_plan::CheckKind::Contains { text, .. } => Some(text.clone()),
-                _ => None,
-            })
-            .collect();
-        if let Some(missing) = first_missing_text(exchange.body.as_deref(), &texts) {
-            sample.success = false;
-            sample.failure_message =
-                Some(format!("response body does not contain {missing:?}").into());
-        }
-    }
-}
-
-/// The first expected text that the body does not contain.
-fn first_missing_text<'a>(body: Option<&[u8]>, expected: &'a [String]) -> Option<&'a str> {
-    let body = body.unwrap_or_default();
-    expected
-        .iter()
-        .find(|text| !contains(body, text.as_bytes()))
-        .map(String::as_str)
-}
-
-fn contains(haystack: &[u8], needle: &[u8]) -> bool {
-    needle.is_empty() || haystack.windows(needle.len()).any(|w| w == needle)
-}
-
-fn micros(d: Duration) -> u64 {
-    d.as_micros().min(u64::MAX as u128) as u64
-}
-
-#[cfg(test)]
-mod tests {
-    use super::*;
-
-    #[test]
-    fn body_assertions_report_the_first_missing_text() {
-        let expected = vec!["ok".to_string(), "id".to_string()];
-        assert_eq!(first_missing_text(Some(b"ok, id=3"), &expected), None);
-        assert_eq!(first_missing_text(Some(b"ok"), &expected), Some("id"));
-        assert_eq!(first_missing_text(None, &expected), Some("ok"));
-        assert_eq!(first_missing_text(None, &[]), None);
-    }
 }

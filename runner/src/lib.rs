@@ -27,7 +27,11 @@
 //!
 //! - `dispatch` releases arrivals at their intended times and enforces the in-flight bound;
 //! - `pool` hands each arrival to an idle lane, or queues it briefly and grows the lanes;
-//! - `lane` sends the requests and measures them from the intended start;
+//! - `lane` runs a virtual user's iterations: `iteration` walks the scenario's steps (blocks,
+//!   variables, think times), `send` sends each request and measures it from the intended
+//!   start, `check` and `extract` judge and read the response (`response`), `scope` holds the
+//!   user's state and renders its templates, `counters` counts extractor misses and `while`
+//!   caps (docs/architecture.md, "Scenarios");
 //! - `sink` writes the JTL, aggregates statistics and, once a second, reports progress and
 //!   writes the HDR interval log (if asked for).
 //!
@@ -40,7 +44,16 @@ pub mod request;
 pub mod session;
 pub mod transport;
 
+mod check;
+mod counters;
+pub use counters::{ExtractorMisses, WhileCapsReached};
 mod dispatch;
+mod extract;
+mod iteration;
+mod response;
+mod scope;
+mod send;
+mod think;
 pub use dispatch::OVERRUN_GRACE;
 mod lane;
 mod pool;
@@ -213,6 +226,11 @@ pub struct RunReport {
     /// closed one.
     pub iterations: u64,
     pub jtl_path: PathBuf,
+    /// Extractors that found nothing, per request label and variable, in plan order (only
+    /// those that missed).
+    pub extractor_misses: Vec<ExtractorMisses>,
+    /// `while` blocks stopped by their `max-iterations` cap, in plan order (only those).
+    pub while_caps: Vec<WhileCapsReached>,
     /// TLS certificate verification was off (`tls.insecure`): results may come from an
     /// impostor. Outputs must say so.
     pub tls_insecure: bool,
@@ -248,6 +266,15 @@ struct Job {
 /// State shared by the dispatcher, the lanes and the sink.
 struct RunState {
     scenarios: Vec<CompiledScenario>,
+    /// The plan's `variables:`, rendered for each new virtual user before its scenario's.
+    plan_variables: Vec<(String, vajra_plan::Template)>,
+    /// Extractor misses and `while` caps reached.
+    counters: counters::Counters,
+    /// `${__counter}`: the last value handed out.
+    counter: AtomicU64,
+    /// When the load profile (open) or the users' duration (closed) ends: waits and
+    /// `loop: forever` stop there.
+    run_end: Instant,
     data: Option<DataFeed>,
     start: Instant,
     start_epoch_ms: u64,
@@ -342,7 +369,7 @@ pub async fn run(
     stop: StopSignal,
     progress: ProgressFn,
 ) -> Result<RunReport, RunError> {
-    let scenarios = workload::compile(plan)?;
+    let (scenarios, counters) = workload::compile(plan)?;
     let transport = Arc::new(Transport::new(&plan.client, uses_tls(plan))?);
     let data = if plan.data.is_empty() {
         None
@@ -356,8 +383,16 @@ pub async fn run(
     let jtl = open_jtl(&settings.jtl_path)?;
 
     let start = Instant::now();
+    let run_length = match &settings.model {
+        LoadModel::Open(profile) => profile.duration(),
+        LoadModel::Closed(closed) => closed.duration,
+    };
     let shared = Arc::new(RunState {
         scenarios,
+        plan_variables: plan.variables.clone(),
+        counters,
+        counter: AtomicU64::new(0),
+        run_end: start + run_length,
         data,
         start,
         start_epoch_ms: now_ms(),
@@ -471,6 +506,8 @@ pub async fn run(
             LoadModel::Closed(_) => shared.iterations_started.load(Ordering::Relaxed),
         },
         jtl_path: settings.jtl_path,
+        extractor_misses: shared.counters.extractor_misses(),
+        while_caps: shared.counters.while_caps(),
         tls_insecure: transport.tls_insecure(),
     })
 }

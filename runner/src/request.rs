@@ -49,8 +49,11 @@ pub struct PreparedRequest {
     headers: HeaderMap,
     body: Bytes,
     timeout: Duration,
-    /// Keep the response body (for `body-contains` assertions); otherwise it is only counted.
+    /// Keep the response body (a check or extractor reads it); otherwise it is only counted.
     keep_body: bool,
+    /// Keep every response header (a check or extractor reads them); otherwise only
+    /// `Location` and `Set-Cookie` are kept.
+    keep_headers: bool,
     origin: Arc<Origin>,
     /// The origin-form target (`/path?query`) HTTP/1.1 sends.
     target: Uri,
@@ -86,6 +89,7 @@ impl PreparedRequest {
             body,
             timeout,
             keep_body,
+            keep_headers: false,
             origin: Arc::new(origin),
             target,
             host,
@@ -136,7 +140,14 @@ impl PreparedRequest {
             }
             Bytes::new()
         };
-        PreparedRequest::new(method, uri, headers, body, self.timeout, self.keep_body)
+        let next = PreparedRequest::new(method, uri, headers, body, self.timeout, self.keep_body)?;
+        Ok(next.keeping_headers(self.keep_headers))
+    }
+
+    /// This request, keeping every response header when `keep` is true.
+    pub fn keeping_headers(mut self, keep: bool) -> Self {
+        self.keep_headers = keep;
+        self
     }
 
     /// This request with `value` set as header `name` (replacing any value it had).
@@ -169,6 +180,10 @@ impl PreparedRequest {
 
     pub fn keep_body(&self) -> bool {
         self.keep_body
+    }
+
+    pub fn keep_headers(&self) -> bool {
+        self.keep_headers
     }
 
     pub fn origin(&self) -> &Arc<Origin> {

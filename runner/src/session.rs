@@ -21,9 +21,10 @@
 //!
 //! # Cookies (`store-cookie: true`)
 //!
-//! A jar (the `cookie_store` crate, RFC 6265) per virtual user in the closed model, kept for
-//! the user's life; per scenario iteration in the open model ([`Session::clear_cookies`] at
-//! each iteration). `Set-Cookie` of every response, redirect hops included, is stored; each
+//! A jar (the `cookie_store` crate, RFC 6265) per virtual user: the lane swaps the user's jar
+//! in and out ([`Session::set_cookies`], [`Session::take_cookies`]). In the closed model it
+//! lasts the user's life; in the open model each iteration starts from the lane's saved jar
+//! (empty unless setup or a `once` block filled it). `Set-Cookie` of every response, redirect hops included, is stored; each
 //! request and hop sends the jar's cookies for its URL in a `Cookie` header. A plan that sets a
 //! `Cookie` header keeps it, and the jar's cookies are appended after it (`plan; jar`), so for a
 //! name in both the plan's value comes first, which is the one servers read.
@@ -100,9 +101,19 @@ impl Session {
         self.connection.reset();
     }
 
-    /// Empties the cookie jar: a new virtual user, or a new open-model iteration.
-    pub fn clear_cookies(&mut self) {
-        self.jar = None;
+    /// Takes the cookie jar out (to keep it with the virtual user it belongs to).
+    pub fn take_cookies(&mut self) -> Option<CookieStore> {
+        self.jar.take()
+    }
+
+    /// Puts a virtual user's cookie jar in (`None`: an empty one).
+    pub fn set_cookies(&mut self, jar: Option<CookieStore>) {
+        self.jar = jar;
+    }
+
+    /// The cookie jar, to save a copy of it.
+    pub fn cookies(&self) -> Option<&CookieStore> {
+        self.jar.as_ref()
     }
 
     /// Sends `request`, following redirects as `options` say, and measures it as one sample.

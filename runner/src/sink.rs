@@ -132,10 +132,17 @@ pub fn drain(
                             keep_failure(&mut write_error, jtl.write(sample), &shared);
                         }
                         let observation = sample.observation();
-                        stats.record(&observation);
-                        interval.record(&observation);
+                        // A transaction's time spans child samples already counted: it gets
+                        // its own label row, kept out of ALL.
+                        if sample.is_transaction() {
+                            stats.record_transaction(&observation);
+                            interval.record_transaction(&observation);
+                        } else {
+                            stats.record(&observation);
+                            interval.record(&observation);
+                            samples_seen += 1;
+                        }
                     }
-                    samples_seen += batch.len() as u64;
                 }
                 Err(TryRecvError::Empty) => break false,
                 Err(TryRecvError::Disconnected) => break true,

@@ -1,5 +1,7 @@
-//! The plan's requests compiled for sending: static requests are prepared once; requests with
-//! `${var}` templates are rendered per iteration from a data row.
+//! The plan's scenarios compiled for running: the step tree as the plan has it, with each
+//! request ready to send (static requests are prepared once; requests with `${var}` templates
+//! are rendered per use from the virtual user's scope) and each extractor and `while` block
+//! given its counter slot.
 
 use std::sync::Arc;
 use std::time::Duration;
@@ -7,8 +9,12 @@ use std::time::Duration;
 use bytes::Bytes;
 use http::{HeaderMap, HeaderValue, Uri};
 
+use crate::counters::Counters;
 use crate::request::PreparedRequest;
-use vajra_plan::{Plan, RequestSpec, Row};
+use vajra_plan::{
+    CheckKind, Condition, ExtractSource, LoopCount, Plan, RequestSpec, Row, Scope, Step, Subject,
+    Template, ThinkTime,
+};
 
 /// Request timeout when neither the request nor the plan's defaults set one.
 pub const DEFAULT_TIMEOUT: Duration = Duration::from_secs(30);
@@ -41,14 +47,59 @@ pub struct CompiledRequest {
     prepared: Option<PreparedRequest>,
     /// The URL as written, for JTL rows of requests that could not even be built.
     static_url: Arc<str>,
+    /// The counter slot of the first extractor; the others follow in order.
+    pub first_extractor: usize,
+    /// Something reads the response beyond its status: build a [`crate::response::ResponseView`].
+    pub inspects_response: bool,
 }
 
 pub struct CompiledScenario {
     pub name: String,
     pub weight: u32,
-    /// Keep a cookie jar (per user in the closed model, per iteration in the open one).
+    /// Keep a cookie jar (per virtual user; in the open model, the lane's saved one).
     pub store_cookie: bool,
-    pub requests: Vec<CompiledRequest>,
+    /// The scenario's `variables:`, rendered after the plan's when a user starts.
+    pub variables: Vec<(String, Template)>,
+    pub setup: Vec<CompiledStep>,
+    pub steps: Vec<CompiledStep>,
+    pub teardown: Vec<CompiledStep>,
+    pub pacing: Option<Duration>,
+}
+
+/// A step of [`vajra_plan::Step`] with its requests compiled.
+pub enum CompiledStep {
+    Request(Box<CompiledRequest>),
+    Transaction {
+        name: Arc<str>,
+        steps: Vec<CompiledStep>,
+    },
+    If {
+        condition: Condition,
+        then: Vec<CompiledStep>,
+        otherwise: Vec<CompiledStep>,
+    },
+    Loop {
+        count: LoopCount,
+        steps: Vec<CompiledStep>,
+    },
+    While {
+        condition: Condition,
+        max_iterations: u64,
+        /// Its slot in [`Counters`].
+        cap_slot: usize,
+        steps: Vec<CompiledStep>,
+    },
+    Foreach {
+        variable: String,
+        list: String,
+        steps: Vec<CompiledStep>,
+    },
+    Once {
+        id: usize,
+        steps: Vec<CompiledStep>,
+    },
+    SetVariables(Vec<(String, Template)>),
+    Pause(ThinkTime),
 }
 
 /// A compiled request together with the JTL `URL` text it was sent to.
@@ -58,13 +109,19 @@ pub struct Rendered {
 }
 
 impl CompiledRequest {
-    fn new(spec: &RequestSpec) -> Result<Self, RequestError> {
+    fn new(spec: &RequestSpec, counters: &mut Counters) -> Result<Self, RequestError> {
         let static_url: Arc<str> = Arc::from(spec.url.to_string());
+        let first_extractor = counters.misses_len();
+        for extractor in &spec.extractors {
+            counters.add_extractor(&spec.label, &extractor.variable);
+        }
         let mut compiled = CompiledRequest {
             label: Arc::from(spec.label.as_str()),
             spec: spec.clone(),
             prepared: None,
             static_url,
+            first_extractor,
+            inspects_response: !spec.extractors.is_empty() || !spec.assertions.checks.is_empty(),
         };
         let is_static = spec.url.is_static()
             && spec.headers.iter().all(|(_, t)| t.is_static())
@@ -77,14 +134,14 @@ impl CompiledRequest {
         Ok(compiled)
     }
 
-    /// The request for one iteration, rendered with `row` when the request uses variables.
-    pub fn render(&self, row: &Row) -> Result<Rendered, RequestError> {
+    /// The request to send, rendered in `scope` when the request uses variables.
+    pub fn render(&self, scope: &dyn Scope) -> Result<Rendered, RequestError> {
         match &self.prepared {
             Some(request) => Ok(Rendered {
                 request: request.clone(),
                 url: self.static_url.clone(),
             }),
-            None => self.render_from(row),
+            None => self.render_from(scope),
         }
     }
 
@@ -93,7 +150,7 @@ impl CompiledRequest {
         &self.static_url
     }
 
-    fn render_from(&self, row: &Row) -> Result<Rendered, RequestError> {
+    fn render_from(&self, row: &dyn Scope) -> Result<Rendered, RequestError> {
         let mut url = String::new();
         self.spec.url.render_into(row, &mut url);
         let mut text = String::new();
@@ -129,14 +186,10 @@ impl CompiledRequest {
             headers,
             body,
             self.spec.timeout.unwrap_or(DEFAULT_TIMEOUT),
-            self.spec.assertions.checks.iter().any(|c| {
-                matches!(
-                    c.kind,
-                    vajra_plan::CheckKind::Contains { .. } | vajra_plan::CheckKind::Matches { .. }
-                )
-            }),
+            reads_body(&self.spec),
         )
-        .map_err(|e| self.error(RequestProblem::Unsendable(e)))?;
+        .map_err(|e| self.error(RequestProblem::Unsendable(e)))?
+        .keeping_headers(reads_headers(&self.spec));
         Ok(Rendered {
             request,
             url: Arc::from(url),
@@ -155,29 +208,130 @@ impl CompiledRequest {
     }
 }
 
-/// Compiles every scenario of `plan` (whose URLs are already joined to its base URL).
-pub fn compile(plan: &Plan) -> Result<Vec<CompiledScenario>, RequestError> {
-    plan.scenarios
+/// Whether a check or extractor of `spec` reads the body, so the transport must keep it.
+fn reads_body(spec: &RequestSpec) -> bool {
+    reads(spec, Subject::Body)
+}
+
+/// Whether a check or extractor of `spec` reads headers beyond `Set-Cookie` (always kept).
+fn reads_headers(spec: &RequestSpec) -> bool {
+    reads(spec, Subject::Headers)
+}
+
+/// Whether a check or extractor of `spec` reads `part` (the body or the headers) of the
+/// response.
+fn reads(spec: &RequestSpec, part: Subject) -> bool {
+    let header = part == Subject::Headers;
+    let body = part == Subject::Body;
+    spec.extractors.iter().any(|e| match &e.source {
+        ExtractSource::JsonPath { .. } => body,
+        ExtractSource::Header(_) => header,
+        ExtractSource::Regex { subject, .. } | ExtractSource::Boundary { subject, .. } => {
+            *subject == part
+        }
+        ExtractSource::Cookie(_) => false,
+    }) || spec.assertions.checks.iter().any(|c| match &c.kind {
+        CheckKind::Contains { subject, .. } | CheckKind::Matches { subject, .. } => {
+            *subject == part
+        }
+        CheckKind::JsonPath { .. } => body,
+        CheckKind::Header { .. } => header,
+        CheckKind::MaxResponseTime(_) => false,
+    })
+}
+
+/// Every scenario of `plan` compiled (its URLs already joined to its base URL), and the
+/// counter slots of its extractors and `while` blocks.
+pub fn compile(plan: &Plan) -> Result<(Vec<CompiledScenario>, Counters), RequestError> {
+    let mut counters = Counters::default();
+    let scenarios = plan
+        .scenarios
         .iter()
         .map(|scenario| {
+            let mut steps = |steps: &[Step]| compile_steps(steps, &scenario.name, &mut counters);
             Ok(CompiledScenario {
                 name: scenario.name.clone(),
                 weight: scenario.weight,
                 store_cookie: scenario.store_cookie,
-                requests: scenario
-                    .steps
-                    .iter()
-                    .map(|step| match step {
-                        vajra_plan::Step::Request(spec) => CompiledRequest::new(spec),
-                        _ => Err(RequestError {
-                            label: scenario.name.clone(),
-                            problem: RequestProblem::Unsendable(
-                                "blocks are not supported by the runner yet".into(),
-                            ),
-                        }),
-                    })
-                    .collect::<Result<_, _>>()?,
+                variables: scenario.variables.clone(),
+                setup: steps(&scenario.setup)?,
+                steps: steps(&scenario.steps)?,
+                teardown: steps(&scenario.teardown)?,
+                pacing: scenario.pacing,
             })
         })
+        .collect::<Result<_, RequestError>>()?;
+    Ok((scenarios, counters))
+}
+
+fn compile_steps(
+    steps: &[Step],
+    scenario: &str,
+    counters: &mut Counters,
+) -> Result<Vec<CompiledStep>, RequestError> {
+    steps
+        .iter()
+        .map(|step| compile_step(step, scenario, counters))
         .collect()
+}
+
+fn compile_step(
+    step: &Step,
+    scenario: &str,
+    counters: &mut Counters,
+) -> Result<CompiledStep, RequestError> {
+    let mut steps = |steps: &[Step]| compile_steps(steps, scenario, counters);
+    Ok(match step {
+        Step::Request(spec) => {
+            CompiledStep::Request(Box::new(CompiledRequest::new(spec, counters)?))
+        }
+        Step::Transaction { name, steps: inner } => CompiledStep::Transaction {
+            name: Arc::from(name.as_str()),
+            steps: steps(inner)?,
+        },
+        Step::If {
+            condition,
+            then,
+            otherwise,
+        } => CompiledStep::If {
+            condition: condition.clone(),
+            then: steps(then)?,
+            otherwise: steps(otherwise)?,
+        },
+        Step::Loop {
+            count,
+            steps: inner,
+        } => CompiledStep::Loop {
+            count: *count,
+            steps: steps(inner)?,
+        },
+        Step::While {
+            condition,
+            max_iterations,
+            steps: inner,
+        } => {
+            let inner = steps(inner)?;
+            CompiledStep::While {
+                cap_slot: counters.add_while(scenario, condition.text(), *max_iterations),
+                condition: condition.clone(),
+                max_iterations: *max_iterations,
+                steps: inner,
+            }
+        }
+        Step::Foreach {
+            variable,
+            list,
+            steps: inner,
+        } => CompiledStep::Foreach {
+            variable: variable.clone(),
+            list: list.clone(),
+            steps: steps(inner)?,
+        },
+        Step::Once { id, steps: inner } => CompiledStep::Once {
+            id: *id,
+            steps: steps(inner)?,
+        },
+        Step::SetVariables(pairs) => CompiledStep::SetVariables(pairs.clone()),
+        Step::Pause(think) => CompiledStep::Pause(*think),
+    })
 }

@@ -15,6 +15,14 @@ pub enum Outcome {
         code: &'static str,
         message: Box<str>,
     },
+    /// A transaction controller's row, written after its child samples: `code` is 200 when
+    /// every child passed, else the first failing child's; `message` is JMeter's
+    /// `Number of samples in transaction : N, number of failing samples : M`. Statistics keep
+    /// such rows apart (see [`Sample::is_transaction`]).
+    Transaction {
+        code: ResponseCode<'static>,
+        message: Box<str>,
+    },
 }
 
 /// One request's measurements. Times are microseconds; the JTL writer rounds them to ms.
@@ -105,13 +113,33 @@ impl Observation<'_> {
     }
 }
 
+impl Outcome {
+    /// A transaction row's outcome for `samples` child requests of which `failing` failed.
+    pub fn transaction(code: ResponseCode<'static>, samples: u64, failing: u64) -> Outcome {
+        Outcome::Transaction {
+            code,
+            message: format!(
+                "{} : {samples}, number of failing samples : {failing}",
+                crate::jtl::TRANSACTION_MESSAGE_PREFIX
+            )
+            .into(),
+        }
+    }
+}
+
 impl Sample {
     /// The JTL `responseCode` text for a transport error, or the status number.
     pub fn response_code(&self) -> ResponseCode<'_> {
         match &self.outcome {
             Outcome::Http(status) => ResponseCode::Status(*status),
             Outcome::Transport { code, .. } => ResponseCode::Text(code),
+            Outcome::Transaction { code, .. } => *code,
         }
+    }
+
+    /// A transaction controller's row: recorded with `record_transaction`, kept out of ALL.
+    pub fn is_transaction(&self) -> bool {
+        matches!(self.outcome, Outcome::Transaction { .. })
     }
 
     /// The JTL `responseMessage`: the HTTP reason phrase, or the transport error's cause.
@@ -121,7 +149,7 @@ impl Sample {
                 .ok()
                 .and_then(|s| s.canonical_reason())
                 .unwrap_or(""),
-            Outcome::Transport { message, .. } => message,
+            Outcome::Transport { message, .. } | Outcome::Transaction { message, .. } => message,
         }
     }
 

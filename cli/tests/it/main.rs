@@ -13,5 +13,6 @@ mod real_targets;
 mod redirects_cookies;
 mod report;
 mod run;
+mod scenarios;
 mod taurus;
 mod verdict;

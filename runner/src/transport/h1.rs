@@ -115,6 +115,8 @@ pub struct Expect {
     pub head_request: bool,
     /// Keep the body (for assertions); otherwise it is only counted.
     pub keep_body: bool,
+    /// Keep every header (for assertions and extractors), not only the ones the session needs.
+    pub keep_headers: bool,
     /// A kept body longer than this fails the exchange.
     pub max_kept_body: usize,
     /// The request said `connection: close`: the connection ends after this exchange.
@@ -126,6 +128,7 @@ impl Expect {
         Expect {
             head_request: *method == Method::HEAD,
             keep_body,
+            keep_headers: false,
             max_kept_body: DEFAULT_MAX_KEPT_BODY,
             close_after: !keepalive,
         }
@@ -259,7 +262,9 @@ impl Head {
 }
 
 /// Parses one response head from the start of `buf`; `None` if it is not complete yet.
-fn parse_head(buf: &[u8], head_request: bool) -> Result<Option<Head>, H1Error> {
+fn parse_head(buf: &[u8], expect: &Expect) -> Result<Option<Head>, H1Error> {
+    let head_request = expect.head_request;
+    let keep_headers = expect.keep_headers;
     // Left uninitialised: httparse writes the slots it uses, and zeroing 64 of them per
     // response would cost as much as the parse.
     let mut headers =
@@ -271,7 +276,9 @@ fn parse_head(buf: &[u8], head_request: bool) -> Result<Option<Head>, H1Error> {
         &mut headers,
     );
     match parsed {
-        Ok(httparse::Status::Complete(len)) => head_from(&response, len, head_request).map(Some),
+        Ok(httparse::Status::Complete(len)) => {
+            head_from(&response, len, head_request, keep_headers).map(Some)
+        }
         Ok(httparse::Status::Partial) => partial(buf),
         Err(httparse::Error::TooManyHeaders) => {
             // Every header line takes at least 3 bytes ("a:" and a line end).
@@ -279,7 +286,7 @@ fn parse_head(buf: &[u8], head_request: bool) -> Result<Option<Head>, H1Error> {
             let mut response = httparse::Response::new(&mut headers);
             match response.parse(buf) {
                 Ok(httparse::Status::Complete(len)) => {
-                    head_from(&response, len, head_request).map(Some)
+                    head_from(&response, len, head_request, keep_headers).map(Some)
                 }
                 Ok(httparse::Status::Partial) => partial(buf),
                 Err(e) => Err(invalid(e.to_string())),
@@ -301,6 +308,7 @@ fn head_from(
     response: &httparse::Response<'_, '_>,
     len: usize,
     head_request: bool,
+    keep_headers: bool,
 ) -> Result<Head, H1Error> {
     if len > MAX_HEAD {
         return Err(H1Error::HeadTooLarge);
@@ -317,6 +325,18 @@ fn head_from(
     let mut keep_alive_token = false;
     let mut headers = ResponseHeaders::default();
     let redirect = StatusCode::from_u16(status).is_ok_and(|s| s.is_redirection());
+    if keep_headers {
+        let mut all = HeaderMap::with_capacity(response.headers.len());
+        for header in response.headers.iter() {
+            if let (Ok(name), Ok(value)) = (
+                http::HeaderName::from_bytes(header.name.as_bytes()),
+                HeaderValue::from_bytes(header.value),
+            ) {
+                all.append(name, value);
+            }
+        }
+        headers.all = Some(all);
+    }
     for header in response.headers.iter() {
         let name = header.name.as_bytes();
         // Only five names matter; their lengths (8, 10, 14, 17) rule out most others at once.
@@ -632,7 +652,7 @@ impl<S: AsyncRead + AsyncWrite + Unpin + Send> H1Connection<S> {
         let mut received = 0u64;
         let mut first_byte_at = None;
         let head = loop {
-            match parse_head(&self.buf[self.start..self.end], expect.head_request)? {
+            match parse_head(&self.buf[self.start..self.end], expect)? {
                 Some(head) => {
                     self.start += head.len;
                     received += head.len as u64;
@@ -771,6 +791,7 @@ impl<S: AsyncRead + AsyncWrite + Unpin + Send> Http1<S> {
         let expect = Expect {
             head_request: *request.method() == Method::HEAD,
             keep_body: request.keep_body(),
+            keep_headers: request.keep_headers(),
             max_kept_body: DEFAULT_MAX_KEPT_BODY,
             close_after: request.closes_connection(),
         };

@@ -371,7 +371,7 @@ async fn send_on(slot: &StreamSlot, request: &PreparedRequest) -> Result<Exchang
         bytes_received: head_size + body_size,
         bytes_sent,
         body: kept.map(Bytes::from),
-        headers: ResponseHeaders::from_map(parts.status, parts.headers),
+        headers: ResponseHeaders::from_map(parts.status, parts.headers, request.keep_headers()),
     })
 }
 

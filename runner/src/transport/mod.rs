@@ -57,10 +57,14 @@ pub struct ResponseHeaders {
     pub location: Option<HeaderValue>,
     /// Every `Set-Cookie`.
     pub set_cookie: Vec<HeaderValue>,
+    /// Every header, when the request keeps its response (a check or extractor reads it).
+    pub all: Option<HeaderMap>,
 }
 
 impl ResponseHeaders {
-    pub fn from_map(status: StatusCode, mut headers: HeaderMap) -> Self {
+    /// The headers the session needs from `headers`, and all of them when `keep_all`.
+    pub fn from_map(status: StatusCode, mut headers: HeaderMap, keep_all: bool) -> Self {
+        let all = keep_all.then(|| headers.clone());
         let location = if status.is_redirection() {
             headers.remove(http::header::LOCATION)
         } else {
@@ -73,6 +77,7 @@ impl ResponseHeaders {
         ResponseHeaders {
             location,
             set_cookie,
+            all,
         }
     }
 }
@@ -337,10 +342,10 @@ mod tests {
         headers.insert(http::header::LOCATION, HeaderValue::from_static("/next"));
         headers.append(http::header::SET_COOKIE, HeaderValue::from_static("a=1"));
         headers.append(http::header::SET_COOKIE, HeaderValue::from_static("b=2"));
-        let redirect = ResponseHeaders::from_map(StatusCode::FOUND, headers.clone());
+        let redirect = ResponseHeaders::from_map(StatusCode::FOUND, headers.clone(), false);
         assert_eq!(redirect.location.unwrap(), "/next");
         assert_eq!(redirect.set_cookie, ["a=1", "b=2"]);
-        assert!(ResponseHeaders::from_map(StatusCode::OK, headers)
+        assert!(ResponseHeaders::from_map(StatusCode::OK, headers, true)
             .location
             .is_none());
     }

@@ -4,5 +4,6 @@
 mod ends_on_time;
 mod http2;
 mod redirects_cookies;
+mod scenarios;
 mod support;
 mod tls;

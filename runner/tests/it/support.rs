@@ -131,6 +131,7 @@ pub struct SeenRequest {
     pub method: Method,
     pub uri: Uri,
     pub cookie: Option<String>,
+    pub headers: HeaderMap,
     pub body: Bytes,
     pub http2: bool,
 }
@@ -264,6 +265,7 @@ fn record(
             .get(http::header::COOKIE)
             .and_then(|v| v.to_str().ok())
             .map(str::to_string),
+        headers: headers.clone(),
         body,
         http2,
     });
@@ -373,6 +375,10 @@ where
 /// One JTL row, as the tests check it.
 #[derive(Debug, Clone)]
 pub struct Row {
+    pub label: String,
+    pub timestamp_ms: u64,
+    pub elapsed_ms: u64,
+    pub thread: String,
     pub code: String,
     pub message: String,
     pub success: bool,
@@ -387,6 +393,20 @@ pub async fn run_plan(yaml: &str, dir: &Path) -> Result<(RunReport, Vec<Row>), R
     let plan_path = dir.join("plan.yaml");
     std::fs::write(&plan_path, yaml).unwrap();
     let plan = Plan::load(&plan_path).unwrap_or_else(|e| panic!("{e}"));
+    run_loaded(&plan, dir).await
+}
+
+/// Runs `plan` (already loaded, perhaps changed since) with its JTL in `dir`.
+pub async fn run_loaded(plan: &Plan, dir: &Path) -> Result<(RunReport, Vec<Row>), RunError> {
+    run_stoppable(plan, dir, StopSignal::default()).await
+}
+
+/// [`run_loaded`], stopped when `stop` is signalled.
+pub async fn run_stoppable(
+    plan: &Plan,
+    dir: &Path,
+    stop: StopSignal,
+) -> Result<(RunReport, Vec<Row>), RunError> {
     let jtl = dir.join("results.jtl");
     let settings = RunSettings {
         model: plan.load.build_model().unwrap(),
@@ -397,7 +417,7 @@ pub async fn run_plan(yaml: &str, dir: &Path) -> Result<(RunReport, Vec<Row>), R
         jtl_path: jtl.clone(),
         hdr_log: None,
     };
-    let report = run(&plan, settings, StopSignal::default(), Box::new(|_| {})).await?;
+    let report = run(plan, settings, stop, Box::new(|_| {})).await?;
     Ok((report, read_rows(&jtl)))
 }
 
@@ -407,6 +427,10 @@ pub fn read_rows(path: &Path) -> Vec<Row> {
     while let Some(record) = reader.next_record().unwrap() {
         let o = record.observation();
         rows.push(Row {
+            label: record.label().to_string(),
+            timestamp_ms: o.timestamp_ms,
+            elapsed_ms: o.elapsed_us / 1000,
+            thread: record.thread_name().to_string(),
             code: record.response_code().to_string(),
             message: o.response_message.to_string(),
             success: o.success,

@@ -121,6 +121,16 @@ fn format_row(s: &Sample, out: &mut Vec<u8>) {
             field(out, code);
             b""
         }
+        Outcome::Transaction { code, .. } => {
+            match code {
+                crate::sample::ResponseCode::Status(status) => {
+                    push_num(out, u64::from(*status));
+                    out.push(b',');
+                }
+                crate::sample::ResponseCode::Text(text) => field(out, text),
+            }
+            b""
+        }
     };
     field(out, s.response_message());
     out.extend_from_slice(b"vajra 1-");
@@ -202,6 +212,40 @@ mod tests {
     /// What a field should read back as: CR/LF as spaces, capped.
     fn expected(field: &str) -> String {
         capped(field).replace(['\r', '\n'], " ")
+    }
+
+    #[test]
+    fn a_transaction_row_reads_back_as_a_transaction() {
+        let sample = Sample {
+            timestamp_ms: 1_000,
+            elapsed_us: 12_400,
+            service_us: 0,
+            latency_us: 0,
+            connect_us: 0,
+            label: "Checkout".into(),
+            url: "".into(),
+            outcome: Outcome::transaction(crate::sample::ResponseCode::Status(500), 3, 1),
+            success: false,
+            failure_message: None,
+            bytes_received: 30,
+            bytes_sent: 9,
+            active_threads: 1,
+            thread: 2,
+        };
+        let mut out = Vec::new();
+        format_row(&sample, &mut out);
+        let text = String::from_utf8(out).unwrap();
+        assert_eq!(
+            text,
+            "1000,12,Checkout,500,\"Number of samples in transaction : 3, number of failing \
+             samples : 1\",vajra 1-2,,false,,30,9,1,1,,0,0,0\n"
+        );
+        let jtl = format!("{}\n{text}", super::JMETER_DEFAULT_HEADER);
+        let mut reader =
+            crate::jtl::JtlReader::from_reader(std::io::Cursor::new(jtl), "t.jtl", true).unwrap();
+        let record = reader.next_record().unwrap().unwrap();
+        assert!(record.is_transaction());
+        assert_eq!(record.response_code(), "500");
     }
 
     #[test]
