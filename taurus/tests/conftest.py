@@ -24,8 +24,7 @@ import yaml
 
 TAURUS_DIR = Path(__file__).resolve().parent.parent
 REPO = TAURUS_DIR.parent
-PLUGIN_FILES = ["__init__.py", "vajra_executor.py", "vajra_plan.py", "bzt-configs.json",
-                "20-vajra.yml"]
+PLUGIN_FILES = ["__init__.py", "vajra_executor.py", "bzt-configs.json", "20-vajra.yml"]
 BZT_TIMEOUT = 90
 # Unit tests import the plugin from this source tree (bzt runs use the installed copy).
 sys.path.insert(0, str(TAURUS_DIR))
@@ -39,8 +38,9 @@ class Target:
     Header names are logged in lower case, with the connection's TLS version (``None`` on plain
     HTTP) and the client's port, which tells connections apart. Paths: ``/fail`` answers 500;
     ``/flaky`` answers 500 to every 5th request it gets; ``/redirect?to=PATH`` answers 302 to
-    PATH; ``/set-cookie?name=value`` answers 200 and sets that cookie (``Path=/``); anything
-    else answers 200 with the body ``hello ok <path>``.
+    PATH; ``/set-cookie?name=value`` answers 200 and sets that cookie (``Path=/``);
+    ``/json?name=value`` answers 200 with the JSON object of its parameters; anything else
+    answers 200 with the body ``hello ok <path>``.
     """
 
     def __init__(self, tls=None):
@@ -72,6 +72,8 @@ class Target:
                 query = {key: values[0] for key, values in parse_qs(url.query).items()}
                 failing = self.path == "/fail" or (self.path == "/flaky" and flaky_count % 5 == 0)
                 payload = ("hello ok %s" % self.path).encode()
+                if url.path == "/json":
+                    payload = json.dumps(query).encode()
                 if url.path == "/redirect":
                     self.send_response(302)
                     self.send_header("Location", query.get("to", "/"))
@@ -80,6 +82,8 @@ class Target:
                 if url.path == "/set-cookie":
                     for name, value in query.items():
                         self.send_header("Set-Cookie", "%s=%s; Path=/" % (name, value))
+                if url.path == "/json":
+                    self.send_header("Content-Type", "application/json")
                 self.send_header("Content-Length", str(len(payload)))
                 self.end_headers()
                 self.wfile.write(payload)
@@ -219,16 +223,18 @@ class BztRun:
         with open(self.artifacts / "vajra" / "results.jtl", newline="") as fds:
             return list(csv.DictReader(fds))
 
-    def plan(self):
-        return yaml.safe_load((self.artifacts / "vajra-plan.yaml").read_text())
+    def effective_config(self):
+        """The config the plugin handed to vajra: one execution and the scenarios it uses."""
+        return yaml.safe_load((self.artifacts / "vajra-taurus.yml").read_text())
 
 
 @pytest.fixture
 def bzt(tmp_path, vajra_bin, installed_plugin):
-    """Starts bzt on a config (a dict); returns the BztRun, or the Popen with ``wait=False``."""
+    """Starts bzt on a config (a dict) with ``options`` as its ``-o`` overrides; returns the
+    BztRun, or the Popen with ``wait=False``."""
 
     def run(config, path_dirs=(vajra_bin.parent,), cwd=None, config_name="taurus.yml",
-            wait=True, reporting=None):
+            wait=True, reporting=None, options=()):
         workdir = Path(cwd or tmp_path)
         home = tmp_path / "home"
         home.mkdir(exist_ok=True)
@@ -245,6 +251,8 @@ def bzt(tmp_path, vajra_bin, installed_plugin):
         env = clean_env(path_dirs)
         env["HOME"] = str(home)
         cmd = [sys.executable, "-m", "bzt.cli", str(config_path), "-o", "modules.console.disable=true"]
+        for option in options:
+            cmd += ["-o", option]
         proc = subprocess.Popen(cmd, cwd=workdir, env=env, stdout=subprocess.PIPE,
                                 stderr=subprocess.STDOUT, stdin=subprocess.DEVNULL, text=True)
         if not wait:

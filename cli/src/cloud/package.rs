@@ -49,16 +49,10 @@ pub const PORTABLE_BESIDE: &str = "vajra-portable";
 pub const PORTABLE_IN_TARGET: &str = "../portable/vajra";
 
 /// The plugin modules, as in `taurus/bzt_vajra/`.
-const PLUGIN_FILES: [(&str, &str); 2] = [
-    (
-        "vajra_executor.py",
-        include_str!("../../../taurus/bzt_vajra/vajra_executor.py"),
-    ),
-    (
-        "vajra_plan.py",
-        include_str!("../../../taurus/bzt_vajra/vajra_plan.py"),
-    ),
-];
+const PLUGIN_FILES: [(&str, &str); 1] = [(
+    "vajra_executor.py",
+    include_str!("../../../taurus/bzt_vajra/vajra_executor.py"),
+)];
 
 /// The load each location's execution carries; TPS and users are totals, split per location.
 #[derive(Debug, Clone, PartialEq, Default)]

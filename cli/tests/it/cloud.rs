@@ -339,9 +339,7 @@ fn cloud_run_splits_packages_runs_and_reports_exact_samples() {
     let plan: Value = serde_saphyr::from_slice(&cloud.uploaded("plan.yaml")).unwrap();
     assert_eq!(plan["data"][0]["file"], "users.csv");
     assert_eq!(cloud.uploaded("users.csv"), b"user\nalice\nbob\ncarol\n");
-    for name in ["vajra_executor.py", "vajra_plan.py"] {
-        assert!(!cloud.uploaded(name).is_empty());
-    }
+    assert!(!cloud.uploaded("vajra_executor.py").is_empty());
     assert_eq!(
         cloud.uploaded("vajra"),
         std::fs::read(small_vajra()).unwrap()
@@ -715,8 +713,7 @@ fn package_writes_the_exact_upload_without_api_calls() {
             "taurus.yml",
             "users.csv",
             "vajra",
-            "vajra_executor.py",
-            "vajra_plan.py"
+            "vajra_executor.py"
         ]
     );
     let binary = zip.by_name("vajra").unwrap();
@@ -942,8 +939,7 @@ fn project_and_test_are_found_or_created_by_name() {
             "taurus.yml",
             "users.csv",
             "vajra",
-            "vajra_executor.py",
-            "vajra_plan.py"
+            "vajra_executor.py"
         ]
     );
     assert_eq!(state.masters.len(), 2);
