@@ -312,13 +312,10 @@ impl crate::template::Scope for Row {
 
     fn builtin(&self, builtin: &crate::template::Builtin, out: &mut String) {
         use crate::template::Builtin;
-        if builtin.render_stateless(out) {
+        if builtin.render_stateless(out) || builtin.render_nested(self, out) {
             return;
         }
         match builtin {
-            Builtin::Property { name, default } => {
-                out.push_str(self.get(name).unwrap_or(default));
-            }
             Builtin::LastSampleOk => out.push_str("true"),
             _ => out.push('0'),
         }

@@ -38,8 +38,14 @@ pub enum Builtin {
     RandomInt { min: i64, max: i64 },
     /// `len` random characters from `chars` (letters and digits when `None`).
     RandomString { len: usize, chars: Option<String> },
-    /// The variable `name`, or `default` when it has no value (JMeter's `__P`).
-    Property { name: String, default: String },
+    /// The variable `name`, or `default` (itself a template) when it has no value (JMeter's
+    /// `__P`).
+    Property { name: String, default: Template },
+    /// The rendered text, base64-encoded (standard alphabet, padded).
+    Base64Encode(Template),
+    /// The rendered text, base64-decoded (invalid base64 renders as nothing; bytes that are
+    /// not UTF-8 are replaced).
+    Base64Decode(Template),
     /// The number of the virtual user (lane) rendering it.
     ThreadNum,
     /// `true` or `false`: whether the user's last request succeeded (JMeter's
@@ -69,7 +75,9 @@ impl Builtin {
             None => (call, None),
         };
         let args: Vec<&str> = match args {
-            Some(args) if !args.trim().is_empty() => args.split(',').map(str::trim).collect(),
+            Some(args) if !args.trim().is_empty() => {
+                split_arguments(args).into_iter().map(str::trim).collect()
+            }
             _ => Vec::new(),
         };
         Some(Self::from_call(name, &args).map_err(|why| format!("`${{{text}}}`: {why}")))
@@ -146,14 +154,39 @@ impl Builtin {
                 match args.first().filter(|n| !n.is_empty()) {
                     Some(property) => Ok(Builtin::Property {
                         name: property.to_string(),
-                        default: default.map(|d| d.to_string()).unwrap_or_default(),
+                        default: argument_template(default.copied().unwrap_or_default())?,
                     }),
                     None => Err(format!("`__{name}` needs a property name")),
                 }
             }
+            "base64Encode" | "base64Decode" => {
+                let text = match args {
+                    [text] => argument_template(text)?,
+                    [] => Template::literal(""),
+                    _ => {
+                        return Err(format!(
+                            "`__{name}` takes one argument, the text (JMeter's second argument, \
+                             a variable to store the result in, is not supported: use \
+                             set-variables)"
+                        ))
+                    }
+                };
+                if name == "base64Encode" {
+                    Ok(Builtin::Base64Encode(text))
+                } else {
+                    // Static text is checked now rather than rendering as nothing at run time.
+                    if text.is_static() {
+                        let literal = text.render_with("");
+                        if base64_decode(&literal).is_none() {
+                            return Err(format!("`{literal}` is not valid base64"));
+                        }
+                    }
+                    Ok(Builtin::Base64Decode(text))
+                }
+            }
             other => Err(format!(
                 "`__{other}` is not a built-in vajra has (it has __uuid, __counter, __time, \
-                 __random, __randomString, __threadNum and __P); JMeter's scripting functions \
+                 __random, __randomString, __threadNum, __P, __base64Encode and __base64Decode); JMeter's scripting functions \
                  such as __javaScript, __groovy and __jexl3 are not supported"
             )),
         }
@@ -175,10 +208,87 @@ impl Builtin {
             Builtin::Counter
             | Builtin::ThreadNum
             | Builtin::LastSampleOk
-            | Builtin::Property { .. } => return false,
+            | Builtin::Property { .. }
+            | Builtin::Base64Encode(_)
+            | Builtin::Base64Decode(_) => return false,
         }
         true
     }
+
+    /// Appends the value of the built-ins whose arguments are templates (base64 and `__P`'s
+    /// default), rendered through `scope`, and returns true; false for the others.
+    pub fn render_nested(&self, scope: &dyn Scope, out: &mut String) -> bool {
+        use base64::Engine;
+        match self {
+            Builtin::Base64Encode(text) => {
+                base64::engine::general_purpose::STANDARD.encode_string(text.render(scope), out)
+            }
+            Builtin::Base64Decode(text) => {
+                if let Some(decoded) = base64_decode(&text.render(scope)) {
+                    out.push_str(&decoded);
+                }
+            }
+            Builtin::Property { name, default } => match scope.var(name) {
+                Some(value) => out.push_str(value),
+                None => default.render_into(scope, out),
+            },
+            _ => return false,
+        }
+        true
+    }
+}
+
+/// `text` decoded from standard base64 (padding optional), as text; `None` if it is not base64.
+fn base64_decode(text: &str) -> Option<String> {
+    use base64::Engine;
+    let engine = base64::engine::GeneralPurpose::new(
+        &base64::alphabet::STANDARD,
+        base64::engine::GeneralPurposeConfig::new()
+            .with_decode_padding_mode(base64::engine::DecodePaddingMode::Indifferent),
+    );
+    let bytes = engine.decode(text.trim()).ok()?;
+    Some(String::from_utf8_lossy(&bytes).into_owned())
+}
+
+/// A built-in's argument read as a template, so `${__base64Encode(${user}:${pass})}` works.
+fn argument_template(text: &str) -> Result<Template, String> {
+    Template::parse(text).map_err(|err| format!("in the argument `{text}`: {err}"))
+}
+
+/// Splits a built-in's arguments at the commas outside nested `${...}`.
+fn split_arguments(args: &str) -> Vec<&str> {
+    let mut parts = Vec::new();
+    let (mut depth, mut start) = (0usize, 0usize);
+    let bytes = args.as_bytes();
+    for (i, &b) in bytes.iter().enumerate() {
+        match b {
+            b'{' if i > 0 && bytes[i - 1] == b'$' => depth += 1,
+            b'}' => depth = depth.saturating_sub(1),
+            b',' if depth == 0 => {
+                parts.push(&args[start..i]);
+                start = i + 1;
+            }
+            _ => {}
+        }
+    }
+    parts.push(&args[start..]);
+    parts
+}
+
+/// The byte offset, in `after` (the text just past a `${`), of the `}` that closes it, nested
+/// `${...}` skipped.
+fn closing_brace(after: &str) -> Option<usize> {
+    let mut depth = 0usize;
+    let bytes = after.as_bytes();
+    for (i, &b) in bytes.iter().enumerate() {
+        match b {
+            b'{' if i > 0 && bytes[i - 1] == b'$' => depth += 1,
+            b'}' if depth == 0 => return Some(i),
+            b'}' => depth -= 1,
+            _ => {}
+        }
+    }
+    None
 }
 
 /// The longest `__randomString` a plan may ask for.
@@ -254,7 +364,7 @@ impl Template {
             }
             literal.push_str(&rest[..start]);
             let after = &rest[start + 2..];
-            let end = after.find('}').ok_or(TemplateError::Unclosed(offset))?;
+            let end = closing_brace(after).ok_or(TemplateError::Unclosed(offset))?;
             let name = after[..end].trim();
             if name.is_empty() {
                 return Err(TemplateError::EmptyName(offset));
@@ -295,7 +405,11 @@ impl Template {
             match part {
                 Part::Literal(text) => out.push_str(text),
                 Part::Variable(name) => out.push_str(vars.var(name).unwrap_or_default()),
-                Part::Builtin(builtin, _) => vars.builtin(builtin, out),
+                Part::Builtin(builtin, _) => {
+                    if !builtin.render_nested(vars, out) {
+                        vars.builtin(builtin, out)
+                    }
+                }
             }
         }
     }
@@ -323,15 +437,30 @@ impl Template {
         self.parts.iter().all(|p| matches!(p, Part::Literal(_)))
     }
 
-    /// The variable names used, in order of appearance (repeats included; built-ins left out).
+    /// The variable names used, in order of appearance, those in built-ins' arguments included
+    /// (repeats included; built-ins themselves left out).
     pub fn variables(&self) -> impl Iterator<Item = &str> {
-        self.parts.iter().filter_map(|p| match p {
-            Part::Variable(name) => Some(name.as_str()),
-            Part::Literal(_) | Part::Builtin(..) => None,
-        })
+        let mut names = Vec::new();
+        self.collect_variables(&mut names);
+        names.into_iter()
     }
 
-    /// The built-ins used, in order of appearance.
+    fn collect_variables<'a>(&'a self, names: &mut Vec<&'a str>) {
+        for part in &self.parts {
+            match part {
+                Part::Variable(name) => names.push(name),
+                Part::Builtin(builtin, _) => match builtin {
+                    Builtin::Base64Encode(text)
+                    | Builtin::Base64Decode(text)
+                    | Builtin::Property { default: text, .. } => text.collect_variables(names),
+                    _ => {}
+                },
+                Part::Literal(_) => {}
+            }
+        }
+    }
+
+    /// The built-ins used, in order of appearance (not those nested in their arguments).
     pub fn builtins(&self) -> impl Iterator<Item = &Builtin> {
         self.parts.iter().filter_map(|p| match p {
             Part::Builtin(builtin, _) => Some(builtin),
@@ -472,7 +601,7 @@ mod tests {
         );
         let property = |name: &str, default: &str| Builtin::Property {
             name: name.into(),
-            default: default.into(),
+            default: Template::literal(default),
         };
         assert_eq!(
             builtin("__P(host,localhost)"),
@@ -524,7 +653,55 @@ mod tests {
         assert!(out.is_empty());
     }
 
+    #[test]
+    fn base64_builtins_render_nested_templates() {
+        let vars = Row::from_pairs([("user", "ann"), ("pass", "s3cret"), ("b", "bee")]);
+        let t = Template::parse("Basic ${__base64Encode(${user}:${pass})}").unwrap();
+        assert_eq!(t.render(&vars), "Basic YW5uOnMzY3JldA==");
+        assert_eq!(t.variables().collect::<Vec<_>>(), ["user", "pass"]);
+        assert_eq!(t.to_string(), "Basic ${__base64Encode(${user}:${pass})}");
+        let t = Template::parse("${__base64Decode(YW5uOnMzY3JldA==)}").unwrap();
+        assert_eq!(t.render(&vars), "ann:s3cret");
+        let t = Template::parse("${__base64Decode(${__base64Encode(${b}, x)})}").unwrap_err();
+        assert!(t.to_string().contains("takes one argument"), "{t}");
+        let round = Template::parse("${__base64Decode(${__base64Encode(${user})})}").unwrap();
+        assert_eq!(round.render(&vars), "ann");
+        // Run-time text that is not base64 renders as nothing.
+        let bad = Template::parse("[${__base64Decode(${user})}]").unwrap();
+        assert_eq!(bad.render(&vars), "[]");
+        let err = Template::parse("${__base64Decode(*not*)}").unwrap_err();
+        assert!(err.to_string().contains("not valid base64"), "{err}");
+    }
+
+    #[test]
+    fn nested_templates_in_any_builtin_argument() {
+        let vars = Row::from_pairs([("b", "bee")]);
+        let t = Template::parse("${__P(a,${b}-x)}|${__P(b,${a})}").unwrap();
+        assert_eq!(t.render(&vars), "bee-x|bee");
+        assert_eq!(t.variables().collect::<Vec<_>>(), ["b", "a"]);
+        let err = Template::parse("${__P(a,${__javaScript(1)})}").unwrap_err();
+        assert!(
+            err.to_string().contains("`__javaScript` is not a built-in"),
+            "{err}"
+        );
+        let err = Template::parse("${__base64Encode(${user)}").unwrap_err();
+        assert_eq!(err, TemplateError::Unclosed(0));
+        // An unknown function with nested templates is named whole, not cut at the first `}`.
+        let err = Template::parse("${__digest(MD5,${x})}").unwrap_err();
+        assert!(
+            err.to_string().contains("`__digest` is not a built-in"),
+            "{err}"
+        );
+    }
+
     proptest::proptest! {
+        #[test]
+        fn base64_encode_then_decode_is_the_text(text in "[ -~]{0,40}") {
+            let vars = Row::from_pairs([("t", text.as_str())]);
+            let t = Template::parse("${__base64Decode(${__base64Encode(${t})})}").unwrap();
+            proptest::prop_assert_eq!(t.render(&vars), text);
+        }
+
         #[test]
         fn random_ints_stay_in_range(min in -50i64..50, span in 0i64..50, seed in 0u64..1000) {
             use rand::SeedableRng;

@@ -157,16 +157,13 @@ impl Scope for UserScope<'_> {
 /// the user's scope the rest.
 fn render_builtin(builtin: &Builtin, scope: &UserScope<'_>, out: &mut String) {
     use std::fmt::Write;
-    if builtin.render_stateless(out) {
+    if builtin.render_stateless(out) || builtin.render_nested(scope, out) {
         return;
     }
     match builtin {
         Builtin::Counter => {
             let value = scope.run.counter.fetch_add(1, Ordering::Relaxed) + 1;
             let _ = write!(out, "{value}");
-        }
-        Builtin::Property { name, default } => {
-            out.push_str(scope.var(name).unwrap_or(default));
         }
         Builtin::ThreadNum => {
             let _ = write!(out, "{}", scope.run.lane);
@@ -181,7 +178,10 @@ fn render_builtin(builtin: &Builtin, scope: &UserScope<'_>, out: &mut String) {
         Builtin::Uuid
         | Builtin::TimeMillis
         | Builtin::RandomInt { .. }
-        | Builtin::RandomString { .. } => {}
+        | Builtin::RandomString { .. }
+        | Builtin::Property { .. }
+        | Builtin::Base64Encode(_)
+        | Builtin::Base64Decode(_) => {}
     }
 }
 
@@ -299,9 +299,12 @@ mod tests {
         );
         let p = render(Builtin::Property {
             name: "nope".into(),
-            default: "dflt".into(),
+            default: Template::literal("dflt"),
         });
         assert_eq!(p, "dflt");
+        // Nested templates go through the same scope: the counter is the run's (now 3).
+        let nested = Template::parse("${__counter}:${__threadNum}").unwrap();
+        assert_eq!(render(Builtin::Base64Encode(nested)), "Mzoz");
         assert!(render(Builtin::TimeMillis).parse::<u64>().unwrap() > 1_600_000_000_000);
     }
 

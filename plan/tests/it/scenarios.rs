@@ -289,6 +289,26 @@ fn builtins_are_parsed_in_templates() {
 }
 
 #[test]
+fn base64_of_nested_variables_renders_and_its_variables_are_checked() {
+    let plan = load(
+        "base-url: http://127.0.0.1:8080\nvariables: {user: ann, pass: pw}\nrequests:\n  - url: /\n    headers: {Authorization: 'Basic ${__base64Encode(${user}:${pass})}'}\n",
+    )
+    .unwrap();
+    let Step::Request(spec) = &plan.scenarios[0].steps[0] else {
+        panic!()
+    };
+    let (_, auth) = &spec.headers[0];
+    let vars = Row::from_pairs([("user", "ann"), ("pass", "pw")]);
+    assert_eq!(auth.render(&vars), "Basic YW5uOnB3");
+    let err = load(
+        "base-url: http://127.0.0.1:8080\nrequests:\n  - url: '/${__base64Encode(${nobody})}'\n",
+    )
+    .unwrap_err()
+    .to_string();
+    assert!(err.contains("nobody"), "{err}");
+}
+
+#[test]
 fn conditions_hold_against_a_scope() {
     let plan = load(FLOW).unwrap();
     let Step::Transaction { steps, .. } = &plan.scenarios[1].steps[0] else {
