@@ -239,7 +239,7 @@ pub(crate) fn parse_status_range(text: &str) -> Result<(u16, u16), String> {
 }
 
 /// A think time or pause: a duration (`500ms`), `uniform(MEAN, SPREAD)` (uniformly in
-/// MEAN ± SPREAD) or `gaussian(MEAN, DEVIATION)`, as Taurus writes them.
+/// MEAN ± SPREAD), `gaussian(MEAN, DEVIATION)` or `poisson(MEAN, OFFSET)`, as Taurus writes them.
 pub(crate) fn think_time<'de, D: Deserializer<'de>>(
     deserializer: D,
 ) -> Result<Option<ThinkTime>, D::Error> {
@@ -275,9 +275,18 @@ pub(crate) fn parse_think_time(text: &str) -> Result<ThinkTime, String> {
             mean: first,
             deviation: second,
         }),
+        "poisson" if second > first => Err(format!(
+            "think time `{text}`: the offset {second:?} is longer than the mean {first:?}; \
+             poisson(MEAN, OFFSET) pauses OFFSET plus a random part, MEAN on average"
+        )),
+        "poisson" => Ok(ThinkTime::Poisson {
+            mean: first,
+            offset: second,
+        }),
         other => Err(format!(
             "unknown think-time function `{other}`: use a duration like 1s, \
-             \"uniform(MEAN, SPREAD)\" or \"gaussian(MEAN, DEVIATION)\""
+             \"uniform(MEAN, SPREAD)\", \"gaussian(MEAN, DEVIATION)\" or \
+             \"poisson(MEAN, OFFSET)\""
         )),
     }
 }
@@ -574,9 +583,19 @@ mod tests {
                 deviation: ms(100)
             })
         );
+        assert_eq!(
+            parse_think_time("poisson(1s, 200ms)"),
+            Ok(ThinkTime::Poisson {
+                mean: ms(1000),
+                offset: ms(200)
+            })
+        );
         assert!(parse_think_time("poisson(1s, 2s)")
             .unwrap_err()
-            .contains("unknown think-time function `poisson`"));
+            .contains("offset 2s is longer than the mean 1s"));
+        assert!(parse_think_time("exponential(1s, 2s)")
+            .unwrap_err()
+            .contains("unknown think-time function `exponential`"));
         assert!(parse_think_time("uniform(1s)")
             .unwrap_err()
             .contains("two durations"));

@@ -73,6 +73,13 @@ pub enum ThinkTime {
         mean: Duration,
         deviation: Duration,
     },
+    /// `offset` plus a Poisson-distributed number of milliseconds with mean `mean - offset`
+    /// (JMeter's Poisson Random Timer, as Taurus's `poisson(MEAN, OFFSET)` sets it up), so the
+    /// pause averages `mean` and is never shorter than `offset`. `offset <= mean`.
+    Poisson {
+        mean: Duration,
+        offset: Duration,
+    },
 }
 
 /// Takes a value from a response into a variable.

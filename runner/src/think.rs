@@ -6,7 +6,8 @@ use rand::Rng;
 use vajra_plan::ThinkTime;
 
 /// The pause `think` asks for this time: `uniform(M, S)` uniformly in `M ± S` (never below
-/// zero), `gaussian(M, D)` normally around `M` with deviation `D` (never below zero).
+/// zero), `gaussian(M, D)` normally around `M` with deviation `D` (never below zero),
+/// `poisson(M, O)` `O` plus a Poisson count of milliseconds averaging `M - O`.
 pub fn draw(think: &ThinkTime, rng: &mut impl Rng) -> Duration {
     match *think {
         ThinkTime::Fixed(pause) => pause,
@@ -21,6 +22,15 @@ pub fn draw(think: &ThinkTime, rng: &mut impl Rng) -> Duration {
         ThinkTime::Gaussian { mean, deviation } => {
             let offset = deviation.as_secs_f64() * standard_normal(rng);
             Duration::try_from_secs_f64((mean.as_secs_f64() + offset).max(0.0)).unwrap_or(mean)
+        }
+        ThinkTime::Poisson { mean, offset } => {
+            // JMeter counts the random part in whole milliseconds.
+            let lambda = mean.saturating_sub(offset).as_secs_f64() * 1000.0;
+            match rand_distr::Poisson::new(lambda) {
+                Ok(poisson) => offset + Duration::from_millis(rng.sample(poisson) as u64),
+                // lambda == 0: no random part.
+                Err(_) => offset,
+            }
         }
     }
 }
@@ -71,7 +81,41 @@ mod tests {
         assert_eq!(draw(&flat, &mut rng), ms(5));
     }
 
+    #[test]
+    fn poisson_with_the_offset_equal_to_the_mean_is_fixed() {
+        let mut rng = StdRng::seed_from_u64(3);
+        let think = ThinkTime::Poisson {
+            mean: ms(300),
+            offset: ms(300),
+        };
+        assert_eq!(draw(&think, &mut rng), ms(300));
+    }
+
     proptest::proptest! {
+        #![proptest_config(proptest::prelude::ProptestConfig::with_cases(64))]
+        #[test]
+        fn poisson_draws_are_at_least_the_offset_and_average_the_mean(
+            offset in 0u64..2_000, extra in 1u64..5_000, seed: u64,
+        ) {
+            let mut rng = StdRng::seed_from_u64(seed);
+            let mean = offset + extra;
+            let think = ThinkTime::Poisson { mean: ms(mean), offset: ms(offset) };
+            let n = 2_000;
+            let mut sum = 0.0;
+            for _ in 0..n {
+                let got = draw(&think, &mut rng);
+                proptest::prop_assert!(got >= ms(offset), "{got:?} < offset {offset}ms");
+                sum += got.as_secs_f64() * 1000.0;
+            }
+            // The mean of n draws has deviation sqrt(lambda / n); allow five of them.
+            let tolerance = 5.0 * (extra as f64 / n as f64).sqrt() + 1.0;
+            let average = sum / n as f64;
+            proptest::prop_assert!(
+                (average - mean as f64).abs() < tolerance,
+                "average {average} for mean {mean}, tolerance {tolerance}"
+            );
+        }
+
         #[test]
         fn uniform_stays_within_mean_plus_or_minus_spread(
             mean in 0u64..5_000, spread in 0u64..5_000, seed: u64,
