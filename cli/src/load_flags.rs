@@ -76,6 +76,10 @@ pub struct LoadFlags {
     /// user has run them.
     #[arg(long, value_name = "N")]
     pub iterations: Option<usize>,
+    /// Closed model: start the --concurrency users in N equal steps over --ramp-duration
+    /// (Taurus's steps) instead of one by one.
+    #[arg(long, value_name = "N")]
+    pub ramp_steps: Option<usize>,
 }
 
 impl LoadFlags {
@@ -118,6 +122,10 @@ impl LoadFlags {
                 "iterations",
                 self.iterations.map(|n| Value::Number((n as u64).into())),
             ),
+            (
+                "ramp-steps",
+                self.ramp_steps.map(|n| Value::Number((n as u64).into())),
+            ),
         ];
         for (key, value) in entries {
             if let Some(value) = value {
@@ -143,5 +151,25 @@ impl LoadFlags {
             cooldown: self.cooldown,
             ..spec
         })
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn ramp_steps_flag_reaches_the_spec_and_is_checked_as_the_key() {
+        let flags = LoadFlags {
+            ramp_steps: Some(3),
+            ..LoadFlags::default()
+        };
+        assert_eq!(flags.to_spec().unwrap().ramp_steps, Some(3));
+        let zero = LoadFlags {
+            ramp_steps: Some(0),
+            ..LoadFlags::default()
+        };
+        let err = zero.to_spec().unwrap_err().to_string();
+        assert!(err.starts_with("invalid --ramp-steps:"), "{err}");
     }
 }

@@ -459,6 +459,7 @@ mod tests {
             duration: Duration::from_secs(2),
             ramp_up: Duration::ZERO,
             iterations: Some(5),
+            ramp_steps: None,
         });
         let line = arrivals_line(&report(0, 0, 0, 0, 10), &closed);
         assert_eq!(line, "closed model: 10 iterations over 2.0s");

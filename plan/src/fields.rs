@@ -439,6 +439,16 @@ pub(crate) fn users<'de, D: Deserializer<'de>>(deserializer: D) -> Result<Option
     .map(Some)
 }
 
+/// `ramp-steps`: the steps users start in, 1 to [`limits::MAX_USERS`].
+pub(crate) fn ramp_steps<'de, D: Deserializer<'de>>(
+    deserializer: D,
+) -> Result<Option<usize>, D::Error> {
+    scalar(deserializer, "a positive whole number", |text| {
+        bounded_count(text, limits::MAX_USERS, "ramp steps")
+    })
+    .map(Some)
+}
+
 /// `max-in-flight`: requests in flight, 1 to [`limits::MAX_USERS`].
 pub(crate) fn in_flight<'de, D: Deserializer<'de>>(
     deserializer: D,

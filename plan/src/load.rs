@@ -12,7 +12,9 @@ use std::time::Duration;
 use serde::{Deserialize, Deserializer};
 
 use super::error::{closest, PlanError};
-use super::fields::{duration, in_flight, iterations, rate, scalar, sine_period, steps, users};
+use super::fields::{
+    duration, in_flight, iterations, ramp_steps, rate, scalar, sine_period, steps, users,
+};
 use crate::limits;
 use crate::load_model::{ClosedModel, LoadModel};
 use crate::pattern::{LoadPattern, LoadProfile, Step};
@@ -147,6 +149,10 @@ pub struct LoadSpec {
     /// Iterations per virtual user in the closed model.
     #[serde(default, deserialize_with = "iterations")]
     pub iterations: Option<usize>,
+    /// Closed model: users start in this many equal steps over `ramp-duration` (Taurus's
+    /// `steps` with concurrency) instead of one by one.
+    #[serde(default, deserialize_with = "ramp_steps")]
+    pub ramp_steps: Option<usize>,
 }
 
 impl LoadSpec {
@@ -163,6 +169,7 @@ impl LoadSpec {
                 max_in_flight: self.max_in_flight,
                 concurrency: self.concurrency,
                 iterations: self.iterations,
+                ramp_steps: self.ramp_steps,
                 ..LoadSpec::default()
             },
             _ => self,
@@ -188,6 +195,7 @@ impl LoadSpec {
             max_in_flight: o.max_in_flight.or(base.max_in_flight),
             concurrency: o.concurrency.or(base.concurrency),
             iterations: o.iterations.or(base.iterations),
+            ramp_steps: o.ramp_steps.or(base.ramp_steps),
         }
     }
 
@@ -282,6 +290,12 @@ impl LoadSpec {
                 limits::MAX_ITERATIONS,
                 "iterations per user",
             ),
+            (
+                "ramp-steps",
+                self.ramp_steps,
+                limits::MAX_USERS,
+                "ramp steps",
+            ),
         ];
         for (key, count, max, what) in counts {
             match count {
@@ -316,6 +330,13 @@ impl LoadSpec {
                     "load.iterations applies only to the closed model: give `concurrency` without a rate".into(),
                 ));
             }
+            if self.ramp_steps.is_some() {
+                return Err(load_error(
+                    "load.ramp-steps applies only to the closed model (`concurrency` without a \
+                     rate); for a rate that rises in steps use `pattern: step` with `steps:`"
+                        .into(),
+                ));
+            }
             return self.build().map(LoadModel::Open);
         };
         let duration = match (self.duration, self.iterations) {
@@ -335,11 +356,20 @@ impl LoadSpec {
                 crate::duration::format_duration(duration)
             )));
         }
+        if self.ramp_steps.is_some() && ramp_up.is_zero() {
+            return Err(load_error(
+                "load.ramp-steps needs load.ramp-duration: the time over which the steps start"
+                    .into(),
+            ));
+        }
         Ok(LoadModel::Closed(ClosedModel {
             users: u32::try_from(users).unwrap_or(u32::MAX),
             duration,
             ramp_up,
             iterations: self.iterations.map(|n| n as u64),
+            ramp_steps: self
+                .ramp_steps
+                .map(|n| u32::try_from(n).unwrap_or(u32::MAX)),
         }))
     }
 

@@ -438,7 +438,7 @@ pub async fn run(
         }
         LoadModel::Closed(closed) => {
             for user in 0..closed.users {
-                let delay = closed.ramp_up.mul_f64(user as f64 / closed.users as f64);
+                let delay = closed.start_delay(user);
                 tokio::spawn(lane::closed_user(
                     user + 1,
                     closed.clone(),

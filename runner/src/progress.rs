@@ -75,13 +75,8 @@ pub(crate) fn interval_progress(
             )
         }
         LoadModel::Closed(closed) => {
-            let started = if closed.ramp_up.is_zero() || closed.users == 0 {
-                closed.users
-            } else {
-                // User `i` starts at ramp_up · i / users.
-                let share = elapsed_s / closed.ramp_up.as_secs_f64() * f64::from(closed.users);
-                (share.floor() as u64 + 1).min(u64::from(closed.users)) as u32
-            };
+            let started =
+                closed.users_started(Duration::try_from_secs_f64(elapsed_s).unwrap_or_default());
             let users = Some((started, closed.users));
             match closed
                 .planned_iterations()
@@ -209,6 +204,7 @@ mod progress_tests {
                 duration,
                 ramp_up: Duration::from_secs(10),
                 iterations,
+                ramp_steps: None,
             })
         };
         let by_time = interval_progress(

@@ -364,3 +364,53 @@ fn flag_values_deserialize_through_the_same_checks() {
         .to_string();
     assert!(err.contains("365 days"), "{err}");
 }
+
+#[test]
+fn ramp_steps_start_closed_users_in_steps_and_are_refused_elsewhere() {
+    use vajra_plan::load_model::LoadModel;
+    let model = spec("  concurrency: 10\n  ramp-duration: 8s\n  ramp-steps: 4\n  duration: 20s\n")
+        .build_model()
+        .unwrap();
+    let LoadModel::Closed(closed) = &model else {
+        panic!("{model:?}")
+    };
+    assert_eq!(closed.ramp_steps, Some(4));
+    assert_eq!(closed.start_delay(2), secs(0));
+    assert_eq!(closed.start_delay(3), secs(2));
+    assert_eq!(closed.start_delay(9), secs(6));
+    // A flag overrides the plan's key.
+    let flags = LoadSpec {
+        ramp_steps: Some(2),
+        ..LoadSpec::default()
+    };
+    let merged = spec("  concurrency: 10\n  ramp-duration: 8s\n  ramp-steps: 4\n  duration: 20s\n")
+        .overlay(&flags);
+    assert_eq!(merged.ramp_steps, Some(2));
+    let open = spec("  pattern: static\n  tps: 5\n  duration: 10s\n  ramp-steps: 3\n")
+        .build_model()
+        .unwrap_err()
+        .to_string();
+    assert!(
+        open.contains("load.ramp-steps applies only to the closed model")
+            && open.contains("pattern: step"),
+        "{open}"
+    );
+    let no_ramp = spec("  concurrency: 4\n  duration: 10s\n  ramp-steps: 2\n")
+        .build_model()
+        .unwrap_err()
+        .to_string();
+    assert!(
+        no_ramp.contains("ramp-steps needs load.ramp-duration"),
+        "{no_ramp}"
+    );
+    let zero = Plan::from_str(
+        "base-url: http://h\nrequests:\n  - url: /a\nload:\n  concurrency: 4\n  ramp-steps: 0\n",
+        Path::new("plan.yaml"),
+    )
+    .unwrap_err()
+    .to_string();
+    assert!(
+        zero.contains("plan.yaml:6:15: load.ramp-steps: expected a positive whole number"),
+        "{zero}"
+    );
+}

@@ -642,3 +642,28 @@ async fn a_stop_ends_the_iteration_after_the_current_request_and_skips_teardown(
         "no teardown after a stop"
     );
 }
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn ramp_steps_start_closed_users_in_groups() {
+    let server = support::start(ServerOptions::default()).await;
+    let dir = tempfile::tempdir().unwrap();
+    // Four users in two steps over 1s: two at once, two half a second later.
+    let yaml = format!(
+        "base-url: {}\nrequests:\n  - url: /\nload:\n  concurrency: 4\n  ramp-duration: 1s\n  \
+         ramp-steps: 2\n  iterations: 1\n  duration: 10s\n",
+        server.url("http")
+    );
+    let (_, rows) = support::run_plan(&yaml, dir.path()).await.unwrap();
+    assert_eq!(rows.len(), 4, "{rows:?}");
+    let mut starts: Vec<u64> = rows.iter().map(|r| r.timestamp_ms).collect();
+    starts.sort_unstable();
+    let gaps: Vec<u64> = starts.windows(2).map(|w| w[1] - w[0]).collect();
+    assert!(
+        gaps[0] < 250 && gaps[2] < 250,
+        "a step's users start together: {gaps:?}"
+    );
+    assert!(
+        (400..900).contains(&gaps[1]),
+        "the second step starts half the ramp later: {gaps:?}"
+    );
+}
