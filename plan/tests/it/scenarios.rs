@@ -531,3 +531,27 @@ proptest::proptest! {
         let _ = load(&yaml);
     }
 }
+
+#[test]
+fn poisson_think_times_load_and_an_offset_past_the_mean_is_refused_with_its_line() {
+    let plan = load(
+        "base-url: http://127.0.0.1:8080\nrequests:\n  - url: /\n    think-time: \"poisson(1s, 200ms)\"\n",
+    )
+    .unwrap();
+    assert_eq!(
+        request(&plan.scenarios[0].steps[0]).think_time,
+        Some(ThinkTime::Poisson {
+            mean: Duration::from_secs(1),
+            offset: Duration::from_millis(200)
+        })
+    );
+    let err = load(
+        "base-url: http://127.0.0.1:8080\nrequests:\n  - url: /\n    think-time: \"poisson(1s, 2s)\"\n",
+    )
+    .unwrap_err()
+    .to_string();
+    assert!(
+        err.contains(":4:17: requests[0].think-time:") && err.contains("longer than the mean"),
+        "{err}"
+    );
+}

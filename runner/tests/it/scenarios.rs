@@ -667,3 +667,20 @@ async fn ramp_steps_start_closed_users_in_groups() {
         "the second step starts half the ramp later: {gaps:?}"
     );
 }
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn base64_of_a_users_variables_is_sent_as_basic_auth() {
+    let server = support::start(ServerOptions::default()).await;
+    let dir = tempfile::tempdir().unwrap();
+    let yaml = format!(
+        "base-url: {}\nvariables: {{user: ann, pass: \"s3:cret\"}}\nrequests:\n  - url: /\n    \
+         headers: {{Authorization: 'Basic ${{__base64Encode(${{user}}:${{pass}})}}'}}\n\
+         load:\n  concurrency: 1\n  iterations: 1\n  duration: 10s\n",
+        server.url("http")
+    );
+    let (_, rows) = support::run_plan(&yaml, dir.path()).await.unwrap();
+    assert_eq!(rows.len(), 1, "{rows:?}");
+    let seen = server.seen.requests();
+    // base64("ann:s3:cret")
+    assert_eq!(seen[0].headers["authorization"], "Basic YW5uOnMzOmNyZXQ=");
+}
