@@ -316,6 +316,9 @@ impl crate::template::Scope for Row {
             return;
         }
         match builtin {
+            Builtin::Property { name, default } => {
+                out.push_str(self.get(name).unwrap_or(default));
+            }
             Builtin::LastSampleOk => out.push_str("true"),
             _ => out.push('0'),
         }

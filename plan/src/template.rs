@@ -38,9 +38,8 @@ pub enum Builtin {
     RandomInt { min: i64, max: i64 },
     /// `len` random characters from `chars` (letters and digits when `None`).
     RandomString { len: usize, chars: Option<String> },
-    /// The variable `name`, or `default` (itself a template) when it has no value (JMeter's
-    /// `__P`).
-    Property { name: String, default: Template },
+    /// The variable `name`, or `default` when it has no value (JMeter's `__P`).
+    Property { name: String, default: String },
     /// The rendered text, base64-encoded (standard alphabet, padded).
     Base64Encode(Template),
     /// The rendered text, base64-decoded (invalid base64 renders as nothing; bytes that are
@@ -151,10 +150,17 @@ impl Builtin {
                 } else {
                     args.get(2)
                 };
+                let default = default.copied().unwrap_or_default();
+                if default.contains("${") {
+                    return Err(format!(
+                        "the default `{default}` of `__{name}` holds a template; give a plain \
+                         default, or set the variable under `variables:`"
+                    ));
+                }
                 match args.first().filter(|n| !n.is_empty()) {
                     Some(property) => Ok(Builtin::Property {
                         name: property.to_string(),
-                        default: argument_template(default.copied().unwrap_or_default())?,
+                        default: default.to_string(),
                     }),
                     None => Err(format!("`__{name}` needs a property name")),
                 }
@@ -215,8 +221,8 @@ impl Builtin {
         true
     }
 
-    /// Appends the value of the built-ins whose arguments are templates (base64 and `__P`'s
-    /// default), rendered through `scope`, and returns true; false for the others.
+    /// Appends the value of the built-ins whose argument is a template (base64), rendered
+    /// through `scope`, and returns true; false for the others.
     pub fn render_nested(&self, scope: &dyn Scope, out: &mut String) -> bool {
         use base64::Engine;
         match self {
@@ -228,10 +234,6 @@ impl Builtin {
                     out.push_str(&decoded);
                 }
             }
-            Builtin::Property { name, default } => match scope.var(name) {
-                Some(value) => out.push_str(value),
-                None => default.render_into(scope, out),
-            },
             _ => return false,
         }
         true
@@ -450,9 +452,9 @@ impl Template {
             match part {
                 Part::Variable(name) => names.push(name),
                 Part::Builtin(builtin, _) => match builtin {
-                    Builtin::Base64Encode(text)
-                    | Builtin::Base64Decode(text)
-                    | Builtin::Property { default: text, .. } => text.collect_variables(names),
+                    Builtin::Base64Encode(text) | Builtin::Base64Decode(text) => {
+                        text.collect_variables(names)
+                    }
                     _ => {}
                 },
                 Part::Literal(_) => {}
@@ -601,7 +603,7 @@ mod tests {
         );
         let property = |name: &str, default: &str| Builtin::Property {
             name: name.into(),
-            default: Template::literal(default),
+            default: default.into(),
         };
         assert_eq!(
             builtin("__P(host,localhost)"),
@@ -676,10 +678,12 @@ mod tests {
     #[test]
     fn nested_templates_in_any_builtin_argument() {
         let vars = Row::from_pairs([("b", "bee")]);
-        let t = Template::parse("${__P(a,${b}-x)}|${__P(b,${a})}").unwrap();
-        assert_eq!(t.render(&vars), "bee-x|bee");
-        assert_eq!(t.variables().collect::<Vec<_>>(), ["b", "a"]);
-        let err = Template::parse("${__P(a,${__javaScript(1)})}").unwrap_err();
+        let t = Template::parse("${__base64Encode(${__P(b,x)}-${__P(a,dflt)})}").unwrap();
+        assert_eq!(t.render(&vars), "YmVlLWRmbHQ="); // base64("bee-dflt")
+                                                     // Nested templates parse in any built-in's arguments; `__P` keeps a plain default.
+        let err = Template::parse("${__P(a,${b})}").unwrap_err();
+        assert!(err.to_string().contains("holds a template"), "{err}");
+        let err = Template::parse("${__base64Encode(${__javaScript(1)})}").unwrap_err();
         assert!(
             err.to_string().contains("`__javaScript` is not a built-in"),
             "{err}"

@@ -165,6 +165,9 @@ fn render_builtin(builtin: &Builtin, scope: &UserScope<'_>, out: &mut String) {
             let value = scope.run.counter.fetch_add(1, Ordering::Relaxed) + 1;
             let _ = write!(out, "{value}");
         }
+        Builtin::Property { name, default } => {
+            out.push_str(scope.var(name).unwrap_or(default));
+        }
         Builtin::ThreadNum => {
             let _ = write!(out, "{}", scope.run.lane);
         }
@@ -179,7 +182,6 @@ fn render_builtin(builtin: &Builtin, scope: &UserScope<'_>, out: &mut String) {
         | Builtin::TimeMillis
         | Builtin::RandomInt { .. }
         | Builtin::RandomString { .. }
-        | Builtin::Property { .. }
         | Builtin::Base64Encode(_)
         | Builtin::Base64Decode(_) => {}
     }
@@ -299,7 +301,7 @@ mod tests {
         );
         let p = render(Builtin::Property {
             name: "nope".into(),
-            default: Template::literal("dflt"),
+            default: "dflt".into(),
         });
         assert_eq!(p, "dflt");
         // Nested templates go through the same scope: the counter is the run's (now 3).
