@@ -65,10 +65,12 @@ pub fn check_failure(check: &Check, response: &ResponseView<'_>) -> Option<Strin
             })
         }
         CheckKind::Matches { subject, regex } => {
+            // A regexp found anywhere is JMeter's "Contains" rule, which it words "contain"
+            // ("match" is its whole-text rule), so Taurus users read the same message.
             let found = regex.is_match(&response.text(*subject));
             (found == check.negate).then(|| {
                 format!(
-                    "Test failed: {} expected {not}to match /{}/",
+                    "Test failed: {} expected {not}to contain /{}/",
                     subject_name(*subject),
                     regex.as_str()
                 )
@@ -314,7 +316,7 @@ mod tests {
         assert_eq!(check_failure(&check(matches.clone()), &body), None);
         assert_eq!(
             check_failure(&not(matches), &body).unwrap(),
-            "Test failed: URL expected not to match //x$/"
+            "Test failed: URL expected not to contain //x$/"
         );
     }
 

@@ -6,6 +6,7 @@ use std::path::{Path, PathBuf};
 use serde_json::{Map, Value};
 
 use super::criteria;
+use super::env;
 use super::load::{self, LoadKeyError, TaurusLoad, LOAD_KEYS};
 use super::overrides;
 use super::scenario::{plan_from_scenario, Mapped};
@@ -130,6 +131,8 @@ impl TaurusConfig {
                 message,
             })?;
         }
+        // Taurus expands `settings.env` after the overrides, before anything reads the config.
+        env::expand_settings_env(&mut root, &|name| std::env::var(name).ok());
         let config = TaurusConfig {
             path: path.to_path_buf(),
             text: text.to_owned(),

@@ -36,6 +36,12 @@ pub struct TaurusLoad {
     pub steps: Option<u64>,
 }
 
+/// The provisioning `vajra run` is.
+pub const LOCAL: &str = "local";
+
+/// The load keys Taurus lets a config give per provisioning.
+const PER_PROVISIONING: [&str; 2] = ["concurrency", "throughput"];
+
 /// A load key that is wrong: which key, and why.
 #[derive(Debug, Clone, PartialEq)]
 pub struct LoadKeyError {
@@ -53,8 +59,29 @@ fn key_error(key: &'static str, message: impl Into<String>) -> LoadKeyError {
 impl TaurusLoad {
     /// The load keys of an execution (a mapping as Taurus reads it). Other keys are ignored
     /// here; the config reader checks them.
+    /// `concurrency` and `throughput` given per provisioning (`{local: 10, cloud: 1000}`) take
+    /// their `local` value, what `vajra run` is; see [`TaurusLoad::from_execution_on`].
     pub fn from_execution(execution: &Map<String, Value>) -> Result<TaurusLoad, LoadKeyError> {
-        let get = |key: &str| execution.get(key).filter(|v| !is_unset(v));
+        TaurusLoad::from_execution_on(execution, LOCAL)
+    }
+
+    /// The load keys as Taurus reads them under `provisioning` (`local` or `cloud`): a
+    /// `concurrency` or `throughput` that is a mapping takes that provisioning's value, none
+    /// when it has no such key (as in Taurus, only these two keys may be given this way).
+    pub fn from_execution_on(
+        execution: &Map<String, Value>,
+        provisioning: &str,
+    ) -> Result<TaurusLoad, LoadKeyError> {
+        let get = |key: &str| {
+            let value = execution.get(key)?;
+            let value = match value {
+                Value::Object(by_provisioning) if PER_PROVISIONING.contains(&key) => {
+                    by_provisioning.get(provisioning)?
+                }
+                other => other,
+            };
+            Some(value).filter(|v| !is_unset(v))
+        };
         let count = |key: &'static str| get(key).map(|v| count(key, v)).transpose();
         let time = |key: &'static str| get(key).map(|v| taurus_time(key, v)).transpose();
         let throughput = get("throughput")
@@ -167,12 +194,8 @@ pub fn load_spec(load: &TaurusLoad, defaults: bool) -> Result<LoadSpec, LoadKeyE
     if let Some(tps) = load.throughput {
         return open_load(tps, load, ramp, hold);
     }
-    if load.steps.is_some() {
-        return Err(key_error(
-            "steps",
-            "vajra starts users evenly over ramp-up, not in steps; remove steps, or give a \
-             throughput to ramp the rate in steps",
-        ));
+    if let Some(n) = load.steps {
+        return stepped_closed_load(&closed_load_keys(load, defaults, n));
     }
     let mut spec = LoadSpec::default();
     if load.concurrency.is_some() || defaults {
@@ -192,6 +215,35 @@ pub fn load_spec(load: &TaurusLoad, defaults: bool) -> Result<LoadSpec, LoadKeyE
         None => {}
     }
     Ok(spec)
+}
+
+/// The native `load:` keys of a closed load whose users start in `steps` equal steps over
+/// ramp-up (Taurus's `steps` without a throughput): `ramp-steps`.
+pub fn closed_load_keys(load: &TaurusLoad, defaults: bool, steps: u64) -> Map<String, Value> {
+    let mut keys = Map::new();
+    if load.concurrency.is_some() || defaults {
+        keys.insert("concurrency".into(), load.concurrency.unwrap_or(1).into());
+    }
+    let ramp = load.ramp_up.unwrap_or_default();
+    let total = ramp + load.hold_for.unwrap_or_default();
+    keys.insert("duration".into(), format_duration(millis(total)).into());
+    keys.insert("ramp-duration".into(), format_duration(millis(ramp)).into());
+    keys.insert("ramp-steps".into(), steps.into());
+    if let Some(n) = load.iterations {
+        keys.insert("iterations".into(), n.into());
+    }
+    keys
+}
+
+/// The load the native keys describe, read as a plan's `load:` is read, so that the
+/// plan's own checks of `ramp-steps` apply.
+fn stepped_closed_load(keys: &Map<String, Value>) -> Result<LoadSpec, LoadKeyError> {
+    serde_json::from_value(Value::Object(keys.clone())).map_err(|e| {
+        key_error(
+            "steps",
+            format!("users started in steps (load `ramp-steps`) cannot be run: {e}"),
+        )
+    })
 }
 
 fn to_usize(n: u64) -> usize {
@@ -484,20 +536,28 @@ mod tests {
     }
 
     #[test]
+    fn steps_without_a_throughput_start_users_in_ramp_steps() {
+        let load = TaurusLoad {
+            concurrency: Some(100),
+            ramp_up: secs(60),
+            hold_for: secs(300),
+            steps: Some(5),
+            ..Default::default()
+        };
+        let keys = closed_load_keys(&load, true, 5);
+        assert_eq!(
+            Value::Object(keys),
+            serde_json::json!({"concurrency": 100, "duration": "6m", "ramp-duration": "1m", "ramp-steps": 5})
+        );
+    }
+
+    #[test]
     fn impossible_combinations_name_the_key() {
         let cases = [
             (
                 TaurusLoad {
                     steps: Some(3),
                     concurrency: Some(2),
-                    ..Default::default()
-                },
-                "steps",
-            ),
-            (
-                TaurusLoad {
-                    steps: Some(3),
-                    ramp_up: secs(3),
                     ..Default::default()
                 },
                 "steps",
@@ -540,6 +600,28 @@ mod tests {
             }
         );
         let bad: Map<String, Value> = serde_json::from_str(r#"{"hold-for": "soon"}"#).unwrap();
+        assert_eq!(
+            TaurusLoad::from_execution(&bad).unwrap_err().key,
+            "hold-for"
+        );
+    }
+
+    #[test]
+    fn concurrency_and_throughput_may_be_given_per_provisioning() {
+        let execution: Map<String, Value> = serde_json::from_str(
+            r#"{"concurrency": {"local": 10, "cloud": 1000}, "throughput": {"cloud": 50}}"#,
+        )
+        .unwrap();
+        let local = TaurusLoad::from_execution(&execution).unwrap();
+        assert_eq!((local.concurrency, local.throughput), (Some(10), None));
+        let cloud = TaurusLoad::from_execution_on(&execution, "cloud").unwrap();
+        assert_eq!(
+            (cloud.concurrency, cloud.throughput),
+            (Some(1000), Some(50.0))
+        );
+        // Only those two keys: a mapping elsewhere is still an error naming the key.
+        let bad: Map<String, Value> =
+            serde_json::from_str(r#"{"hold-for": {"local": "1m"}}"#).unwrap();
         assert_eq!(
             TaurusLoad::from_execution(&bad).unwrap_err().key,
             "hold-for"

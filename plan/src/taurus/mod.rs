@@ -13,6 +13,7 @@
 mod checks;
 mod config;
 mod criteria;
+mod env;
 mod extract;
 pub mod load;
 pub mod overrides;

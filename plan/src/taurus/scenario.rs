@@ -14,11 +14,12 @@ use super::extract::extractors;
 use super::value::{is_set, scalar_text, short, Result, Taurus};
 use crate::data::column_names_problem;
 use crate::locate::FieldPath;
+use crate::template::{Builtin, Scope, Template};
 
 /// Redirect hops for Taurus's `follow-redirects: true`: JMeter's limit, also vajra's most.
 pub const TAURUS_MAX_REDIRECTS: u64 = 20;
 
-const SCENARIO_KEYS: [&str; 16] = [
+const SCENARIO_KEYS: [&str; 17] = [
     "requests",
     "headers",
     "default-address",
@@ -29,6 +30,7 @@ const SCENARIO_KEYS: [&str; 16] = [
     "follow-redirects",
     "store-cookie",
     "store-cache",
+    "use-dns-cache-mgr",
     "retrieve-resources",
     "variables",
     "properties",
@@ -154,7 +156,9 @@ struct Mapper<'a> {
     all: Option<&'a Map<String, Value>>,
     trace: Vec<(String, FieldPath)>,
     /// Scenarios to map after this one (`include-scenario`), by name, in order.
-    included: Vec<String>,
+    /// With each, the including scenario's default-address, for its relative URLs when it has
+    /// none of its own (JMeter runs included requests under the includer's HTTP defaults).
+    included: Vec<(String, Option<String>)>,
     data: Vec<Value>,
     variables: Map<String, Value>,
 }
@@ -199,9 +203,14 @@ pub(crate) fn plan_from_scenario(
             plan.insert(key.into(), value.clone());
         }
     }
-    let mut scenarios = vec![mapper.scenario(name, at, scenario_map, 0, 1)?];
+    let mut scenarios = vec![mapper.scenario(name, at, scenario_map, 0, 1, None)?];
     let mut done = vec![name.to_owned()];
-    while let Some(next) = mapper.included.iter().find(|n| !done.contains(n)).cloned() {
+    while let Some((next, includer_address)) = mapper
+        .included
+        .iter()
+        .find(|(n, _)| !done.contains(n))
+        .cloned()
+    {
         let at = FieldPath::root().key("scenarios").key(&next);
         let value = &mapper.all.expect("included scenarios are checked to exist")[&next];
         let map = t.map(&at, value, "a scenario: a mapping with `requests`")?;
@@ -211,7 +220,7 @@ pub(crate) fn plan_from_scenario(
             }
         }
         let index = scenarios.len();
-        scenarios.push(mapper.scenario(&next, &at, map, index, 0)?);
+        scenarios.push(mapper.scenario(&next, &at, map, index, 0, includer_address)?);
         done.push(next);
     }
     if !mapper.variables.is_empty() {
@@ -234,6 +243,39 @@ pub(crate) fn plan_from_scenario(
 }
 
 impl Mapper<'_> {
+    /// A file path read at load, with `${__P(name)}`, `${__P(name,default)}`,
+    /// `${__property(name,,default)}` and `${name}` filled from the properties and variables
+    /// mapped so far (an including scenario's come first), as JMeter fills them before it opens
+    /// the file. A path naming anything else is left for the plan builder to report.
+    fn load_time_path(&self, at: &FieldPath, path: &str) -> Result<String> {
+        let Ok(template) = Template::parse(path) else {
+            return Ok(path.to_owned());
+        };
+        if template.is_static() {
+            return Ok(path.to_owned());
+        }
+        let known = |name: &str| self.variables.get(name).and_then(Value::as_str);
+        let resolvable = template.variables().all(|name| known(name).is_some())
+            && template
+                .builtins()
+                .all(|b| matches!(b, Builtin::Property { .. }));
+        if !resolvable {
+            return Ok(path.to_owned());
+        }
+        if let Some(name) = template.builtins().find_map(|b| match b {
+            Builtin::Property { name, default } if default.is_empty() && known(name).is_none() => {
+                Some(name)
+            }
+            _ => None,
+        }) {
+            return Err(self.t.error(
+                at,
+                format!("the path {path} reads property `{name}`, which is not set: give it under the scenario's `properties` or `modules.jmeter.properties`, or a default (`${{__P({name},file.csv)}}`)"),
+            ));
+        }
+        Ok(template.render(&LoadTimeScope(&self.variables)))
+    }
+
     fn scenario(
         &mut self,
         name: &str,
@@ -241,6 +283,7 @@ impl Mapper<'_> {
         scenario: &Map<String, Value>,
         index: usize,
         weight: u32,
+        includer_address: Option<String>,
     ) -> Result<Value> {
         let t = self.t;
         t.check_keys(at, scenario, &SCENARIO_KEYS, &SCENARIO_REJECTED)?;
@@ -262,6 +305,10 @@ impl Mapper<'_> {
             // Accepted either way: vajra keeps no HTTP cache (docs/taurus.md says why).
             t.switch(&at.key("store-cache"), v)?;
         }
+        if let Some(v) = is_set(scenario.get("use-dns-cache-mgr")) {
+            // Accepted either way: vajra resolves names when it connects (docs/taurus.md).
+            t.switch(&at.key("use-dns-cache-mgr"), v)?;
+        }
         for section in ["variables", "properties"] {
             if let Some(vars) = is_set(scenario.get(section)) {
                 let at = at.key(section);
@@ -274,8 +321,12 @@ impl Mapper<'_> {
         let defaults = Defaults {
             headers: headers(t, &at.key("headers"), scenario.get("headers"))?,
             address: is_set(scenario.get("default-address"))
-                .map(|v| t.text(&at.key("default-address"), v))
-                .transpose()?,
+                .map(|v| {
+                    t.text(&at.key("default-address"), v)
+                        .map(|a| with_scheme(&a))
+                })
+                .transpose()?
+                .or(includer_address),
             timeout: is_set(scenario.get("timeout"))
                 .map(|v| t.duration_text(&at.key("timeout"), v))
                 .transpose()?,
@@ -321,7 +372,9 @@ impl Mapper<'_> {
         if let Some(sources) = is_set(scenario.get("data-sources")) {
             for (i, source) in t.list(sources).into_iter().enumerate() {
                 let source_at = at.key("data-sources").index(i);
-                let data = data_source(t, &source_at, source)?;
+                let mut data = data_source(t, &source_at, source)?;
+                let file = data["file"].as_str().unwrap_or_default().to_owned();
+                data["file"] = self.load_time_path(&source_at, &file)?.into();
                 let native_at = FieldPath::root().key("data").index(self.data.len());
                 self.trace.push((native_at.to_string(), source_at));
                 self.data.push(data);
@@ -498,8 +551,8 @@ impl Mapper<'_> {
                         format!("there is no scenario `{name}` under the top-level `scenarios:`"),
                     ));
                 }
-                if !self.included.contains(&name) {
-                    self.included.push(name.clone());
+                if !self.included.iter().any(|(n, _)| *n == name) {
+                    self.included.push((name.clone(), defaults.address.clone()));
                 }
                 native.insert("include-scenario".into(), name.into());
             }
@@ -626,9 +679,10 @@ impl Mapper<'_> {
             },
             None => {
                 if let Some(file) = is_set(config.get("body-file")) {
+                    let file = t.text(&at.key("body-file"), file)?;
                     out.insert(
                         "body-file".into(),
-                        t.text(&at.key("body-file"), file)?.into(),
+                        self.load_time_path(&at.key("body-file"), &file)?.into(),
                     );
                 }
             }
@@ -677,6 +731,16 @@ fn switch_value(key: &str, on: bool) -> Value {
         Value::from(TAURUS_MAX_REDIRECTS)
     } else {
         Value::Bool(on)
+    }
+}
+
+/// A default-address without a scheme (`blazedemo.com`) is taken as `http://`, as Taurus's
+/// Gatling executor takes it; one that is a whole `${...}` is left to its value.
+fn with_scheme(address: &str) -> String {
+    if address.is_empty() || address.contains("://") || address.starts_with("${") {
+        address.to_owned()
+    } else {
+        format!("http://{address}")
     }
 }
 
@@ -760,11 +824,13 @@ fn think_time(t: &Taurus<'_>, at: &FieldPath, value: &Value) -> Result<Option<Va
         return Ok((!time.is_zero()).then(|| crate::duration::format_duration(time).into()));
     };
     let name = name.trim().to_ascii_lowercase();
-    if name != "uniform" && name != "gaussian" {
+    // Taurus's poisson(M, O) (JMeter's Poisson timer: O fixed plus a Poisson part of mean
+    // M - O) is vajra's native poisson(M, O).
+    if !["uniform", "gaussian", "poisson"].contains(&name.as_str()) {
         return Err(t.error(
             at,
             format!(
-                "think-time {text}: vajra has fixed, uniform(M, S) and gaussian(M, D) think times"
+                "think-time {text}: vajra has fixed, uniform(M, S), gaussian(M, D) and poisson(M, O) think times"
             ),
         ));
     }
@@ -852,4 +918,19 @@ fn data_source(t: &Taurus<'_>, at: &FieldPath, source: &Value) -> Result<Value> 
         );
     }
     Ok(Value::Object(out))
+}
+
+/// The properties and variables known while mapping, for a path read at load.
+struct LoadTimeScope<'a>(&'a Map<String, Value>);
+
+impl Scope for LoadTimeScope<'_> {
+    fn var(&self, name: &str) -> Option<&str> {
+        self.0.get(name).and_then(Value::as_str)
+    }
+
+    fn builtin(&self, builtin: &Builtin, out: &mut String) {
+        if let Builtin::Property { name, default } = builtin {
+            out.push_str(self.var(name).unwrap_or(default));
+        }
+    }
 }

@@ -121,11 +121,16 @@ fn think_times_are_pauses_before_their_request() {
             json!("http://h/d")
         ]
     );
+    // Taurus's poisson(M, O) is the native form (the plan builder reads it).
+    let s = steps(&format!(
+        "{HEAD}    requests:\n    - {{url: 'http://h/', think-time: 'poisson(2m, 30)'}}\n"
+    ));
+    assert_eq!(s[0]["pause"], "poisson(2m, 30s)");
     rejects(
         &format!(
-            "{HEAD}    requests:\n    - {{url: 'http://h/', think-time: 'poisson(1s, 2s)'}}\n"
+            "{HEAD}    requests:\n    - {{url: 'http://h/', think-time: 'exponential(1s, 2s)'}}\n"
         ),
-        "poisson",
+        "exponential",
         6,
     );
 }
@@ -403,4 +408,96 @@ fn bzt_sections_are_accepted_and_what_changes_the_test_is_not() {
     );
     rejects("services: [{module: shellexec}]\nexecution:\n- {scenario: s}\nscenarios:\n  s: {requests: ['http://h/']}\n", "services", 1);
     rejects("included-configs: [more.yml]\nexecution:\n- {scenario: s}\nscenarios:\n  s: {requests: ['http://h/']}\n", "included", 1);
+}
+
+#[test]
+fn settings_env_fills_the_scenario_before_it_is_mapped() {
+    let yaml = "execution:\n- scenario: s\nsettings:\n  env:\n    default-address: http://api.local\n    default-path: /api/v4\n    key: TOKEN\nscenarios:\n  s:\n    default-address: ${default-address}\n    headers: {api_key: '${key}'}\n    requests:\n    - url: ${default-path}/tests\n";
+    let steps = steps(yaml);
+    assert_eq!(steps[0]["url"], "http://api.local/api/v4/tests");
+    assert_eq!(steps[0]["headers"]["api_key"], "TOKEN");
+    // A name settings.env lacks is left for JMeter, so the plan builder still checks it.
+    let text = error(&yaml.replace("${key}", "${nokey}")).to_string();
+    assert!(text.contains("${nokey}"), "{text}");
+}
+
+#[test]
+fn settings_env_applies_after_the_overrides() {
+    let yaml = "execution:\n- scenario: s\nsettings:\n  env: {host: a.local}\nscenarios:\n  s:\n    requests: ['http://${host}/x']\n";
+    let steps =
+        native_with(yaml, &["settings.env.host=b.local"])["scenarios"][0]["requests"].clone();
+    assert_eq!(steps[0]["url"], "http://b.local/x");
+}
+
+#[test]
+fn use_dns_cache_mgr_is_accepted_either_way_and_must_be_a_switch() {
+    for on in ["true", "false"] {
+        let yaml = format!("{HEAD}    use-dns-cache-mgr: {on}\n    requests: ['http://h/']\n");
+        assert_eq!(steps(&yaml).len(), 1);
+    }
+    rejects(
+        &format!("{HEAD}    use-dns-cache-mgr: maybe\n    requests: ['http://h/']\n"),
+        "use-dns-cache-mgr",
+        5,
+    );
+}
+
+#[test]
+fn properties_fill_a_data_source_path_read_at_load() {
+    let yaml = "execution:\n- scenario: csv1\nscenarios:\n  base:\n    data-sources: ['${__P(csv_file)}', '${__P(other,b.csv)}', 'd/${dir}.csv']\n    requests: ['http://h/${url}']\n  csv1:\n    properties: {csv_file: csv1.csv}\n    variables: {dir: x}\n    requests:\n    - include-scenario: base\n";
+    let plan = native(yaml);
+    let files: Vec<&str> = plan["data"]
+        .as_array()
+        .unwrap()
+        .iter()
+        .map(|d| d["file"].as_str().unwrap())
+        .collect();
+    assert_eq!(files, ["csv1.csv", "b.csv", "d/x.csv"]);
+    // Without the property and without a default: named at the data source.
+    let text = error(&yaml.replace("{csv_file: csv1.csv}", "{}")).to_string();
+    assert!(
+        text.contains("csv_file") && text.contains("data-sources[0]"),
+        "{text}"
+    );
+}
+
+#[test]
+fn properties_fill_a_body_file_path() {
+    let yaml = format!("{HEAD}    properties: {{name: b.json}}\n    requests:\n    - {{url: 'http://h/', method: POST, body-file: '${{__P(name)}}'}}\n");
+    assert_eq!(steps(&yaml)[0]["body-file"], "b.json");
+}
+
+#[test]
+fn a_default_address_without_a_scheme_is_http() {
+    let yaml =
+        format!("{HEAD}    default-address: blazedemo.com\n    requests: ['/reserve.php']\n");
+    assert_eq!(steps(&yaml)[0]["url"], "http://blazedemo.com/reserve.php");
+    let yaml = format!("{HEAD}    default-address: https://h:8443\n    requests: ['/']\n");
+    assert_eq!(steps(&yaml)[0]["url"], "https://h:8443/");
+}
+
+#[test]
+fn per_provisioning_concurrency_runs_the_local_value() {
+    let yaml = "execution:\n- scenario: s\n  concurrency: {local: 3, cloud: 1000}\n  hold-for: 1s\nscenarios:\n  s:\n    requests: ['http://h/']\n";
+    let config = TaurusConfig::from_str(yaml, Path::new("bzt.yml"), &[]).unwrap();
+    assert_eq!(
+        config.execution(0).unwrap().taurus_load.concurrency,
+        Some(3)
+    );
+}
+
+#[test]
+fn an_included_scenario_without_an_address_uses_the_includers() {
+    let yaml = "execution:\n- scenario:\n    default-address: http://blazedemo.com\n    requests:\n    - include-scenario: my\nscenarios:\n  my:\n    requests: [{url: /, label: Home}]\n  own:\n    default-address: http://own.local\n    requests: [/o]\n";
+    let plan = native(yaml);
+    assert_eq!(
+        plan["scenarios"][1]["requests"][0]["url"],
+        "http://blazedemo.com/"
+    );
+    // Its own address wins.
+    let plan = native(&yaml.replace("include-scenario: my", "include-scenario: own"));
+    assert_eq!(
+        plan["scenarios"][1]["requests"][0]["url"],
+        "http://own.local/o"
+    );
 }
