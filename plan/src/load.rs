@@ -356,7 +356,9 @@ impl LoadSpec {
                 crate::duration::format_duration(duration)
             )));
         }
-        if self.ramp_steps.is_some() && ramp_up.is_zero() {
+        // An explicit `ramp-duration: 0s` (Taurus's steps without a ramp-up) starts every step
+        // at once; leaving it out is a mistake worth naming.
+        if self.ramp_steps.is_some() && self.ramp_duration.is_none() {
             return Err(load_error(
                 "load.ramp-steps needs load.ramp-duration: the time over which the steps start"
                     .into(),

@@ -403,6 +403,13 @@ fn ramp_steps_start_closed_users_in_steps_and_are_refused_elsewhere() {
         no_ramp.contains("ramp-steps needs load.ramp-duration"),
         "{no_ramp}"
     );
+    let at_once = spec("  concurrency: 4\n  duration: 10s\n  ramp-duration: 0s\n  ramp-steps: 2\n")
+        .build_model()
+        .unwrap();
+    let LoadModel::Closed(at_once) = at_once else {
+        panic!()
+    };
+    assert_eq!(at_once.start_delay(3), secs(0));
     let zero = Plan::from_str(
         "base-url: http://h\nrequests:\n  - url: /a\nload:\n  concurrency: 4\n  ramp-steps: 0\n",
         Path::new("plan.yaml"),
