@@ -23,6 +23,10 @@
 //!   arrivals between workers. [`load_model`] says whether a run is open (arrivals at a rate)
 //!   or closed (virtual users).
 //!
+//! - [`taurus`] reads Taurus configs: each execution's load keys become a [`LoadSpec`] and its
+//!   `requests` scenario the native plan syntax, built by the same `build`, so a Taurus
+//!   scenario meets every check a plan does.
+//!
 //! Nothing here does I/O beyond reading the plan and its data files. The format is described
 //! for users in `docs/plan-format.md`.
 

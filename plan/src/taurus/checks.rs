@@ -118,10 +118,7 @@ pub(crate) fn assertions(
 /// `invert: true` turns the whole check around.
 fn jsonpath_check(t: &Taurus<'_>, at: &FieldPath, item: &Value) -> Result<Value> {
     let item = match item {
-        Value::String(path) => {
-            t.jsonpath(at, path)?;
-            return Ok(json!(path));
-        }
+        Value::String(path) => return Ok(json!(t.jsonpath(at, path)?)),
         other => t.map(
             at,
             other,
@@ -133,7 +130,7 @@ fn jsonpath_check(t: &Taurus<'_>, at: &FieldPath, item: &Value) -> Result<Value>
         .get("jsonpath")
         .and_then(scalar_text)
         .ok_or_else(|| t.error(&at.key("jsonpath"), "`jsonpath` is required"))?;
-    t.jsonpath(&at.key("jsonpath"), &path)?;
+    let path = t.jsonpath(&at.key("jsonpath"), &path)?;
     let flag = |key: &str| is_set(item.get(key)).map_or(Ok(false), |v| t.switch(&at.key(key), v));
     let mut check = Map::new();
     check.insert("path".into(), path.into());

@@ -120,7 +120,7 @@ fn extractor(
     match kind.main {
         "jsonpath" => {
             let path = need("jsonpath")?;
-            t.jsonpath(&main_at, &path)?;
+            let path = t.jsonpath(&main_at, &path)?;
             out.insert("jsonpath".into(), path.into());
         }
         "regexp" => {

@@ -165,6 +165,17 @@ fn assertions_cover_every_subject_regexp_not_and_assume_success() {
 }
 
 #[test]
+fn jmeters_root_path_is_the_rfc_root() {
+    let s = steps(&format!(
+        "{HEAD}    requests:\n    - url: http://h/\n      assert-jsonpath:\n      - $.\n      - {{jsonpath: '$.', invert: true}}\n"
+    ));
+    assert_eq!(
+        s[0]["assert"]["jsonpath"],
+        json!(["$", {"path": "$", "not": true}])
+    );
+}
+
+#[test]
 fn extractors_keep_taurus_match_numbers_templates_and_defaults() {
     let s = steps(&format!(
         "{HEAD}    requests:\n    - url: http://h/\n      extract-jsonpath:\n        token: $.token\n        ids: {{jsonpath: '$.items[*].id', match-no: -1, default: none}}\n      extract-regexp:\n        sid: {{regexp: 'sid=(\\w+)', template: $1$, match-no: 2, subject: headers}}\n        any: {{regexp: 'a(.)', match-no: 0}}\n        second: {{regexp: '(a)(b)', template: 2}}\n      extract-boundary:\n        csrf: {{left: 'value=\"', right: '\"'}}\n"

@@ -127,9 +127,12 @@ impl Taurus<'_> {
     }
 
     /// Checks that `text` (at `at`) is a JSONPath query, as [`Taurus::regexp`] does for regexps.
-    pub fn jsonpath(&self, at: &FieldPath, text: &str) -> Result<()> {
+    /// A JSONPath as JMeter reads it, checked and in RFC 9535 form: JMeter's (Jayway's) `$.`
+    /// for the root document is `$`.
+    pub fn jsonpath(&self, at: &FieldPath, text: &str) -> Result<String> {
+        let text = if text.trim() == "$." { "$" } else { text };
         crate::fields::JsonPathField::parse(text)
-            .map(drop)
+            .map(|_| text.to_string())
             .map_err(|message| self.error(at, message))
     }
 
