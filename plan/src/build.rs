@@ -249,6 +249,15 @@ struct Behaviour {
     think_time: Option<ThinkTime>,
 }
 
+/// Whether running `steps` sends a request or pauses somewhere (in a branch, too), so a loop
+/// around them yields to time passing instead of spinning.
+fn sends_or_waits(steps: &[Step]) -> bool {
+    steps.iter().any(|step| {
+        matches!(step, Step::Request(_) | Step::Pause(_))
+            || step.children().into_iter().any(sends_or_waits)
+    })
+}
+
 /// `file` resolved against the plan's directory, if it is a file; else the message saying
 /// which `kind` of file is missing.
 fn existing_file(plan_dir: &Path, file: &Path, kind: &str) -> Result<PathBuf, String> {
@@ -724,13 +733,21 @@ impl StepContext<'_> {
                     otherwise,
                 }
             }
-            "loop" => Step::Loop {
-                count: raw
+            "loop" => {
+                let count = raw
                     .loop_count
                     .map(|c| c.0)
-                    .unwrap_or(super::LoopCount::Times(1)),
-                steps: children("do", &raw.do_steps)?,
-            },
+                    .unwrap_or(super::LoopCount::Times(1));
+                let steps = children("do", &raw.do_steps)?;
+                if count == super::LoopCount::Forever && !sends_or_waits(&steps) {
+                    return Err(src.invalid(
+                        &path.key("loop"),
+                        "`loop: forever` has no request or pause inside, so it would spin \
+                         until the run ends; add a request or a `pause` to its `do:`",
+                    ));
+                }
+                Step::Loop { count, steps }
+            }
             "while" => {
                 let condition =
                     condition("while", raw.while_condition.as_deref().unwrap_or_default())?;
