@@ -14,7 +14,7 @@ use super::lane::{Lane, LATE_AFTER};
 use super::workload::CompiledRequest;
 use super::{Job, RunState};
 use crate::check;
-use crate::extract::{self, Extracted};
+use crate::extract;
 use crate::response::ResponseView;
 use crate::scope::{RunValues, UserScope, UserState};
 use crate::session::{SendOptions, Sent};
@@ -155,28 +155,32 @@ fn judge(
     );
     let verdict = check::judge(&spec.assertions, &response);
     // Extractors run on failed samples too, as JMeter's post-processors do.
-    for (i, extractor) in spec.extractors.iter().enumerate() {
-        let found = extract::find_all(&extractor.source, &response);
-        let picked = extract::pick(found, extractor.matches, |n| {
-            rand::Rng::gen_range(&mut rand::thread_rng(), 0..n)
-        });
-        if !user.set_extracted(extractor, picked) {
-            shared.counters.missed(request.first_extractor + i);
-        }
-    }
+    run_extractors(shared, request, user, |source| {
+        extract::find_all(source, &response)
+    });
     sample.success = verdict.is_ok();
     sample.failure_message = verdict.err().flatten().map(Into::into);
 }
 
 /// A request that got no response: every extractor misses (and its default is set).
 fn extract_nothing(shared: &RunState, request: &CompiledRequest, user: &mut UserState) {
+    run_extractors(shared, request, user, |_| Vec::new());
+}
+
+/// Sets each extractor's variable from what `find` gives for its source, and counts misses.
+fn run_extractors(
+    shared: &RunState,
+    request: &CompiledRequest,
+    user: &mut UserState,
+    find: impl Fn(&vajra_plan::ExtractSource) -> Vec<String>,
+) {
     for (i, extractor) in request.spec().extractors.iter().enumerate() {
-        let nothing = match extractor.matches {
-            vajra_plan::MatchNo::All => Extracted::All(Vec::new()),
-            _ => Extracted::Miss,
-        };
-        user.set_extracted(extractor, nothing);
-        shared.counters.missed(request.first_extractor + i);
+        let picked = extract::pick(find(&extractor.source), extractor.matches, |n| {
+            rand::Rng::gen_range(&mut rand::thread_rng(), 0..n)
+        });
+        if !user.set_extracted(extractor, picked) {
+            shared.counters.missed(request.first_extractor + i);
+        }
     }
 }
 

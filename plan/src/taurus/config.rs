@@ -18,20 +18,11 @@ use crate::{Plan, PlanError};
 /// Executors whose `requests` scenarios vajra runs as they are.
 pub const EXECUTORS: [&str; 2] = ["jmeter", "vajra"];
 
-const EXECUTION_KEYS: [&str; 12] = [
-    "executor",
-    "scenario",
-    "concurrency",
-    "throughput",
-    "ramp-up",
-    "hold-for",
-    "iterations",
-    "steps",
-    "locations",
-    "locations-weighted",
-    "provisioning",
-    "files",
-];
+/// The keys of an execution besides its load keys ([`LOAD_KEYS`]), which come between the two
+/// halves in messages, as Taurus documents them.
+const EXECUTION_KEYS_BEFORE_LOAD: [&str; 2] = ["executor", "scenario"];
+const EXECUTION_KEYS_AFTER_LOAD: [&str; 4] =
+    ["locations", "locations-weighted", "provisioning", "files"];
 
 const EXECUTION_REJECTED: [(&str, &str); 3] = [
     ("delay", "vajra starts an execution at once; remove delay"),
@@ -267,7 +258,12 @@ impl TaurusConfig {
             execution,
             "an execution: a mapping with `scenario` and load keys",
         )?;
-        t.check_keys(at, execution, &EXECUTION_KEYS, &EXECUTION_REJECTED)?;
+        let allowed: Vec<&str> = EXECUTION_KEYS_BEFORE_LOAD
+            .into_iter()
+            .chain(LOAD_KEYS)
+            .chain(EXECUTION_KEYS_AFTER_LOAD)
+            .collect();
+        t.check_keys(at, execution, &allowed, &EXECUTION_REJECTED)?;
         if let Some(executor) = is_set(execution.get("executor")) {
             let name = t.text(&at.key("executor"), executor)?;
             if !EXECUTORS.contains(&name.as_str()) {
