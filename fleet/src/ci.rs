@@ -276,9 +276,8 @@ pub fn merge_script(spec: &CiSpec, summary: Option<&str>) -> String {
     let name = worker_name("$i", workers);
     let inputs = MERGE_INPUTS
         .iter()
-        .map(|f| format!("\"{dir}/{f}\""))
-        .collect::<Vec<_>>()
-        .join(" ");
+        .map(|f| format!("  [ -f \"{dir}/{f}\" ] || code=none\n"))
+        .collect::<String>();
     let report = std::iter::once("\"${VAJRA_BIN:-vajra}\"".to_owned())
         .chain(report_command(spec).iter().map(|a| sh(a)))
         .collect::<Vec<_>>()
@@ -292,10 +291,7 @@ pub fn merge_script(spec: &CiSpec, summary: Option<&str>) -> String {
 i=0
 while [ "$i" -lt {workers} ]; do
   code="$(cat "{dir}/{EXIT_CODE_FILE}" 2>/dev/null || echo none)"
-  for input in {inputs}; do
-    [ -f "$input" ] || code=none
-  done
-  case "$code" in
+{inputs}  case "$code" in
     none) echo "vajra: {name} delivered no results (its job failed, or uploaded nothing); see its log" >&2; missing=$((missing + 1)) ;;
     0|3)
       if grep -q '"result": "invalid"' "{dir}/summary.json" 2>/dev/null; then

@@ -85,13 +85,14 @@ fn git(repo: &Path, args: &[&str]) {
 }
 
 /// A git repository holding the plan and the pipeline `vajra ci gitlab` writes.
-fn pipeline_repo(target: &Target) -> tempfile::TempDir {
+fn pipeline_repo(target: &Target, run_flags: &[&str]) -> tempfile::TempDir {
     let repo = tempfile::tempdir().unwrap();
     write_plan(repo.path(), &target.url);
     let output = vajra()
         .current_dir(repo.path())
         .args(["ci", "gitlab", "plan.yaml", "--workers", "3", "--no-image"])
-        .args(["--out", ".gitlab-ci.yml"])
+        .args(["--out", ".gitlab-ci.yml", "--"])
+        .args(run_flags)
         .output()
         .unwrap();
     exits(&output, 0);
@@ -148,7 +149,7 @@ fn a_gitlab_pipeline_of_three_workers_merges_to_one_runs_numbers() {
     assert_eq!(rows.len(), 60, "30/s for 2 s");
     assert!(rows.iter().all(|r| r.success));
 
-    let repo = pipeline_repo(&target);
+    let repo = pipeline_repo(&target, &[]);
     let output = run_pipeline(&tool, repo.path(), Path::new(env!("CARGO_BIN_EXE_vajra")));
     exits(&output, 0);
     let log = text(&output.stdout);
@@ -169,13 +170,39 @@ fn a_gitlab_pipeline_of_three_workers_merges_to_one_runs_numbers() {
     assert!(repo.path().join("vajra-report.html").exists());
 }
 
+/// `samples>50` holds for the merged 60 samples and for no worker's 20: only the merge can
+/// see it, and its exit 3 fails the pipeline.
+#[test]
+fn a_criterion_met_on_the_merged_results_fails_the_pipeline() {
+    let Some(tool) = node_tool("gitlab-ci-local") else {
+        return;
+    };
+    let target = target();
+    let repo = pipeline_repo(&target, &["--fail-on", "samples>50"]);
+    let output = run_pipeline(&tool, repo.path(), Path::new(env!("CARGO_BIN_EXE_vajra")));
+    exits(&output, 1);
+    let log = text(&output.stdout);
+    for i in 1..=3 {
+        assert!(
+            log.contains(&format!("PASS  vajra-worker: [{i}/3]")),
+            "{log}"
+        );
+    }
+    assert!(log.contains("FAIL  vajra-merge"), "{log}");
+    // The verdict is on the merge job's standard error.
+    let all = log.clone() + &text(&output.stderr);
+    assert!(all.contains("samples>50 (actual: 60)"), "{all}");
+    let markdown = std::fs::read_to_string(repo.path().join("vajra-report.md")).unwrap();
+    assert_eq!(markdown_samples(&markdown, "ALL"), 60);
+}
+
 #[test]
 fn a_failing_and_a_silent_worker_fail_the_merge_by_name() {
     let Some(tool) = node_tool("gitlab-ci-local") else {
         return;
     };
     let target = target();
-    let repo = pipeline_repo(&target);
+    let repo = pipeline_repo(&target, &[]);
     // The jobs' vajra: job 2/3 (CI_NODE_INDEX 2) fails its run; job 3/3 breaks before its run,
     // so it uploads nothing. (Matched by job name: gitlab-ci-local leaves CI_NODE_INDEX set in
     // the merge job.)
@@ -249,6 +276,69 @@ fn the_github_workflow_passes_actionlint_and_a_broken_one_does_not() {
     let out = text(&output.stdout) + &text(&output.stderr);
     assert!(out.contains("load.yml:"), "{out}");
     assert!(out.contains("runs_on"), "{out}");
+}
+
+/// Every shell script of both generated files passes shellcheck (as POSIX sh).
+#[test]
+fn the_generated_scripts_pass_shellcheck() {
+    let Some(shellcheck) = vajra_testkit::find_on_path("shellcheck") else {
+        assert!(
+            !vajra_testkit::under_ci(),
+            "under CI: shellcheck is not installed"
+        );
+        eprintln!("skipped: shellcheck is not installed (apt-get install shellcheck)");
+        return;
+    };
+    let dir = tempfile::tempdir().unwrap();
+    write_plan(dir.path(), "http://127.0.0.1:9");
+    let generate = |kind: &str| {
+        let output = vajra()
+            .current_dir(dir.path())
+            .args([
+                "ci",
+                kind,
+                "plan.yaml",
+                "--workers",
+                "3",
+                "--",
+                "--tps",
+                "9",
+            ])
+            .output()
+            .unwrap();
+        exits(&output, 0);
+        serde_saphyr::from_str::<serde_json::Value>(&text(&output.stdout)).unwrap()
+    };
+    let mut scripts = Vec::new();
+    let gitlab = generate("gitlab");
+    for job in ["vajra-worker", "vajra-merge"] {
+        for script in gitlab[job]["script"].as_array().unwrap() {
+            scripts.push(script.as_str().unwrap().to_owned());
+        }
+    }
+    let github = generate("github");
+    for job in github["jobs"].as_object().unwrap().values() {
+        for step in job["steps"].as_array().unwrap() {
+            if let Some(run) = step.get("run") {
+                scripts.push(run.as_str().unwrap().to_owned());
+            }
+        }
+    }
+    assert_eq!(scripts.len(), 8, "4 GitLab and 4 GitHub scripts");
+    for script in scripts {
+        let script_file = dir.path().join("script.sh");
+        std::fs::write(&script_file, &script).unwrap();
+        let output = Command::new(&shellcheck)
+            .args(["--shell=sh", "--severity=style"])
+            .arg(&script_file)
+            .output()
+            .unwrap();
+        assert!(
+            output.status.success(),
+            "{}\n{script}",
+            text(&output.stdout)
+        );
+    }
 }
 
 #[test]
