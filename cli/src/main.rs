@@ -23,6 +23,7 @@ macro_rules! eprint {
 }
 
 mod cloud;
+mod executions;
 mod exit;
 mod load_flags;
 mod logging;
