@@ -183,8 +183,11 @@ fn run(args: RunArgs) -> anyhow::Result<Exit> {
     let several = runs.len() > 1;
     if several {
         for (run, report) in runs.iter().zip(&reports) {
+            // Its own stop reason, arrivals and rates; the criteria are the whole run's, so
+            // its verdict checks only what the generator did.
+            let own = crate::outcome::judge_run(report, &[], run.load.allows_overload())?;
             let pattern = run.settings.model.describe().to_string();
-            write_files(&run.dir, report, &pattern, &run.title(), None)?;
+            write_files(&run.dir, report, &pattern, &run.title(), Some(&own))?;
         }
     }
     let allow_overload = runs.iter().all(|run| run.load.allows_overload());

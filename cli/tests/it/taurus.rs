@@ -371,6 +371,13 @@ fn every_execution_runs_at_once_into_one_report_and_one_verdict() {
     let summary: Value =
         serde_json::from_str(&std::fs::read_to_string(out.join("summary.json")).unwrap()).unwrap();
     assert_eq!(summary["verdict"]["result"], "failed", "{summary}");
+    // An execution's own summary has its own facts and checks no criteria.
+    let own: Value = serde_json::from_str(
+        &std::fs::read_to_string(out.join("execution-1/summary.json")).unwrap(),
+    )
+    .unwrap();
+    assert_eq!(own["verdict"]["criteria"], serde_json::json!([]), "{own}");
+    assert_eq!(own["stop_reason"], "completed", "{own}");
 
     // --execution 1 runs that one alone, into the output directory itself (its criteria may
     // name only its own labels then).
@@ -464,6 +471,10 @@ fn a_signal_stops_every_execution_and_every_row_is_flushed() {
                 own[label], rows[label],
                 "{reason}: every sample has its row"
             );
+            let own: Value =
+                serde_json::from_str(&std::fs::read_to_string(dir.join("summary.json")).unwrap())
+                    .unwrap();
+            assert_eq!(own["stop_reason"], reason, "{own}");
             total += rows[label];
         }
         let merged = summary_counts(&out.join("summary.json"));
