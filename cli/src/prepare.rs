@@ -73,7 +73,8 @@ pub fn prepare_all(
 enum Executions {
     /// Every one (`vajra run`, `vajra validate`).
     All,
-    /// The only one; several are an error asking for `--execution` (a cloud package carries one).
+    /// The only one; several are an error asking for `--execution` (a cloud package, or
+    /// anything else that expects one plan's results, carries one).
     One,
 }
 
@@ -155,8 +156,9 @@ fn pick_executions(
         (None, Executions::All) => Ok((0..count).collect()),
         (None, Executions::One) if count == 1 => Ok(vec![0]),
         (None, Executions::One) => bail!(
-            "{}: the config has {count} executions and a cloud package carries one: pick it \
-             with --execution N (0 to {}); `vajra run` runs them all at once",
+            "{}: the config has {count} executions and this command takes one (a cloud \
+             package carries one): pick it with --execution N (0 to {}); `vajra run` runs \
+             them all at once",
             config.path().display(),
             count - 1
         ),
