@@ -24,6 +24,7 @@ macro_rules! eprint {
 
 mod ci;
 mod cloud;
+mod executions;
 mod exit;
 mod load_flags;
 mod logging;
