@@ -9,7 +9,7 @@ use std::path::{Path, PathBuf};
 use anyhow::{bail, Context};
 use clap::Args;
 use vajra_plan::taurus::{is_taurus_config, TaurusConfig, TaurusExecution};
-use vajra_plan::{LoadSpec, Plan};
+use vajra_plan::{LoadSpec, Plan, PlanWarning};
 use vajra_stats::threshold::Threshold;
 
 use crate::load_flags::LoadFlags;
@@ -41,17 +41,20 @@ pub struct PlanWithFlags {
 }
 
 /// Reads the plan (or Taurus config) at `path` and lays `load` and `fail_on` over it; every
-/// error names the file or the flag.
+/// error names the file or the flag, and a Taurus config's warnings are printed. A run passes
+/// its output directory, which a Taurus config knows as `${TAURUS_ARTIFACTS_DIR}`.
 pub fn prepare(
     path: &Path,
     load: &LoadFlags,
     fail_on: &[String],
     taurus: &TaurusFlags,
+    artifacts_dir: Option<&Path>,
 ) -> anyhow::Result<PlanWithFlags> {
-    let (plan, execution) = match read_taurus(path, taurus)? {
+    let (plan, execution) = match read_taurus(path, taurus, artifacts_dir)? {
         Some(config) => {
             let index = pick_execution(&config, taurus.execution)?;
             let execution = config.execution(index)?;
+            print_warnings(&execution.warnings);
             (execution.plan.clone(), Some(execution))
         }
         None => (Plan::load(path)?, None),
@@ -69,9 +72,20 @@ pub fn prepare(
     })
 }
 
-/// The Taurus config at `path` with its overrides, or `None` for a vajra plan; Taurus flags
-/// on a plan are an error.
-pub fn read_taurus(path: &Path, flags: &TaurusFlags) -> anyhow::Result<Option<TaurusConfig>> {
+/// Each warning on its own line of stderr, as `warning: FILE:LINE:COL: field: message`.
+pub fn print_warnings(warnings: &[PlanWarning]) {
+    for warning in warnings {
+        eprintln!("warning: {warning}");
+    }
+}
+
+/// The Taurus config at `path` with its overrides (and the run's artifacts directory, if
+/// any), or `None` for a vajra plan; Taurus flags on a plan are an error.
+pub fn read_taurus(
+    path: &Path,
+    flags: &TaurusFlags,
+    artifacts_dir: Option<&Path>,
+) -> anyhow::Result<Option<TaurusConfig>> {
     let text =
         std::fs::read_to_string(path).with_context(|| format!("cannot read {}", path.display()))?;
     if !is_taurus_config(&text) {
@@ -84,7 +98,12 @@ pub fn read_taurus(path: &Path, flags: &TaurusFlags) -> anyhow::Result<Option<Ta
         }
         return Ok(None);
     }
-    Ok(Some(TaurusConfig::from_str(&text, path, &flags.overrides)?))
+    Ok(Some(TaurusConfig::from_str_for_run(
+        &text,
+        path,
+        &flags.overrides,
+        artifacts_dir,
+    )?))
 }
 
 /// The execution to run: `--execution N`, or the only one.
@@ -157,7 +176,7 @@ pub struct ValidateArgs {
 /// one `--execution` names) and prints what it found.
 pub fn validate(args: &ValidateArgs) -> anyhow::Result<()> {
     let path = &args.file;
-    let Some(config) = read_taurus(path, &args.taurus)? else {
+    let Some(config) = read_taurus(path, &args.taurus, None)? else {
         let plan = Plan::load(path)?;
         thresholds::from_plan(&plan.source, &plan.thresholds)?;
         println!("{}: a vajra plan, OK", path.display());
@@ -169,6 +188,7 @@ pub fn validate(args: &ValidateArgs) -> anyhow::Result<()> {
     };
     for index in indexes {
         let execution = config.execution(index)?;
+        print_warnings(&execution.warnings);
         let plan = &execution.plan;
         let criteria = thresholds::from_plan(&plan.source, &plan.thresholds)?;
         let labels: Vec<&str> = plan.requests().map(|r| r.label.as_str()).collect();

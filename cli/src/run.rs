@@ -9,6 +9,7 @@ use std::time::Duration;
 use anyhow::{bail, Context};
 use clap::Args;
 use vajra_plan::duration::parse_duration;
+use vajra_plan::PlanWarning;
 use vajra_runner::embedded_target::EmbeddedTarget;
 use vajra_runner::{RunReport, RunSettings, StopSignal};
 use vajra_stats::outcome::RunOutcome;
@@ -88,12 +89,21 @@ fn run(args: RunArgs) -> anyhow::Result<Exit> {
         );
     }
     let (out_dir, out_existed) = output_dir(args.out.as_deref(), args.overwrite)?;
+    // Taurus knows the results directory as ${TAURUS_ARTIFACTS_DIR}, an absolute path.
+    let artifacts_dir = std::path::absolute(&out_dir).unwrap_or_else(|_| out_dir.clone());
     let PlanWithFlags {
         mut plan,
         criteria,
         load,
-        ..
-    } = prepare(&args.plan, &args.load, &args.fail_on, &args.taurus)?;
+        taurus,
+    } = prepare(
+        &args.plan,
+        &args.load,
+        &args.fail_on,
+        &args.taurus,
+        Some(&artifacts_dir),
+    )?;
+    let warnings = taurus.map(|t| t.warnings).unwrap_or_default();
     let model = load.build_model()?;
     let runtime = lane_runtime(args.threads)?;
     // The runner creates the directory when it opens the JTL, i.e. when the run starts.
@@ -151,7 +161,7 @@ fn run(args: RunArgs) -> anyhow::Result<Exit> {
 
     let judged = crate::outcome::judge_run(&report, &criteria, load.allows_overload());
     let outcome = judged.as_ref().ok();
-    write_outputs(&out_dir, &report, &model, &plan.name, outcome)?;
+    write_outputs(&out_dir, &report, &model, &plan.name, outcome, &warnings)?;
     if let Some(hdr_log) = &args.hdr_log {
         println!("HDR interval log: {}", hdr_log.display());
     }
@@ -171,6 +181,7 @@ fn write_outputs(
     model: &vajra_runner::LoadModel,
     plan_name: &str,
     outcome: Option<&RunOutcome>,
+    warnings: &[PlanWarning],
 ) -> anyhow::Result<()> {
     let pattern = model.describe();
     let facts = RunFacts {
@@ -189,6 +200,10 @@ fn write_outputs(
     if let Some(fields) = summary.as_object_mut() {
         fields.insert("extractor_misses".into(), extractor_misses_json(report));
         fields.insert("while_caps".into(), while_caps_json(report));
+        fields.insert(
+            "plan_warnings".into(),
+            warnings.iter().map(|w| w.to_string()).collect(),
+        );
     }
     let json = serde_json::to_string_pretty(&summary).context("cannot encode the summary")?;
     std::fs::write(&summary_path, json + "\n")

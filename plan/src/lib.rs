@@ -56,7 +56,7 @@ use std::time::Duration;
 
 pub use client::{ClientSpec, HttpVersion, TlsSpec, TlsVersion};
 pub use data::{DataFeed, DataSetSpec, OnEof, Row};
-pub use error::PlanError;
+pub use error::{PlanError, PlanWarning};
 pub use expr::Condition;
 pub use fields::parse_steps;
 pub use limits::{DEFAULT_WHILE_ITERATIONS, MAX_WHILE_ITERATIONS};

@@ -71,6 +71,7 @@ pub enum CompiledStep {
     Request(Box<CompiledRequest>),
     Transaction {
         name: Arc<str>,
+        include_pauses: bool,
         steps: Vec<CompiledStep>,
     },
     If {
@@ -285,8 +286,13 @@ fn compile_step(
         Step::Request(spec) => {
             CompiledStep::Request(Box::new(CompiledRequest::new(spec, counters)?))
         }
-        Step::Transaction { name, steps: inner } => CompiledStep::Transaction {
+        Step::Transaction {
+            name,
+            include_pauses,
+            steps: inner,
+        } => CompiledStep::Transaction {
             name: Arc::from(name.as_str()),
+            include_pauses: *include_pauses,
             steps: steps(inner)?,
         },
         Step::If {
