@@ -321,8 +321,9 @@ impl<'a> Walk<'a> {
             _ = tokio::time::sleep_until(wake.into()) => false,
             _ = self.shared.stop.stopped() => true,
         };
-        // Measured, not `pause`: a wait cut short by a stop or the run's end paused less.
-        let waited = began.elapsed();
+        // The pause runs to its planned end (sooner if a stop or the run's end cut it short):
+        // oversleeping counts toward the next request, which is measured from that end.
+        let waited = Instant::now().min(wake).saturating_duration_since(began);
         for tally in &mut self.transactions {
             tally.paused += waited;
         }
