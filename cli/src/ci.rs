@@ -142,7 +142,13 @@ fn spec(kind: &str, args: &GenerateArgs, image: Option<String>) -> anyhow::Resul
             args.workers
         );
     }
-    let prepared = prepare(&worker.plan, &worker.load, &worker.fail_on, &worker.taurus)?;
+    let prepared = prepare(
+        &worker.plan,
+        &worker.load,
+        &worker.fail_on,
+        &worker.taurus,
+        None,
+    )?;
     prepared.load.build_model()?;
     let (generator, results): (Vec<_>, Vec<_>) = prepared
         .criteria

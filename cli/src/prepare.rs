@@ -10,7 +10,7 @@ use std::path::{Path, PathBuf};
 use anyhow::{bail, Context};
 use clap::Args;
 use vajra_plan::taurus::{is_taurus_config, TaurusConfig, TaurusExecution};
-use vajra_plan::{LoadSpec, Plan};
+use vajra_plan::{LoadSpec, Plan, PlanWarning};
 use vajra_stats::threshold::Threshold;
 
 use crate::load_flags::LoadFlags;
@@ -44,28 +44,31 @@ pub struct PlanWithFlags {
 
 /// Reads the plan (or the one execution of a Taurus config) at `path` and lays `load` and
 /// `fail_on` over it, for the commands that take one plan (`vajra package`, `vajra cloud run`);
-/// every error names the file or the flag.
+/// every error names the file or the flag, and a Taurus config's warnings are printed.
 pub fn prepare(
     path: &Path,
     load: &LoadFlags,
     fail_on: &[String],
     taurus: &TaurusFlags,
+    artifacts_dir: Option<&Path>,
 ) -> anyhow::Result<PlanWithFlags> {
-    let mut plans = prepare_plans(path, load, fail_on, taurus, Executions::One)?;
+    let mut plans = prepare_plans(path, load, fail_on, taurus, Executions::One, artifacts_dir)?;
     Ok(plans.remove(0))
 }
 
 /// What `vajra run` runs of `path`: the plan, the execution `--execution` names, or every
 /// execution of a Taurus config (run at once, as bzt runs them), each with `load` and
 /// `fail_on` laid over it. A threshold may name a label of any of them: the criteria are
-/// judged over all of them together.
+/// judged over all of them together. A run passes its output directory, which a Taurus config
+/// knows as `${TAURUS_ARTIFACTS_DIR}`.
 pub fn prepare_all(
     path: &Path,
     load: &LoadFlags,
     fail_on: &[String],
     taurus: &TaurusFlags,
+    artifacts_dir: Option<&Path>,
 ) -> anyhow::Result<Vec<PlanWithFlags>> {
-    prepare_plans(path, load, fail_on, taurus, Executions::All)
+    prepare_plans(path, load, fail_on, taurus, Executions::All, artifacts_dir)
 }
 
 /// Which executions of a Taurus config a command takes when `--execution` names none.
@@ -84,17 +87,20 @@ fn prepare_plans(
     fail_on: &[String],
     taurus: &TaurusFlags,
     executions: Executions,
+    artifacts_dir: Option<&Path>,
 ) -> anyhow::Result<Vec<PlanWithFlags>> {
-    let plans: Vec<(Plan, Option<TaurusExecution>)> = match read_taurus(path, taurus)? {
-        Some(config) => pick_executions(&config, taurus.execution, executions)?
-            .into_iter()
-            .map(|index| {
-                let execution = config.execution(index)?;
-                Ok((execution.plan.clone(), Some(execution)))
-            })
-            .collect::<anyhow::Result<_>>()?,
-        None => vec![(Plan::load(path)?, None)],
-    };
+    let plans: Vec<(Plan, Option<TaurusExecution>)> =
+        match read_taurus(path, taurus, artifacts_dir)? {
+            Some(config) => pick_executions(&config, taurus.execution, executions)?
+                .into_iter()
+                .map(|index| {
+                    let execution = config.execution(index)?;
+                    print_warnings(&execution.warnings);
+                    Ok((execution.plan.clone(), Some(execution)))
+                })
+                .collect::<anyhow::Result<_>>()?,
+            None => vec![(Plan::load(path)?, None)],
+        };
     let mut criteria = plans
         .iter()
         .map(|(plan, _)| thresholds::from_plan(&plan.source, &plan.thresholds))
@@ -121,9 +127,20 @@ fn prepare_plans(
         .collect())
 }
 
-/// The Taurus config at `path` with its overrides, or `None` for a vajra plan; Taurus flags
-/// on a plan are an error.
-pub fn read_taurus(path: &Path, flags: &TaurusFlags) -> anyhow::Result<Option<TaurusConfig>> {
+/// Each warning on its own line of stderr, as `warning: FILE:LINE:COL: field: message`.
+pub fn print_warnings(warnings: &[PlanWarning]) {
+    for warning in warnings {
+        eprintln!("warning: {warning}");
+    }
+}
+
+/// The Taurus config at `path` with its overrides (and the run's artifacts directory, if
+/// any), or `None` for a vajra plan; Taurus flags on a plan are an error.
+pub fn read_taurus(
+    path: &Path,
+    flags: &TaurusFlags,
+    artifacts_dir: Option<&Path>,
+) -> anyhow::Result<Option<TaurusConfig>> {
     let text =
         std::fs::read_to_string(path).with_context(|| format!("cannot read {}", path.display()))?;
     if !is_taurus_config(&text) {
@@ -136,7 +153,12 @@ pub fn read_taurus(path: &Path, flags: &TaurusFlags) -> anyhow::Result<Option<Ta
         }
         return Ok(None);
     }
-    Ok(Some(TaurusConfig::from_str(&text, path, &flags.overrides)?))
+    Ok(Some(TaurusConfig::from_str_for_run(
+        &text,
+        path,
+        &flags.overrides,
+        artifacts_dir,
+    )?))
 }
 
 /// The executions to run: `--execution N`, else every one or the only one.
@@ -215,7 +237,7 @@ pub struct ValidateArgs {
 /// one `--execution` names) and prints what it found.
 pub fn validate(args: &ValidateArgs) -> anyhow::Result<()> {
     let path = &args.file;
-    for prepared in prepare_all(path, &LoadFlags::default(), &[], &args.taurus)? {
+    for prepared in prepare_all(path, &LoadFlags::default(), &[], &args.taurus, None)? {
         let Some(execution) = &prepared.taurus else {
             println!("{}: a vajra plan, OK", path.display());
             return Ok(());

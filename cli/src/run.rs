@@ -14,7 +14,7 @@ use std::time::Duration;
 use anyhow::{bail, Context};
 use clap::Args;
 use vajra_plan::duration::parse_duration;
-use vajra_plan::{LoadSpec, Plan};
+use vajra_plan::{LoadSpec, Plan, PlanWarning};
 use vajra_runner::embedded_target::EmbeddedTarget;
 use vajra_runner::{RunReport, RunSettings, StopReason, StopSignal};
 use vajra_stats::outcome::RunOutcome;
@@ -94,6 +94,8 @@ struct Execution {
     dir: PathBuf,
     /// Its name in the lines of a run with several (`execution 1`); `None` when it runs alone.
     name: Option<String>,
+    /// What its Taurus mapping warned of (already printed), for `summary.json`.
+    warnings: Vec<PlanWarning>,
 }
 
 impl Execution {
@@ -121,12 +123,14 @@ impl Execution {
                 .as_deref()
                 .map(|file| executions::hdr_log(file, index, count)),
         };
+        let warnings = prepared.taurus.map(|t| t.warnings).unwrap_or_default();
         Ok(Execution {
             plan: prepared.plan,
             load: prepared.load,
             settings,
             dir,
             name: (count > 1).then(|| format!("execution {index}")),
+            warnings,
         })
     }
 
@@ -156,7 +160,15 @@ fn run(args: RunArgs) -> anyhow::Result<Exit> {
         );
     }
     let (out_dir, out_existed) = output_dir(args.out.as_deref(), args.overwrite)?;
-    let prepared = prepare_all(&args.plan, &args.load, &args.fail_on, &args.taurus)?;
+    // Taurus knows the results directory as ${TAURUS_ARTIFACTS_DIR}, an absolute path.
+    let artifacts_dir = std::path::absolute(&out_dir).unwrap_or_else(|_| out_dir.clone());
+    let prepared = prepare_all(
+        &args.plan,
+        &args.load,
+        &args.fail_on,
+        &args.taurus,
+        Some(&artifacts_dir),
+    )?;
     let criteria = executions::criteria(prepared.iter().map(|p| p.criteria.as_slice()));
     let count = prepared.len();
     let mut runs = prepared
@@ -187,7 +199,14 @@ fn run(args: RunArgs) -> anyhow::Result<Exit> {
             // its verdict checks only what the generator did.
             let own = crate::outcome::judge_run(report, &[], run.load.allows_overload())?;
             let pattern = run.settings.model.describe().to_string();
-            write_files(&run.dir, report, &pattern, &run.title(), Some(&own))?;
+            write_files(
+                &run.dir,
+                report,
+                &pattern,
+                &run.title(),
+                Some(&own),
+                &run.warnings,
+            )?;
         }
     }
     let allow_overload = runs.iter().all(|run| run.load.allows_overload());
@@ -206,7 +225,9 @@ fn run(args: RunArgs) -> anyhow::Result<Exit> {
             runs[0].title(),
         )
     };
-    let (summary_path, html_path) = write_files(&out_dir, &total, &pattern, &title, outcome)?;
+    let warnings: Vec<PlanWarning> = runs.iter().flat_map(|run| run.warnings.clone()).collect();
+    let (summary_path, html_path) =
+        write_files(&out_dir, &total, &pattern, &title, outcome, &warnings)?;
     print_results(&runs, &reports, &total, &summary_path, &html_path);
     let outcome = judged?;
     crate::output::stdout()
@@ -314,6 +335,7 @@ fn write_files(
     pattern: &str,
     title: &str,
     outcome: Option<&RunOutcome>,
+    warnings: &[PlanWarning],
 ) -> anyhow::Result<(PathBuf, PathBuf)> {
     let facts = RunFacts {
         target_tps: report.target_tps,
@@ -331,6 +353,10 @@ fn write_files(
     if let Some(fields) = summary.as_object_mut() {
         fields.insert("extractor_misses".into(), extractor_misses_json(report));
         fields.insert("while_caps".into(), while_caps_json(report));
+        fields.insert(
+            "plan_warnings".into(),
+            warnings.iter().map(|w| w.to_string()).collect(),
+        );
     }
     let json = serde_json::to_string_pretty(&summary).context("cannot encode the summary")?;
     std::fs::write(&summary_path, json + "\n")

@@ -492,3 +492,125 @@ fn a_signal_stops_every_execution_and_every_row_is_flushed() {
         }
     }
 }
+
+/// The rows of a JTL by label (the last row of each).
+fn jtl_by_label(path: &Path) -> BTreeMap<String, vajra_testkit::jtl::JtlRow> {
+    vajra_testkit::jtl::read(path)
+        .unwrap()
+        .into_iter()
+        .map(|row| (row.label.clone(), row))
+        .collect()
+}
+
+#[test]
+fn a_transaction_without_timers_leaves_its_pauses_out_of_its_time() {
+    const PAUSE_MS: u64 = 300;
+    let target = target();
+    let dir = tempfile::tempdir().unwrap();
+    // Taurus: a think time pauses before its request, so both pauses are inside.
+    let config = dir.path().join("bzt.yml");
+    std::fs::write(
+        &config,
+        format!(
+            "execution:\n- {{scenario: s, concurrency: 1, iterations: 1}}\nscenarios:\n  s:\n    default-address: {url}\n    requests:\n    - transaction: with\n      include-timers: true\n      do:\n      - {{url: /fast, label: w1}}\n      - {{url: /fast, label: w2, think-time: {PAUSE_MS}ms}}\n    - transaction: without\n      do:\n      - {{url: /fast, label: o1}}\n      - {{url: /fast, label: o2, think-time: {PAUSE_MS}ms}}\n",
+            url = target.url
+        ),
+    )
+    .unwrap();
+    // The native plan says the same with `include-pauses` and a pause step.
+    let plan = dir.path().join("plan.yaml");
+    std::fs::write(
+        &plan,
+        format!(
+            "target: embedded\nload: {{concurrency: 1, iterations: 1}}\nrequests:\n- transaction: with\n  do:\n  - {{url: /fast, label: w1}}\n  - pause: {PAUSE_MS}ms\n  - {{url: /fast, label: w2}}\n- transaction: without\n  include-pauses: false\n  do:\n  - {{url: /fast, label: o1}}\n  - pause: {PAUSE_MS}ms\n  - {{url: /fast, label: o2}}\n"
+        ),
+    )
+    .unwrap();
+    for (file, out) in [(&config, "taurus"), (&plan, "native")] {
+        let out = dir.path().join(out);
+        let output = vajra()
+            .arg("run")
+            .arg(file)
+            .arg("--out")
+            .arg(&out)
+            .output()
+            .unwrap();
+        exits(&output, 0);
+        let rows = jtl_by_label(&out.join("results.jtl"));
+        let elapsed = |label: &str| rows[label].elapsed;
+        let (with, without) = (elapsed("with"), elapsed("without"));
+        assert!(with >= PAUSE_MS, "{file:?}: {rows:?}");
+        // What is left is the requests' own time (whole milliseconds, each rounded).
+        assert!(
+            without + 2 >= elapsed("o1") + elapsed("o2") && without < PAUSE_MS / 2,
+            "{file:?}: {rows:?}"
+        );
+        assert!(with >= without + PAUSE_MS - 5, "{file:?}: {rows:?}");
+    }
+}
+
+#[test]
+fn an_unknown_variable_is_sent_as_written_and_warned_about() {
+    let target = target();
+    let dir = tempfile::tempdir().unwrap();
+    let config = dir.path().join("bzt.yml");
+    std::fs::write(
+        &config,
+        format!(
+            "execution:\n- {{scenario: s, concurrency: 1, iterations: 1}}\nscenarios:\n  s:\n    default-address: {url}\n    requests:\n    - url: /echo?dir=${{TAURUS_ARTIFACTS_DIR}}\n      label: echo\n      method: POST\n      body: ${{body}}\n      assert:\n      - contains: ['^\\$\\{{body\\}}$']\n        regexp: true\n",
+            url = target.url
+        ),
+    )
+    .unwrap();
+    let warning = |line: usize, key: &str, name: &str| {
+        format!(
+            "warning: {}:{line}:7: scenarios.s.requests[0]: {key}: `${{{name}}}` is defined nowhere; JMeter sends it as written, and so does vajra",
+            config.display()
+        )
+    };
+
+    // validate has no results directory, so TAURUS_ARTIFACTS_DIR is left as written too.
+    let output = vajra().arg("validate").arg(&config).output().unwrap();
+    exits(&output, 0);
+    let stderr = text(&output.stderr);
+    assert!(
+        stderr.contains(&warning(7, "url", "TAURUS_ARTIFACTS_DIR")),
+        "{stderr}"
+    );
+    assert!(stderr.contains(&warning(7, "body", "body")), "{stderr}");
+
+    let out = dir.path().join("out");
+    let output = vajra()
+        .arg("run")
+        .arg(&config)
+        .arg("--out")
+        .arg(&out)
+        .output()
+        .unwrap();
+    exits(&output, 0);
+    let stderr = text(&output.stderr);
+    assert_eq!(
+        stderr
+            .lines()
+            .filter(|l| l.starts_with("warning:"))
+            .collect::<Vec<_>>(),
+        [warning(7, "body", "body")],
+        "{stderr}"
+    );
+    // The body went out as `${body}` (the target echoes it and the assertion matched it), and
+    // the artifacts directory is the run's output directory.
+    let row = &jtl_by_label(&out.join("results.jtl"))["echo"];
+    assert!(row.success, "{row:?}");
+    let out_abs = std::path::absolute(&out).unwrap();
+    assert!(
+        row.url
+            .ends_with(&format!("/echo?dir={}", out_abs.display())),
+        "{row:?}"
+    );
+    let summary: Value =
+        serde_json::from_str(&std::fs::read_to_string(out.join("summary.json")).unwrap()).unwrap();
+    assert_eq!(
+        summary["plan_warnings"],
+        serde_json::json!([warning(7, "body", "body").trim_start_matches("warning: ")])
+    );
+}
