@@ -69,6 +69,29 @@ pub fn prepare(
     })
 }
 
+/// A stable hash of the effective plan, `sha256:<hex>`, which every worker of one test shares:
+/// the plan file's bytes, the Taurus execution and overrides picked from it, and the load with
+/// the flags laid over it (in its `Debug` form, stable for one vajra version). Worker index and
+/// count, output paths, thresholds and the data files' contents are not in it
+/// (docs/result-bundle.md).
+pub fn plan_hash(path: &Path, taurus: &TaurusFlags, load: &LoadSpec) -> anyhow::Result<String> {
+    use sha2::{Digest, Sha256};
+    let bytes = std::fs::read(path).with_context(|| format!("cannot read {}", path.display()))?;
+    let mut hasher = Sha256::new();
+    hasher.update(b"vajra plan hash 1\0");
+    hasher.update(&bytes);
+    hasher.update(format!(
+        "\0{:?}\0{:?}\0{load:?}",
+        taurus.execution, taurus.overrides
+    ));
+    let hex: String = hasher
+        .finalize()
+        .iter()
+        .map(|b| format!("{b:02x}"))
+        .collect();
+    Ok(format!("sha256:{hex}"))
+}
+
 /// The Taurus config at `path` with its overrides, or `None` for a vajra plan; Taurus flags
 /// on a plan are an error.
 pub fn read_taurus(path: &Path, flags: &TaurusFlags) -> anyhow::Result<Option<TaurusConfig>> {

@@ -1,6 +1,6 @@
 //! `vajra run`: load the plan, overlay the flags, start the embedded target if asked, run, and
-//! write `results.jtl`, `summary.json`, `report.html` and the console summary into the output
-//! directory; then check the plan's thresholds and `--fail-on` criteria (exit 3 when one is met).
+//! write `results.jtl`, `summary.json`, `result.vbundle`, `report.html` and the console summary
+//! into the output directory; then check the plan's thresholds and `--fail-on` criteria (exit 3 when one is met).
 
 use std::io::Write;
 use std::path::{Path, PathBuf};
@@ -11,6 +11,7 @@ use clap::Args;
 use vajra_plan::duration::parse_duration;
 use vajra_runner::embedded_target::EmbeddedTarget;
 use vajra_runner::{RunReport, RunSettings, StopSignal};
+use vajra_stats::bundle::{self, LoadShare, RunMeta};
 use vajra_stats::outcome::RunOutcome;
 use vajra_stats::report::html::{self, ReportInput};
 use vajra_stats::RunFacts;
@@ -95,6 +96,7 @@ fn run(args: RunArgs) -> anyhow::Result<Exit> {
         ..
     } = prepare(&args.plan, &args.load, &args.fail_on, &args.taurus)?;
     let model = load.build_model()?;
+    let plan_hash = crate::prepare::plan_hash(&args.plan, &args.taurus, &load)?;
     let runtime = lane_runtime(args.threads)?;
     // The runner creates the directory when it opens the JTL, i.e. when the run starts.
     let report = runtime.block_on(async {
@@ -151,7 +153,14 @@ fn run(args: RunArgs) -> anyhow::Result<Exit> {
 
     let judged = crate::outcome::judge_run(&report, &criteria, load.allows_overload());
     let outcome = judged.as_ref().ok();
-    write_outputs(&out_dir, &report, &model, &plan.name, outcome)?;
+    let meta = run_meta(
+        &report,
+        &model,
+        &plan.name,
+        plan_hash,
+        (args.worker_index, args.worker_count),
+    );
+    write_outputs(&out_dir, &report, &model, meta, outcome)?;
     if let Some(hdr_log) = &args.hdr_log {
         println!("HDR interval log: {}", hdr_log.display());
     }
@@ -165,13 +174,55 @@ fn run(args: RunArgs) -> anyhow::Result<Exit> {
     ))
 }
 
+/// What the result bundle records about the run: the plan, this worker and its planned share of
+/// the load (the open model's arrivals are split as `vajra_plan::schedule` splits them).
+fn run_meta(
+    report: &RunReport,
+    model: &vajra_runner::LoadModel,
+    plan_name: &str,
+    plan_hash: String,
+    (worker_index, worker_count): (u32, u32),
+) -> RunMeta {
+    let load = match model {
+        vajra_runner::LoadModel::Open(profile) => {
+            let fleet = vajra_plan::schedule::arrival_count(profile);
+            LoadShare::Open {
+                target_tps: profile.mean_rate() / f64::from(worker_count.max(1)),
+                planned_arrivals: vajra_plan::schedule::share(
+                    fleet,
+                    u64::from(worker_index),
+                    u64::from(worker_count),
+                ),
+                fleet_arrivals: fleet,
+            }
+        }
+        vajra_runner::LoadModel::Closed(closed) => LoadShare::Closed {
+            users: u64::from(closed.users),
+        },
+    };
+    let duration_ms = u64::try_from(report.duration.as_millis()).unwrap_or(u64::MAX);
+    RunMeta {
+        vajra_version: env!("CARGO_PKG_VERSION").to_owned(),
+        plan_name: plan_name.to_owned(),
+        plan_hash,
+        worker_index,
+        worker_count,
+        load,
+        started_at_ms: report.started_at_ms,
+        ended_at_ms: report.started_at_ms.saturating_add(duration_ms),
+        stop_reason: vajra_runner::StopReason::name_of(report.stop_reason).to_owned(),
+        arrivals: report.arrivals,
+    }
+}
+
 fn write_outputs(
     out_dir: &Path,
     report: &RunReport,
     model: &vajra_runner::LoadModel,
-    plan_name: &str,
+    meta: RunMeta,
     outcome: Option<&RunOutcome>,
 ) -> anyhow::Result<()> {
+    let plan_name = meta.plan_name.clone();
     let pattern = model.describe();
     let facts = RunFacts {
         target_tps: report.target_tps,
@@ -193,6 +244,10 @@ fn write_outputs(
     let json = serde_json::to_string_pretty(&summary).context("cannot encode the summary")?;
     std::fs::write(&summary_path, json + "\n")
         .with_context(|| format!("cannot write {}", summary_path.display()))?;
+    let bundle_path = out_dir.join(bundle::FILE_NAME);
+    let bundle = bundle::encode(&meta, &report.stats)?;
+    std::fs::write(&bundle_path, bundle)
+        .with_context(|| format!("cannot write {}", bundle_path.display()))?;
     let html_path = out_dir.join("report.html");
     let title = format!("vajra run {plan_name}");
     let mut input = ReportInput::from_stats(&report.stats, title, Some(&facts));
@@ -210,9 +265,10 @@ fn write_outputs(
         println!("stopped early: {reason}");
     }
     println!(
-        "results: {}, {}, {}",
+        "results: {}, {}, {}, {}",
         report.jtl_path.display(),
         summary_path.display(),
+        bundle_path.display(),
         html_path.display()
     );
     Ok(())

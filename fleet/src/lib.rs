@@ -12,6 +12,9 @@
 //! - [`cloud`] holds what a BlazeMeter run decides from the API's answers: its reports as
 //!   vajra's report types, the master's phase and figures, the interrupt policy, and the
 //!   outcome. The `vajra` binary makes the calls and draws the terminal around them.
+//! - [`workers`] checks that a set of result bundles is one whole fleet (every worker once, one
+//!   plan) and states the share of the load that missing workers had.
 
 pub mod cloud;
 pub mod split;
+pub mod workers;

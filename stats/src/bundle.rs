@@ -172,14 +172,10 @@ pub fn looks_like_bundle(head: &[u8]) -> bool {
 
 /// The bundle's bytes: gzip'd JSON. The same statistics give the same bytes (labels in name
 /// order, causes in report order).
-pub fn encode(bundle: &Bundle) -> Result<Vec<u8>, EncodeError> {
+pub fn encode(run: &RunMeta, stats: &Stats) -> Result<Vec<u8>, EncodeError> {
     let mut serializer = V2DeflateSerializer::new();
-    let mut labels =
-        Vec::with_capacity(bundle.stats.samples.len() + bundle.stats.transactions.len());
-    for (transaction, map) in [
-        (false, &bundle.stats.samples),
-        (true, &bundle.stats.transactions),
-    ] {
+    let mut labels = Vec::with_capacity(stats.samples.len() + stats.transactions.len());
+    for (transaction, map) in [(false, &stats.samples), (true, &stats.transactions)] {
         for (name, stats) in map {
             labels.push(WireLabel::new(name, transaction, stats, &mut serializer)?);
         }
@@ -188,7 +184,7 @@ pub fn encode(bundle: &Bundle) -> Result<Vec<u8>, EncodeError> {
     let wire = Wire {
         format: FORMAT.to_owned(),
         version: u64::from(VERSION),
-        run: bundle.run.clone(),
+        run: run.clone(),
         labels,
     };
     let json = serde_json::to_vec(&wire).expect("a bundle always encodes as JSON");
@@ -837,11 +833,7 @@ mod tests {
     }
 
     fn round_trip(stats: &Stats) -> Stats {
-        let bytes = encode(&Bundle {
-            run: meta(0),
-            stats: stats.clone(),
-        })
-        .unwrap();
+        let bytes = encode(&meta(0), &stats).unwrap();
         decode(&bytes, Path::new("x.vbundle")).unwrap().stats
     }
 
@@ -863,7 +855,7 @@ mod tests {
             prop_assert_eq!(merged.aggregate(), expected.aggregate());
             prop_assert_eq!(merged.errors_report(), expected.errors_report());
             prop_assert_eq!(merged.timelines(), expected.timelines());
-            let encode = |s: &Stats| encode(&Bundle { run: meta(1), stats: s.clone() }).unwrap();
+            let encode = |s: &Stats| encode(&meta(1), s).unwrap();
             prop_assert_eq!(encode(&merged), encode(&expected));
         }
 
@@ -882,7 +874,11 @@ mod tests {
             run: meta(2),
             stats: record(&[]),
         };
-        let decoded = decode(&encode(&bundle).unwrap(), Path::new("x.vbundle")).unwrap();
+        let decoded = decode(
+            &encode(&bundle.run, &bundle.stats).unwrap(),
+            Path::new("x.vbundle"),
+        )
+        .unwrap();
         assert_eq!(decoded, bundle);
     }
 
@@ -923,11 +919,7 @@ mod tests {
                 }
             }
         }
-        let bytes = encode(&Bundle {
-            run: meta(0),
-            stats: stats.clone(),
-        })
-        .unwrap();
+        let bytes = encode(&meta(0), &stats).unwrap();
         assert!(
             bytes.len() < 512 * 1024,
             "10 labels × 3600 s: {} bytes",
@@ -953,11 +945,7 @@ mod tests {
         }]);
         let mut edited = stats.clone();
         edited.samples.get_mut("login").unwrap().cancelled = 9;
-        let bytes = encode(&Bundle {
-            run: meta(0),
-            stats: edited,
-        })
-        .unwrap();
+        let bytes = encode(&meta(0), &edited).unwrap();
         let err = decode(&bytes, Path::new("x.vbundle")).unwrap_err();
         assert_eq!(
             err.to_string(),
