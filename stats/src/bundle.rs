@@ -833,7 +833,7 @@ mod tests {
     }
 
     fn round_trip(stats: &Stats) -> Stats {
-        let bytes = encode(&meta(0), &stats).unwrap();
+        let bytes = encode(&meta(0), stats).unwrap();
         decode(&bytes, Path::new("x.vbundle")).unwrap().stats
     }
 
