@@ -68,13 +68,13 @@ struct Cli {
 
 #[derive(Subcommand)]
 enum Command {
-    /// Run a test plan and write results.jtl, summary.json and a console summary.
+    /// Run a test plan and write results.jtl, summary.json, result.vbundle and a console summary.
     Run(Box<run::RunArgs>),
     /// Load and check a plan or a Taurus config as `vajra run` would, without running it:
     /// exit 0 when it is fine, 1 with the error (file:line, field and what to do).
     Validate(prepare::ValidateArgs),
-    /// Report on result files (JTL or HDR interval logs), merged exactly; check pass/fail
-    /// criteria.
+    /// Report on result files (JTL, HDR interval logs or result bundles), merged exactly; check
+    /// that a fleet's bundles are complete and check pass/fail criteria.
     Report(report::ReportArgs),
     /// Build the exact files `vajra cloud run` would upload (no API calls): taurus.yml, the
     /// plan, its data, the plugin and the vajra binary; print the split and a manifest.

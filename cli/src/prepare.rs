@@ -127,6 +127,29 @@ fn prepare_plans(
         .collect())
 }
 
+/// A stable hash of the effective plan, `sha256:<hex>`, which every worker of one test shares:
+/// the plan file's bytes, the Taurus execution and overrides picked from it, and each
+/// execution's load with the flags laid over it (in its `Debug` form, stable for one vajra
+/// version). Worker index and count, output paths, thresholds and the data files' contents are
+/// not in it (docs/result-bundle.md).
+pub fn plan_hash(path: &Path, taurus: &TaurusFlags, loads: &[&LoadSpec]) -> anyhow::Result<String> {
+    use sha2::{Digest, Sha256};
+    let bytes = std::fs::read(path).with_context(|| format!("cannot read {}", path.display()))?;
+    let mut hasher = Sha256::new();
+    hasher.update(b"vajra plan hash 1\0");
+    hasher.update(&bytes);
+    hasher.update(format!(
+        "\0{:?}\0{:?}\0{loads:?}",
+        taurus.execution, taurus.overrides
+    ));
+    let hex: String = hasher
+        .finalize()
+        .iter()
+        .map(|b| format!("{b:02x}"))
+        .collect();
+    Ok(format!("sha256:{hex}"))
+}
+
 /// Each warning on its own line of stderr, as `warning: FILE:LINE:COL: field: message`.
 pub fn print_warnings(warnings: &[PlanWarning]) {
     for warning in warnings {

@@ -1,6 +1,6 @@
 //! `vajra run`: load the plan (or every execution of a Taurus config), overlay the flags, start
-//! the embedded target if asked, run, and write `results.jtl`, `summary.json`, `report.html`
-//! and the console summary into the output directory; then check the plan's thresholds and
+//! the embedded target if asked, run, and write `results.jtl`, `summary.json`, `result.vbundle`,
+//! `report.html` and the console summary into the output directory; then check the plan's thresholds and
 //! `--fail-on` criteria (exit 3 when one is met).
 //!
 //! A plan is the one-execution case of a Taurus config's several: the executions run at once
@@ -17,6 +17,7 @@ use vajra_plan::duration::parse_duration;
 use vajra_plan::{LoadSpec, Plan, PlanWarning};
 use vajra_runner::embedded_target::EmbeddedTarget;
 use vajra_runner::{RunReport, RunSettings, StopReason, StopSignal};
+use vajra_stats::bundle::{self, LoadShare, RunMeta};
 use vajra_stats::outcome::RunOutcome;
 use vajra_stats::report::html::{self, ReportInput};
 use vajra_stats::RunFacts;
@@ -169,6 +170,8 @@ fn run(args: RunArgs) -> anyhow::Result<Exit> {
         &args.taurus,
         Some(&artifacts_dir),
     )?;
+    let loads: Vec<&LoadSpec> = prepared.iter().map(|p| &p.load).collect();
+    let plan_hash = crate::prepare::plan_hash(&args.plan, &args.taurus, &loads)?;
     let criteria = executions::criteria(prepared.iter().map(|p| p.criteria.as_slice()));
     let count = prepared.len();
     let mut runs = prepared
@@ -206,6 +209,7 @@ fn run(args: RunArgs) -> anyhow::Result<Exit> {
                 &run.title(),
                 Some(&own),
                 &run.warnings,
+                None,
             )?;
         }
     }
@@ -226,8 +230,24 @@ fn run(args: RunArgs) -> anyhow::Result<Exit> {
         )
     };
     let warnings: Vec<PlanWarning> = runs.iter().flat_map(|run| run.warnings.clone()).collect();
-    let (summary_path, html_path) =
-        write_files(&out_dir, &total, &pattern, &title, outcome, &warnings)?;
+    let models: Vec<&vajra_runner::LoadModel> =
+        runs.iter().map(|run| &run.settings.model).collect();
+    let meta = run_meta(
+        &total,
+        &models,
+        &title,
+        plan_hash,
+        (args.worker_index, args.worker_count),
+    );
+    let (summary_path, html_path) = write_files(
+        &out_dir,
+        &total,
+        &pattern,
+        &title,
+        outcome,
+        &warnings,
+        Some(&meta),
+    )?;
     print_results(&runs, &reports, &total, &summary_path, &html_path);
     let outcome = judged?;
     crate::output::stdout()
@@ -237,6 +257,85 @@ fn run(args: RunArgs) -> anyhow::Result<Exit> {
         total.stop_reason,
         &outcome.verdict,
     ))
+}
+
+/// What the result bundle records about the run: the plan, this worker and its planned share of
+/// the load (the open model's arrivals are split as `vajra_plan::schedule` splits them).
+fn run_meta(
+    report: &RunReport,
+    models: &[&vajra_runner::LoadModel],
+    plan_name: &str,
+    plan_hash: String,
+    (worker_index, worker_count): (u32, u32),
+) -> RunMeta {
+    let shares = models
+        .iter()
+        .map(|model| load_share(model, worker_index, worker_count));
+    let load = shares
+        .reduce(combine_shares)
+        .unwrap_or(LoadShare::Closed { users: 0 });
+    let duration_ms = u64::try_from(report.duration.as_millis()).unwrap_or(u64::MAX);
+    RunMeta {
+        vajra_version: env!("CARGO_PKG_VERSION").to_owned(),
+        plan_name: plan_name.to_owned(),
+        plan_hash,
+        worker_index,
+        worker_count,
+        load,
+        started_at_ms: report.started_at_ms,
+        ended_at_ms: report.started_at_ms.saturating_add(duration_ms),
+        stop_reason: vajra_runner::StopReason::name_of(report.stop_reason).to_owned(),
+        arrivals: report.arrivals,
+    }
+}
+
+/// One execution's planned part of the load on this worker.
+fn load_share(model: &vajra_runner::LoadModel, worker_index: u32, worker_count: u32) -> LoadShare {
+    match model {
+        vajra_runner::LoadModel::Open(profile) => {
+            let fleet = vajra_plan::schedule::arrival_count(profile);
+            LoadShare::Open {
+                target_tps: profile.mean_rate() / f64::from(worker_count.max(1)),
+                planned_arrivals: vajra_plan::schedule::share(
+                    fleet,
+                    u64::from(worker_index),
+                    u64::from(worker_count),
+                ),
+                fleet_arrivals: fleet,
+            }
+        }
+        vajra_runner::LoadModel::Closed(closed) => LoadShare::Closed {
+            users: u64::from(closed.users),
+        },
+    }
+}
+
+/// Several executions' shares as one: the same model's add up. A run that mixes the models
+/// records its open part, whose share of the load is exact (docs/result-bundle.md).
+fn combine_shares(a: LoadShare, b: LoadShare) -> LoadShare {
+    match (a, b) {
+        (
+            LoadShare::Open {
+                target_tps,
+                planned_arrivals,
+                fleet_arrivals,
+            },
+            LoadShare::Open {
+                target_tps: tps,
+                planned_arrivals: planned,
+                fleet_arrivals: fleet,
+            },
+        ) => LoadShare::Open {
+            target_tps: target_tps + tps,
+            planned_arrivals: planned_arrivals + planned,
+            fleet_arrivals: fleet_arrivals + fleet,
+        },
+        (LoadShare::Closed { users }, LoadShare::Closed { users: more }) => LoadShare::Closed {
+            users: users + more,
+        },
+        (open @ LoadShare::Open { .. }, LoadShare::Closed { .. })
+        | (LoadShare::Closed { .. }, open @ LoadShare::Open { .. }) => open,
+    }
 }
 
 /// Starts the embedded target if any execution needs it, then every execution at once, each on
@@ -336,6 +435,7 @@ fn write_files(
     title: &str,
     outcome: Option<&RunOutcome>,
     warnings: &[PlanWarning],
+    meta: Option<&RunMeta>,
 ) -> anyhow::Result<(PathBuf, PathBuf)> {
     let facts = RunFacts {
         target_tps: report.target_tps,
@@ -361,6 +461,12 @@ fn write_files(
     let json = serde_json::to_string_pretty(&summary).context("cannot encode the summary")?;
     std::fs::write(&summary_path, json + "\n")
         .with_context(|| format!("cannot write {}", summary_path.display()))?;
+    if let Some(meta) = meta {
+        let bundle_path = dir.join(bundle::FILE_NAME);
+        let bundle = bundle::encode(meta, &report.stats)?;
+        std::fs::write(&bundle_path, bundle)
+            .with_context(|| format!("cannot write {}", bundle_path.display()))?;
+    }
     let html_path = dir.join("report.html");
     let mut input =
         ReportInput::from_stats(&report.stats, format!("vajra run {title}"), Some(&facts));
@@ -401,7 +507,8 @@ fn print_results(
         .iter()
         .map(|r| r.jtl_path.display().to_string())
         .collect();
-    files.extend([summary_path, html_path].map(|p| p.display().to_string()));
+    let bundle_path = summary_path.with_file_name(bundle::FILE_NAME);
+    files.extend([summary_path, &bundle_path, html_path].map(|p| p.display().to_string()));
     println!("results: {}", files.join(", "));
     for hdr_log in runs.iter().filter_map(|run| run.settings.hdr_log.as_ref()) {
         println!("HDR interval log: {}", hdr_log.display());

@@ -15,7 +15,10 @@
 //! - [`ci`] writes the GitHub Actions workflow and the GitLab CI pipeline of a CI fan-out: a
 //!   matrix of workers, each running its share, and a merge job that checks every worker
 //!   delivered, merges their results and judges them.
+//! - [`workers`] checks that a set of result bundles is one whole fleet (every worker once, one
+//!   plan) and states the share of the load that missing workers had.
 
 pub mod ci;
 pub mod cloud;
 pub mod split;
+pub mod workers;

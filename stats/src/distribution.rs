@@ -28,12 +28,40 @@ pub(crate) fn record_value(histogram: &mut Histogram<u64>, value: u64) {
 /// (a JTL row claiming 10^19 µs), so such input gives a wrong stddev instead of a panic.
 #[derive(Debug, Clone)]
 pub struct Distribution {
-    histogram: Histogram<u64>,
-    count: u64,
-    sum: u128,
-    sum_of_squares: u128,
-    min: u64,
-    max: u64,
+    pub(crate) histogram: Histogram<u64>,
+    pub(crate) count: u64,
+    pub(crate) sum: u128,
+    pub(crate) sum_of_squares: u128,
+    /// `u64::MAX` when empty, so that merging takes the other's.
+    pub(crate) min: u64,
+    pub(crate) max: u64,
+}
+
+/// Equal contents: the same moments and the same count at every value. The histograms'
+/// allocated ranges may differ (one grew further before a merge), which `Histogram`'s own
+/// equality would count as a difference.
+impl PartialEq for Distribution {
+    fn eq(&self, other: &Distribution) -> bool {
+        let recorded = |h: &Histogram<u64>| {
+            h.iter_recorded()
+                .map(|v| (v.value_iterated_to(), v.count_at_value()))
+                .collect::<Vec<_>>()
+        };
+        (
+            self.count,
+            self.sum,
+            self.sum_of_squares,
+            self.min,
+            self.max,
+        ) == (
+            other.count,
+            other.sum,
+            other.sum_of_squares,
+            other.min,
+            other.max,
+        ) && self.histogram.sigfig() == other.histogram.sigfig()
+            && recorded(&self.histogram) == recorded(&other.histogram)
+    }
 }
 
 impl Default for Distribution {

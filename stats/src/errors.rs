@@ -21,13 +21,13 @@ pub const MAX_DISTINCT_MESSAGES: usize = 100;
 /// buffer so that looking up a known pair allocates nothing. The trailing length makes the
 /// encoding unambiguous (`"40" + "4x"` ≠ `"404" + "x"`); the value keeps where the code and the
 /// message end so that reading a key back needs no parsing.
-#[derive(Debug, Clone, Default)]
+#[derive(Debug, Clone, Default, PartialEq)]
 pub(crate) struct MessageCounts {
     counts: HashMap<Box<str>, Count>,
     other: u64,
 }
 
-#[derive(Debug, Clone, Copy)]
+#[derive(Debug, Clone, Copy, PartialEq)]
 struct Count {
     code_end: usize,
     message_end: usize,
@@ -58,6 +58,29 @@ impl MessageCounts {
                 n,
             },
         );
+    }
+
+    /// Counts `n` for a cause not counted yet (a decoded bundle's, whose causes are distinct);
+    /// false when it already is, and then nothing changes.
+    pub(crate) fn add_new(
+        &mut self,
+        scratch: &mut String,
+        code: &str,
+        message: &str,
+        n: u64,
+    ) -> bool {
+        let before = self.counts.len();
+        self.add(scratch, code, message, 0);
+        if self.counts.len() == before {
+            return false;
+        }
+        self.counts.get_mut(scratch.as_str()).expect("just added").n = n;
+        true
+    }
+
+    /// Counts `n` failures whose cause was not kept.
+    pub(crate) fn add_other(&mut self, n: u64) {
+        self.other = self.other.saturating_add(n);
     }
 
     fn add_encoded(&mut self, key: &str, count: Count) {
@@ -137,7 +160,7 @@ pub struct ErrorsReportEntry {
 }
 
 /// The errors and assertion failures of one label (or of the total).
-#[derive(Debug, Clone, Default)]
+#[derive(Debug, Clone, Default, PartialEq)]
 pub(crate) struct LabelErrors {
     pub(crate) by_response: MessageCounts,
     pub(crate) by_assertion: MessageCounts,

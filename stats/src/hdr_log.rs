@@ -502,12 +502,18 @@ fn decode_histogram(encoded: &str) -> Result<Histogram<u64>, DecodeError> {
     let bytes = base64::engine::general_purpose::STANDARD
         .decode(encoded)
         .map_err(DecodeError::Base64)?;
+    decode_histogram_bytes(&bytes)
+}
+
+/// Decodes a V2 histogram, compressed or not, from its bytes (see [`decode_histogram`]); result
+/// bundles hold them too. The histogram auto-resizes.
+pub(crate) fn decode_histogram_bytes(bytes: &[u8]) -> Result<Histogram<u64>, DecodeError> {
     let cookie = |b: &[u8]| {
         b.get(..4)
             .map(|c| u32::from_be_bytes([c[0], c[1], c[2], c[3]]))
     };
     let inflated;
-    let plain: &[u8] = if cookie(&bytes) == Some(V2_COMPRESSED_COOKIE) {
+    let plain: &[u8] = if cookie(bytes) == Some(V2_COMPRESSED_COOKIE) {
         let mut out = Vec::new();
         flate2::read::ZlibDecoder::new(bytes.get(8..).unwrap_or_default())
             .take(MAX_INFLATED_BYTES + 1)
@@ -519,7 +525,7 @@ fn decode_histogram(encoded: &str) -> Result<Histogram<u64>, DecodeError> {
         inflated = out;
         &inflated
     } else {
-        &bytes
+        bytes
     };
     if cookie(plain) == Some(V2_COOKIE) {
         let payload = plain

@@ -6,24 +6,24 @@ use super::errors::LabelErrors;
 use super::timeline::Timeline;
 use crate::sample::Observation;
 
-#[derive(Debug, Clone)]
+#[derive(Debug, Clone, PartialEq)]
 pub struct LabelStats {
-    samples: u64,
-    errors: u64,
+    pub(crate) samples: u64,
+    pub(crate) errors: u64,
     /// Samples cancelled by a hard stop: in `samples`, in nothing that needs a response time
     /// (see [`crate::sample::CANCELLED_CODE`]).
-    cancelled: u64,
-    elapsed: Distribution,
-    latency: Distribution,
-    service: Distribution,
-    connect_sum_us: u128,
-    bytes_received: u64,
-    bytes_sent: u64,
+    pub(crate) cancelled: u64,
+    pub(crate) elapsed: Distribution,
+    pub(crate) latency: Distribution,
+    pub(crate) service: Distribution,
+    pub(crate) connect_sum_us: u128,
+    pub(crate) bytes_received: u64,
+    pub(crate) bytes_sent: u64,
     /// Earliest start and latest end (start + elapsed), µs since the Unix epoch: the span JMeter
     /// divides by for throughput.
-    first_start_us: u64,
-    last_end_us: u64,
-    max_active_threads: u32,
+    pub(crate) first_start_us: u64,
+    pub(crate) last_end_us: u64,
+    pub(crate) max_active_threads: u32,
     pub(crate) causes: LabelErrors,
     pub(crate) timeline: Timeline,
 }

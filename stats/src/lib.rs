@@ -65,6 +65,7 @@
 //! Rows and labels are ordered "ALL" first, then by label name (then samples before
 //! transactions), an order that does not depend on how the samples were split.
 
+pub mod bundle;
 pub mod jtl;
 pub mod outcome;
 pub mod report;
@@ -117,6 +118,16 @@ pub struct Stats {
     transactions_in_total: bool,
     /// Reused to build error-cause keys without allocating.
     scratch: String,
+}
+
+/// Equal statistics: the same labels with equal contents (see [`Distribution`]'s equality),
+/// and the same transaction setting. What recording left in its scratch buffer does not count.
+impl PartialEq for Stats {
+    fn eq(&self, other: &Stats) -> bool {
+        self.samples == other.samples
+            && self.transactions == other.transactions
+            && self.transactions_in_total == other.transactions_in_total
+    }
 }
 
 /// One label as the reports list it.

@@ -38,7 +38,7 @@ pub const INSECURE_TLS_WARNING: &str = "TLS verification was OFF (tls.insecure):
 
 /// How a run's arrivals went, as the runner counted them. `scheduled = sent + dropped +
 /// unsent`; `late` is a part of `sent`.
-#[derive(Debug, Clone, Copy, Default, PartialEq, Eq)]
+#[derive(Debug, Clone, Copy, Default, PartialEq, Eq, Serialize, Deserialize)]
 pub struct Arrivals {
     pub scheduled: u64,
     pub sent: u64,

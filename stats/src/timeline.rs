@@ -11,11 +11,11 @@ use serde::{Deserialize, Serialize};
 /// Sums for one second; sums (not averages) so that buckets add exactly.
 #[derive(Debug, Clone, Copy, Default, PartialEq, Eq)]
 pub(crate) struct Bucket {
-    samples: u64,
-    errors: u64,
-    sum_elapsed_us: u128,
-    sum_latency_us: u128,
-    max_active_threads: u32,
+    pub(crate) samples: u64,
+    pub(crate) errors: u64,
+    pub(crate) sum_elapsed_us: u128,
+    pub(crate) sum_latency_us: u128,
+    pub(crate) max_active_threads: u32,
 }
 
 impl Bucket {
@@ -28,9 +28,9 @@ impl Bucket {
     }
 }
 
-#[derive(Debug, Clone, Default)]
+#[derive(Debug, Clone, Default, PartialEq)]
 pub(crate) struct Timeline {
-    seconds: BTreeMap<u64, Bucket>,
+    pub(crate) seconds: BTreeMap<u64, Bucket>,
 }
 
 impl Timeline {

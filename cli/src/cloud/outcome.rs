@@ -59,6 +59,7 @@ pub async fn finish(
         bad_rows: BadRows::default(),
         transactions_excluded: false,
         transaction_labels: Vec::new(),
+        missing_workers: None,
     };
     std::fs::create_dir_all(out_dir)
         .with_context(|| format!("cannot create {}", out_dir.display()))?;
@@ -73,6 +74,7 @@ pub async fn finish(
         errors: report.errors.clone(),
         timelines,
         outcome: None,
+        warnings: Vec::new(),
     });
     std::fs::write(&html_path, page)
         .with_context(|| format!("cannot write {}", html_path.display()))?;

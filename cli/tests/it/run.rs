@@ -509,6 +509,14 @@ fn ctrl_c_stops_with_exit_2_and_every_row_flushed() {
     let output = wait_bounded(child);
     assert_eq!(output.status.code(), Some(2), "{output:?}");
     assert_nothing_lost(&out);
+    // The result bundle is written at the stop too, with every sample and the stop's reason.
+    let bundle = vajra_stats::bundle::read(&out.join("result.vbundle")).unwrap();
+    assert_eq!(bundle.run.stop_reason, "interrupted");
+    assert_eq!(
+        bundle.stats.total().samples(),
+        overall_samples(&summary(&out))
+    );
+    assert!(bundle.run.ended_at_ms > bundle.run.started_at_ms);
 }
 
 #[test]

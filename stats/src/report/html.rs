@@ -66,6 +66,8 @@ pub struct ReportInput {
     pub timelines: Vec<LabelTimeline>,
     /// The verdict, stop reason, arrivals and rates of a `vajra run`; `None` otherwise.
     pub outcome: Option<RunOutcome>,
+    /// Shown above everything else (e.g. the workers a fleet report lacks).
+    pub warnings: Vec<String>,
 }
 
 impl ReportInput {
@@ -77,6 +79,7 @@ impl ReportInput {
             errors: stats.errors_report(),
             timelines: stats.timelines(),
             outcome: None,
+            warnings: Vec::new(),
         }
     }
 }
@@ -92,6 +95,7 @@ pub fn render(input: &ReportInput) -> String {
         version: env!("CARGO_PKG_VERSION"),
         facts: facts(input.facts.as_ref(), total, input.outcome.is_some()),
         outcome: input.outcome.as_ref().map(OutcomeView::new),
+        warnings: &input.warnings,
         label_rows: input.aggregate.iter().map(LabelRow::new).collect(),
         error_rows: error_rows(&input.errors),
         chart_json: script_json(&chart_data(&input.timelines, total)),
@@ -110,6 +114,7 @@ struct Page<'a> {
     version: &'static str,
     facts: Vec<(&'static str, String)>,
     outcome: Option<OutcomeView<'a>>,
+    warnings: &'a [String],
     label_rows: Vec<LabelRow<'a>>,
     error_rows: Vec<ErrorRow<'a>>,
     chart_json: String,

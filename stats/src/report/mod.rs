@@ -16,6 +16,8 @@
 //! bad_rows               {count, first: [{file, line, reason}]}
 //! transactions_excluded  bool: "ALL" leaves transaction-controller rows out
 //! transaction_labels     [string]: the labels that are transaction controllers
+//! missing_workers        null, or {worker_count, missing: [index], missing_pct, measured_in,
+//!                        statement}: a fleet's bundles without some workers (--allow-missing)
 //! ```
 
 pub mod html;
@@ -34,6 +36,26 @@ pub struct Report {
     pub bad_rows: BadRows,
     pub transactions_excluded: bool,
     pub transaction_labels: Vec<String>,
+    /// Workers of a fleet whose results are not in the report (`vajra report --allow-missing`
+    /// on result bundles); `None` when none are known to be missing.
+    #[serde(default)]
+    pub missing_workers: Option<MissingWorkers>,
+}
+
+/// The workers a report lacks and their share of the load.
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+pub struct MissingWorkers {
+    pub worker_count: u32,
+    /// Their worker indexes, from 0.
+    pub missing: Vec<u32>,
+    /// The missing part of the load, 0–100.
+    pub missing_pct: f64,
+    /// What the share is counted in: `arrivals` (the open model's planned arrivals, exact),
+    /// `users` (the closed model's virtual users, as if a missing worker ran as many as the
+    /// others did on average) or `workers`.
+    pub measured_in: String,
+    /// The sentence every view shows.
+    pub statement: String,
 }
 
 /// Input rows skipped as unreadable: all counted, the first few kept with where they were.
@@ -69,6 +91,7 @@ impl Report {
             transactions_excluded: stats.transactions_excluded(),
             transaction_labels,
             aggregate,
+            missing_workers: None,
         }
     }
 

@@ -9,7 +9,11 @@ use super::Report;
 /// The aggregate table, the errors by label, and notes on transactions. Labels longer than
 /// [`crate::CONSOLE_LABEL_CHARS`] are cut with an ellipsis; the other formats keep them whole.
 pub fn console(report: &Report) -> String {
-    let mut out = render_table(&report.aggregate);
+    let mut out = String::new();
+    if let Some(missing) = &report.missing_workers {
+        out.push_str(&format!("{}\n\n", missing.statement));
+    }
+    out.push_str(&render_table(&report.aggregate));
     let causes = causes(&report.errors);
     if !causes.is_empty() {
         out.push_str("\nerrors by label:\n");
@@ -137,7 +141,11 @@ pub fn csv(report: &Report) -> String {
 
 /// The aggregate table and the errors as GitHub-flavoured Markdown.
 pub fn markdown(report: &Report) -> String {
-    let mut out = String::from(
+    let mut out = String::new();
+    if let Some(missing) = &report.missing_workers {
+        out.push_str(&format!("> **{}**\n\n", cell(&missing.statement)));
+    }
+    out.push_str(
         "| label | samples | errors % | avg ms | p50 ms | p90 ms | p95 ms | p99 ms | max ms | TPS |\n\
          |---|--:|--:|--:|--:|--:|--:|--:|--:|--:|\n",
     );

@@ -1,7 +1,8 @@
 //! The checked-in corpus of bad input (`tests/data/bad/`): each case must give its own error,
 //! never a panic, a hang or another error. `jtl/NAME.jtl` and `hlog/NAME.hlog` each have a
 //! `NAME.expected` beside them: the start of the error chain's text (each message, then its
-//! causes after `: `) with the file named `case.jtl` or `case.hlog`. `threshold/cases.tsv` holds
+//! causes after `: `) with the file named `case.jtl` or `case.hlog`; so do result bundles,
+//! `bundle/NAME.vbundle`. `threshold/cases.tsv` holds
 //! one bad threshold and its exact error per line. Cases too big to check in are generated
 //! below. Then proptests feed arbitrary bytes to both readers.
 
@@ -99,6 +100,18 @@ fn bad_hdr_logs_give_their_errors() {
                 "{name}: read {:?}, expected `{expected}`",
                 stats.aggregate()
             ),
+            Err(err) => assert_error(&name, &chain(&err), &expected),
+        }
+        assert!(started.elapsed() < Duration::from_secs(5), "{name} is slow");
+    }
+}
+
+#[test]
+fn bad_result_bundles_give_their_errors() {
+    for (name, _dir, path, expected) in cases("bundle", "vbundle") {
+        let started = Instant::now();
+        match vajra_stats::bundle::read(&path) {
+            Ok(bundle) => panic!("{name}: read {:?}, expected `{expected}`", bundle.run),
             Err(err) => assert_error(&name, &chain(&err), &expected),
         }
         assert!(started.elapsed() < Duration::from_secs(5), "{name} is slow");
