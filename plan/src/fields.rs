@@ -347,6 +347,58 @@ impl<'de> Deserialize<'de> for JsonPathField {
     }
 }
 
+/// An XPath 1.0 expression, checked (parsed by sxd-xpath) as it is read.
+#[derive(Debug, Clone)]
+pub(crate) struct XPathField(pub String);
+
+impl XPathField {
+    pub(crate) fn parse(text: &str) -> Result<Self, String> {
+        match sxd_xpath::Factory::new().build(text) {
+            Ok(Some(_)) => Ok(XPathField(text.to_string())),
+            Ok(None) => Err("the XPath expression is empty".into()),
+            Err(err) => Err(format!("`{text}` is not a valid XPath 1.0 expression: {err}")),
+        }
+    }
+}
+
+impl<'de> Deserialize<'de> for XPathField {
+    fn deserialize<D: Deserializer<'de>>(deserializer: D) -> Result<Self, D::Error> {
+        scalar(
+            deserializer,
+            "an XPath expression like //title",
+            XPathField::parse,
+        )
+    }
+}
+
+/// A CSS selector (as JMeter's CSS/jQuery extractor takes), compiled as it is read.
+#[derive(Debug, Clone)]
+pub(crate) struct CssField {
+    pub selector: scraper::Selector,
+    pub text: String,
+}
+
+impl CssField {
+    pub(crate) fn parse(text: &str) -> Result<Self, String> {
+        scraper::Selector::parse(text)
+            .map(|selector| CssField {
+                selector,
+                text: text.to_string(),
+            })
+            .map_err(|err| format!("`{text}` is not a valid CSS selector: {err}"))
+    }
+}
+
+impl<'de> Deserialize<'de> for CssField {
+    fn deserialize<D: Deserializer<'de>>(deserializer: D) -> Result<Self, D::Error> {
+        scalar(
+            deserializer,
+            "a CSS selector like input[name=csrf]",
+            CssField::parse,
+        )
+    }
+}
+
 /// A one-character CSV delimiter, like `","`, `";"` or `"\t"`.
 pub(crate) fn delimiter<'de, D: Deserializer<'de>>(
     deserializer: D,

@@ -4,6 +4,7 @@
 
 use vajra_plan::{Assertions, Check, CheckKind, JsonExpect, StatusRange, Subject, TextExpect};
 
+use crate::document::{self, XPathValue};
 use crate::extract::json_text;
 use crate::response::ResponseView;
 
@@ -92,6 +93,7 @@ pub fn check_failure(check: &Check, response: &ResponseView<'_>) -> Option<Strin
                 }),
             }
         }
+        CheckKind::XPath(query) => xpath_failure(query, check.negate, response),
         CheckKind::Header { name, expect } => {
             let values: Vec<&str> = response.header_values(name).collect();
             let passes = match expect {
@@ -125,6 +127,42 @@ pub fn check_failure(check: &Check, response: &ResponseView<'_>) -> Option<Strin
                 )),
             }
         }
+    }
+}
+
+/// The failure of an XPath assertion, worded as JMeter's XPath assertion words it: a node-set
+/// must be non-empty (empty, with `not`), a boolean true (false); other results are not
+/// understood.
+fn xpath_failure(
+    query: &vajra_plan::XPathQuery,
+    negate: bool,
+    response: &ResponseView<'_>,
+) -> Option<String> {
+    if response.body.is_empty() {
+        return Some("Response was null".into());
+    }
+    let text = &query.text;
+    let document = match response.document(query.document) {
+        Ok(document) => document,
+        Err(reason) => return Some(format!("SAXException: {reason}")),
+    };
+    match document::evaluate(query, document) {
+        Err(reason) => Some(format!("TransformerException: {reason}")),
+        Ok(XPathValue::Nodes(nodes)) => match (nodes.is_empty(), negate) {
+            (true, false) => Some(format!("No Nodes Matched {text}")),
+            (false, true) => Some(
+                "Specified XPath was found... Turn off negate if this is not desired".into(),
+            ),
+            _ => None,
+        },
+        Ok(XPathValue::Boolean(value)) => (value == negate).then(|| {
+            if negate {
+                format!("Nodes Matched for {text}")
+            } else {
+                format!("No Nodes Matched for {text}")
+            }
+        }),
+        Ok(XPathValue::Text(_)) => Some(format!("Cannot understand: {text}")),
     }
 }
 

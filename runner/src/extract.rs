@@ -3,6 +3,7 @@
 
 use vajra_plan::{ExtractSource, MatchNo};
 
+use crate::document;
 use crate::response::ResponseView;
 
 /// What an extractor keeps of its matches.
@@ -41,7 +42,40 @@ pub fn find_all(source: &ExtractSource, response: &ResponseView<'_>) -> Vec<Stri
             .filter_map(|value| cookie_value(value, name))
             .map(str::to_string)
             .collect(),
+        // A body that is not XML, or an expression that fails on it, finds nothing (a miss).
+        ExtractSource::XPath(query) => response
+            .document(query.document)
+            .ok()
+            .and_then(|doc| document::evaluate(query, doc).ok())
+            .map(document::XPathValue::into_values)
+            .unwrap_or_default(),
+        ExtractSource::Css {
+            selector,
+            attribute,
+            ..
+        } => css_values(response.html(), selector, attribute.as_deref()),
     }
+}
+
+/// For each element `selector` finds, `attribute`'s value (empty when the element has none),
+/// or without one the element's text with its whitespace collapsed, as JMeter's CSS/jQuery
+/// extractor (JSoup) gives them.
+pub fn css_values(
+    html: &scraper::Html,
+    selector: &scraper::Selector,
+    attribute: Option<&str>,
+) -> Vec<String> {
+    html.select(selector)
+        .map(|element| match attribute {
+            Some(name) => element.value().attr(name).unwrap_or_default().trim().to_string(),
+            None => element
+                .text()
+                .collect::<String>()
+                .split_whitespace()
+                .collect::<Vec<_>>()
+                .join(" "),
+        })
+        .collect()
 }
 
 /// Keeps the match `matches` asks for; `random_index(n)` picks one of `n` (for `random`).

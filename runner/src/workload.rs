@@ -223,8 +223,11 @@ fn reads_headers(spec: &RequestSpec) -> bool {
 fn reads(spec: &RequestSpec, part: Subject) -> bool {
     let header = part == Subject::Headers;
     let body = part == Subject::Body;
-    spec.extractors.iter().any(|e| match &e.source {
-        ExtractSource::JsonPath { .. } => body,
+    // An extractor with `from-variable` reads a variable, not the response.
+    spec.extractors.iter().filter(|e| e.from_variable.is_none()).any(|e| match &e.source {
+        ExtractSource::JsonPath { .. } | ExtractSource::XPath(_) | ExtractSource::Css { .. } => {
+            body
+        }
         ExtractSource::Header(_) => header,
         ExtractSource::Regex { subject, .. } | ExtractSource::Boundary { subject, .. } => {
             *subject == part
@@ -234,7 +237,7 @@ fn reads(spec: &RequestSpec, part: Subject) -> bool {
         CheckKind::Contains { subject, .. } | CheckKind::Matches { subject, .. } => {
             *subject == part
         }
-        CheckKind::JsonPath { .. } => body,
+        CheckKind::JsonPath { .. } | CheckKind::XPath(_) => body,
         CheckKind::Header { .. } => header,
         CheckKind::MaxResponseTime(_) => false,
     })

@@ -154,6 +154,7 @@ fn extract_json(variable: &str, path: &str, matches: MatchNo) -> Extractor {
         },
         matches,
         default: None,
+        from_variable: None,
     }
 }
 
@@ -277,6 +278,7 @@ async fn an_extractor_that_misses_uses_its_default_and_is_counted() {
             },
             matches: MatchNo::Nth(1),
             default: Some("no-sid".into()),
+            from_variable: None,
         },
         extract_json("greeting", "$.hello", MatchNo::Nth(1)),
         Extractor {
@@ -284,6 +286,7 @@ async fn an_extractor_that_misses_uses_its_default_and_is_counted() {
             source: ExtractSource::Header(http::header::CONTENT_TYPE),
             matches: MatchNo::Nth(1),
             default: None,
+            from_variable: None,
         },
     ];
     hello.assertions.checks = vec![Check {
