@@ -356,7 +356,11 @@ impl XPathField {
         match sxd_xpath::Factory::new().build(text) {
             Ok(Some(_)) => Ok(XPathField(text.to_string())),
             Ok(None) => Err("the XPath expression is empty".into()),
-            Err(err) => Err(format!("`{text}` is not a valid XPath 1.0 expression: {err}")),
+            Err(err) => {
+                // sxd-xpath's Display gives the variant's name: written out as words.
+                let why = words(&err.to_string());
+                Err(format!("`{text}` is not a valid XPath 1.0 expression: {why}"))
+            }
         }
     }
 }
@@ -385,8 +389,29 @@ impl CssField {
                 selector,
                 text: text.to_string(),
             })
-            .map_err(|err| format!("`{text}` is not a valid CSS selector: {err}"))
+            .map_err(|err| {
+                // Some of the selectors crate's errors are only a variant's name, after a line
+                // asking to report it: keep the name, as words.
+                let err = err.to_string();
+                let why = match err.split_once('\n') {
+                    Some((_, name)) => words(name),
+                    None => err,
+                };
+                format!("`{text}` is not a valid CSS selector: {why}")
+            })
     }
+}
+
+/// `NoQualifiedName` as `no qualified name`.
+fn words(camel: &str) -> String {
+    let mut out = String::new();
+    for c in camel.chars() {
+        if c.is_uppercase() && !out.is_empty() {
+            out.push(' ');
+        }
+        out.extend(c.to_lowercase());
+    }
+    out
 }
 
 impl<'de> Deserialize<'de> for CssField {

@@ -400,6 +400,62 @@ mod tests {
         assert!(check_failure(&check(jsonpath("$.id", JsonExpect::Exists)), &not_json).is_some());
     }
 
+    fn xpath(text: &str, html: bool) -> CheckKind {
+        CheckKind::XPath(vajra_plan::XPathQuery {
+            text: text.into(),
+            document: vajra_plan::DocumentKind {
+                html,
+                ignore_whitespace: false,
+            },
+            namespaces: Vec::new(),
+        })
+    }
+
+    #[test]
+    fn xpath_checks_are_worded_as_jmeter_words_them() {
+        let body = view(200, b"<r><status>ok</status></r>", None);
+        let failure = |check: Check| check_failure(&check, &body);
+        assert_eq!(failure(check(xpath("//status", false))), None);
+        assert_eq!(
+            failure(check(xpath("//error", false))).unwrap(),
+            "No Nodes Matched //error"
+        );
+        assert_eq!(failure(not(xpath("//error", false))), None);
+        assert_eq!(
+            failure(not(xpath("//status", false))).unwrap(),
+            "Specified XPath was found... Turn off negate if this is not desired"
+        );
+        assert_eq!(failure(check(xpath("//status = 'ok'", false))), None);
+        assert_eq!(
+            failure(check(xpath("//status = 'no'", false))).unwrap(),
+            "No Nodes Matched for //status = 'no'"
+        );
+        assert_eq!(
+            failure(not(xpath("//status = 'ok'", false))).unwrap(),
+            "Nodes Matched for //status = 'ok'"
+        );
+        assert_eq!(
+            failure(check(xpath("count(//status)", false))).unwrap(),
+            "Cannot understand: count(//status)"
+        );
+        assert_eq!(
+            failure(check(xpath("//p:x", false))).unwrap(),
+            "TransformerException: Prefix must resolve to a namespace: p"
+        );
+        let html = view(200, b"<p>unclosed<br></p>", None);
+        let message = check_failure(&check(xpath("//p", false)), &html).unwrap();
+        assert!(message.starts_with("SAXException: "), "{message}");
+        assert_eq!(
+            check_failure(&check(xpath("//p", true)), &html),
+            None
+        );
+        let empty = view(200, b"", None);
+        assert_eq!(
+            check_failure(&not(xpath("//p", false)), &empty).unwrap(),
+            "Response was null"
+        );
+    }
+
     #[test]
     fn header_and_time_checks() {
         let mut headers = HeaderMap::new();

@@ -226,6 +226,55 @@ mod tests {
         assert!(find_all(&absent, &response).is_empty());
     }
 
+    fn xpath(text: &str, html: bool) -> ExtractSource {
+        ExtractSource::XPath(vajra_plan::XPathQuery {
+            text: text.into(),
+            document: vajra_plan::DocumentKind {
+                html,
+                ignore_whitespace: true,
+            },
+            namespaces: Vec::new(),
+        })
+    }
+
+    fn css(text: &str, attribute: Option<&str>) -> ExtractSource {
+        ExtractSource::Css {
+            selector: scraper::Selector::parse(text).unwrap(),
+            text: text.into(),
+            attribute: attribute.map(str::to_string),
+        }
+    }
+
+    #[test]
+    fn xpath_and_css_read_one_parse_of_the_body() {
+        let page = br#"<html><head><title> Shop </title></head><body>
+            <input name="csrf" value=" t1 "><input name="qty">
+            <p>a <b>bold</b>
+               text</p></body></html>"#;
+        let response = view(page, None, &[]);
+        assert_eq!(
+            find_all(&css("input", Some("value")), &response),
+            ["t1", ""]
+        );
+        assert_eq!(find_all(&css("p", None), &response), ["a bold text"]);
+        assert_eq!(find_all(&css("title", None), &response), ["Shop"]);
+        assert!(find_all(&css("form", None), &response).is_empty());
+        assert_eq!(
+            find_all(&xpath("//input/@name", true), &response),
+            ["csrf", "qty"]
+        );
+        assert_eq!(
+            find_all(&xpath("/html/head/title", true), &response),
+            [" Shop "]
+        );
+        // Not XML (an unclosed input): strict XPath finds nothing.
+        assert!(find_all(&xpath("//title", false), &response).is_empty());
+        let soap = view(br#"<r xmlns:m="urn:m"><m:v>1</m:v><m:v>2</m:v></r>"#, None, &[]);
+        assert_eq!(find_all(&xpath("//m:v", false), &soap), ["1", "2"]);
+        assert_eq!(find_all(&xpath("count(//m:v)", false), &soap), ["2"]);
+        assert!(find_all(&xpath("//q:v", false), &soap).is_empty());
+    }
+
     #[test]
     fn pick_keeps_the_match_asked_for() {
         let values = || vec!["a".to_string(), "b".to_string(), "c".to_string()];

@@ -249,6 +249,7 @@ mod tests {
         assert!(user.set_extracted(&ids, three));
         assert_eq!(user.get("id_matchNr"), Some("3"));
         assert_eq!(user.get("id_3"), Some("c"));
+        assert_eq!(user.get("id"), Some("a"), "the first match");
         assert!(user.set_extracted(&ids, Extracted::All(vec!["z".into()])));
         assert_eq!(
             (user.get("id_matchNr"), user.get("id_1"), user.get("id_2")),

@@ -177,6 +177,27 @@ fn extractor(
                 out.insert("group".into(), Value::from(1));
             }
         }
+        "xpath" => {
+            let xpath = need("xpath")?;
+            crate::fields::XPathField::parse(&xpath).map_err(|m| t.error(&main_at, m))?;
+            out.insert("xpath".into(), xpath.into());
+            out.extend(xpath_document(t, at, &config)?);
+            // Prefixes the document declares are always usable, so this changes nothing.
+            if let Some(v) = is_set(config.get("use-namespaces")) {
+                t.switch(&at.key("use-namespaces"), v)?;
+            }
+        }
+        "expression" => {
+            let expression = need("expression")?;
+            crate::fields::CssField::parse(&expression).map_err(|m| t.error(&main_at, m))?;
+            out.insert("css".into(), expression.into());
+            if let Some(v) = is_set(config.get("attribute")) {
+                let attribute = t.text(&at.key("attribute"), v)?;
+                if !attribute.is_empty() {
+                    out.insert("attribute".into(), attribute.into());
+                }
+            }
+        }
         _ => {
             out.insert("left".into(), need("left")?.into());
             out.insert("right".into(), need("right")?.into());
