@@ -1237,7 +1237,10 @@ fn extractor_spec(
         return Err((Some(key), format!("`{key}:` is for `xpath` extractors")));
     }
     if raw.attribute.is_some() && kind != "css" {
-        return Err((Some("attribute"), "`attribute:` is for `css` extractors".into()));
+        return Err((
+            Some("attribute"),
+            "`attribute:` is for `css` extractors".into(),
+        ));
     }
     if let Some(name) = &raw.from_variable {
         check_variable_name(name).map_err(|m| (Some("from-variable"), m))?;

@@ -359,7 +359,9 @@ impl XPathField {
             Err(err) => {
                 // sxd-xpath's Display gives the variant's name: written out as words.
                 let why = words(&err.to_string());
-                Err(format!("`{text}` is not a valid XPath 1.0 expression: {why}"))
+                Err(format!(
+                    "`{text}` is not a valid XPath 1.0 expression: {why}"
+                ))
             }
         }
     }

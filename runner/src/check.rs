@@ -150,9 +150,9 @@ fn xpath_failure(
         Err(reason) => Some(format!("TransformerException: {reason}")),
         Ok(XPathValue::Nodes(nodes)) => match (nodes.is_empty(), negate) {
             (true, false) => Some(format!("No Nodes Matched {text}")),
-            (false, true) => Some(
-                "Specified XPath was found... Turn off negate if this is not desired".into(),
-            ),
+            (false, true) => {
+                Some("Specified XPath was found... Turn off negate if this is not desired".into())
+            }
             _ => None,
         },
         Ok(XPathValue::Boolean(value)) => (value == negate).then(|| {
@@ -445,10 +445,7 @@ mod tests {
         let html = view(200, b"<p>unclosed<br></p>", None);
         let message = check_failure(&check(xpath("//p", false)), &html).unwrap();
         assert!(message.starts_with("SAXException: "), "{message}");
-        assert_eq!(
-            check_failure(&check(xpath("//p", true)), &html),
-            None
-        );
+        assert_eq!(check_failure(&check(xpath("//p", true)), &html), None);
         let empty = view(200, b"", None);
         assert_eq!(
             check_failure(&not(xpath("//p", false)), &empty).unwrap(),

@@ -176,10 +176,8 @@ fn html_element<'d>(
                 let child = scraper::ElementRef::wrap(child).expect("an element");
                 element.append_child(html_element(doc, child, ignore_whitespace, depth + 1)?)
             }
-            scraper::Node::Text(text) => {
-                if !(ignore_whitespace && is_blank(text)) {
-                    element.append_child(doc.create_text(text));
-                }
+            scraper::Node::Text(text) if !(ignore_whitespace && is_blank(text)) => {
+                element.append_child(doc.create_text(text));
             }
             scraper::Node::Comment(comment) => element.append_child(doc.create_comment(comment)),
             _ => {}
@@ -321,7 +319,10 @@ mod tests {
             XPathValue::Nodes(vec!["EUR".into(), "USD".into()])
         );
         assert_eq!(
-            xml(SOAP, "/soap:Envelope/soap:Body/m:GetPriceResponse/m:Price[2]"),
+            xml(
+                SOAP,
+                "/soap:Envelope/soap:Body/m:GetPriceResponse/m:Price[2]"
+            ),
             XPathValue::Nodes(vec!["2.10".into()])
         );
         assert_eq!(
@@ -351,19 +352,25 @@ mod tests {
             prefixes_used("/soap:Envelope/soap:Body/child::m:*[@x:id='a:b']"),
             ["soap", "m", "x"]
         );
-        assert_eq!(prefixes_used("//a[. = \"p:q\"] | //b[contains(., 'r:s')]"), Vec::<String>::new());
-        assert_eq!(prefixes_used("ancestor-or-self::node()"), Vec::<String>::new());
-        assert_eq!(prefixes_used("count(//a) div 2 > 1.5"), Vec::<String>::new());
+        assert_eq!(
+            prefixes_used("//a[. = \"p:q\"] | //b[contains(., 'r:s')]"),
+            Vec::<String>::new()
+        );
+        assert_eq!(
+            prefixes_used("ancestor-or-self::node()"),
+            Vec::<String>::new()
+        );
+        assert_eq!(
+            prefixes_used("count(//a) div 2 > 1.5"),
+            Vec::<String>::new()
+        );
         assert_eq!(prefixes_used("//my-ns.v2:item"), ["my-ns.v2"]);
     }
 
     #[test]
     fn other_results_are_booleans_and_text() {
         assert_eq!(xml(SOAP, "count(//m:Price)"), XPathValue::Text("2".into()));
-        assert_eq!(
-            xml(SOAP, "count(//m:Price) > 1"),
-            XPathValue::Boolean(true)
-        );
+        assert_eq!(xml(SOAP, "count(//m:Price) > 1"), XPathValue::Boolean(true));
         assert_eq!(
             xml(SOAP, "string(//m:Price)"),
             XPathValue::Text("1.90".into())

@@ -67,7 +67,12 @@ pub fn css_values(
 ) -> Vec<String> {
     html.select(selector)
         .map(|element| match attribute {
-            Some(name) => element.value().attr(name).unwrap_or_default().trim().to_string(),
+            Some(name) => element
+                .value()
+                .attr(name)
+                .unwrap_or_default()
+                .trim()
+                .to_string(),
             None => element
                 .text()
                 .collect::<String>()
@@ -269,7 +274,11 @@ mod tests {
         );
         // Not XML (an unclosed input): strict XPath finds nothing.
         assert!(find_all(&xpath("//title", false), &response).is_empty());
-        let soap = view(br#"<r xmlns:m="urn:m"><m:v>1</m:v><m:v>2</m:v></r>"#, None, &[]);
+        let soap = view(
+            br#"<r xmlns:m="urn:m"><m:v>1</m:v><m:v>2</m:v></r>"#,
+            None,
+            &[],
+        );
         assert_eq!(find_all(&xpath("//m:v", false), &soap), ["1", "2"]);
         assert_eq!(find_all(&xpath("count(//m:v)", false), &soap), ["2"]);
         assert!(find_all(&xpath("//q:v", false), &soap).is_empty());

@@ -224,23 +224,27 @@ fn reads(spec: &RequestSpec, part: Subject) -> bool {
     let header = part == Subject::Headers;
     let body = part == Subject::Body;
     // An extractor with `from-variable` reads a variable, not the response.
-    spec.extractors.iter().filter(|e| e.from_variable.is_none()).any(|e| match &e.source {
-        ExtractSource::JsonPath { .. } | ExtractSource::XPath(_) | ExtractSource::Css { .. } => {
-            body
-        }
-        ExtractSource::Header(_) => header,
-        ExtractSource::Regex { subject, .. } | ExtractSource::Boundary { subject, .. } => {
-            *subject == part
-        }
-        ExtractSource::Cookie(_) => false,
-    }) || spec.assertions.checks.iter().any(|c| match &c.kind {
-        CheckKind::Contains { subject, .. } | CheckKind::Matches { subject, .. } => {
-            *subject == part
-        }
-        CheckKind::JsonPath { .. } | CheckKind::XPath(_) => body,
-        CheckKind::Header { .. } => header,
-        CheckKind::MaxResponseTime(_) => false,
-    })
+    spec.extractors
+        .iter()
+        .filter(|e| e.from_variable.is_none())
+        .any(|e| match &e.source {
+            ExtractSource::JsonPath { .. }
+            | ExtractSource::XPath(_)
+            | ExtractSource::Css { .. } => body,
+            ExtractSource::Header(_) => header,
+            ExtractSource::Regex { subject, .. } | ExtractSource::Boundary { subject, .. } => {
+                *subject == part
+            }
+            ExtractSource::Cookie(_) => false,
+        })
+        || spec.assertions.checks.iter().any(|c| match &c.kind {
+            CheckKind::Contains { subject, .. } | CheckKind::Matches { subject, .. } => {
+                *subject == part
+            }
+            CheckKind::JsonPath { .. } | CheckKind::XPath(_) => body,
+            CheckKind::Header { .. } => header,
+            CheckKind::MaxResponseTime(_) => false,
+        })
 }
 
 /// Every scenario of `plan` compiled (its URLs already joined to its base URL), and the

@@ -166,7 +166,7 @@ fn extractor(
         "regexp" => {
             let regexp = need("regexp")?;
             t.regexp(&main_at, &regexp)?;
-            out.insert("regexp".into(), regexp.into());
+            out.insert("regexp".into(), regexp.clone().into());
             if let Some(template) = is_set(config.get("template")) {
                 out.insert(
                     "group".into(),
@@ -174,7 +174,9 @@ fn extractor(
                 );
             } else {
                 // Taurus's default template is `$1$`; a regexp without a group takes the match.
-                out.insert("group".into(), Value::from(1));
+                let groups = crate::fields::compile_regex(&regexp)
+                    .map_or(1, |regex| regex.captures_len() - 1);
+                out.insert("group".into(), Value::from(u64::from(groups > 0)));
             }
         }
         "xpath" => {

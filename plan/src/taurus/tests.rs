@@ -210,7 +210,7 @@ fn xpath_and_css_extractors_and_xpath_assertions_map_with_jmeter_defaults() {
         token: {{expression: 'input[name=csrf]', attribute: value, match-no: 1, scope: all}}
         text: {{expression: p, attribute: '', match-no: -1}}
       extract-regexp:
-        inner: {{regexp: '(x)', scope: variable, from-variable: page}}
+        inner: {{regexp: 'x', scope: variable, from-variable: page}}
       assert-xpath:
       - /note/to
       - {{xpath: /note/from, use-tolerant-parser: true, validate-xml: true, invert: true}}
@@ -220,7 +220,7 @@ fn xpath_and_css_extractors_and_xpath_assertions_map_with_jmeter_defaults() {
     assert_eq!(
         s[0]["extract"],
         json!({
-            "inner": {"regexp": "(x)", "group": 1, "match": 1, "from-variable": "page", "default": NOT_FOUND},
+            "inner": {"regexp": "x", "group": 0, "match": 1, "from-variable": "page", "default": NOT_FOUND},
             "title": {"xpath": "/html/head/title", "ignore-whitespace": true, "match": "all", "default": NOT_FOUND},
             "price": {"xpath": "//m:Price", "ignore-whitespace": false, "match": 2, "default": "none"},
             "base": {"xpath": "/html/head/base", "html": true, "ignore-whitespace": true, "match": "all", "from-variable": "page", "default": NOT_FOUND},
@@ -239,12 +239,18 @@ fn xpath_and_css_extractors_and_xpath_assertions_map_with_jmeter_defaults() {
     );
 
     let request = |extra: &str| {
-        format!("{HEAD}    requests:
+        format!(
+            "{HEAD}    requests:
     - url: http://h/
       {extra}
-")
+"
+        )
     };
-    rejects(&request("extract-xpath: {v: '//a['}"), "not a valid XPath", 7);
+    rejects(
+        &request("extract-xpath: {v: '//a['}"),
+        "not a valid XPath",
+        7,
+    );
     rejects(
         &request("extract-css-jquery: {v: {expression: 'a[[', default: x}}"),
         "not a valid CSS selector",
@@ -277,11 +283,17 @@ fn xpath_and_css_extractors_and_xpath_assertions_map_with_jmeter_defaults() {
         7,
     );
     rejects(
-        &request("extract-regexp: {v: {regexp: a, subject: headers, scope: variable, from-variable: x}}"),
+        &request(
+            "extract-regexp: {v: {regexp: a, subject: headers, scope: variable, from-variable: x}}",
+        ),
         "subject",
         7,
     );
-    rejects(&request("assert-xpath: [{xpath: //a, namespaces: {}}]"), "namespaces", 7);
+    rejects(
+        &request("assert-xpath: [{xpath: //a, namespaces: {}}]"),
+        "namespaces",
+        7,
+    );
 }
 
 #[test]

@@ -73,12 +73,19 @@ load: {{concurrency: 1, iterations: 2, duration: 30s}}
     assert_eq!(rows.len(), 16, "{rows:#?}");
 
     for label in ["page", "order", "echo", "again"] {
-        support::assert_every(&rows_of(&rows, label).into_iter().cloned().collect::<Vec<_>>(), |r| {
-            r.success && r.failure.is_empty()
-        });
+        support::assert_every(
+            &rows_of(&rows, label)
+                .into_iter()
+                .cloned()
+                .collect::<Vec<_>>(),
+            |r| r.success && r.failure.is_empty(),
+        );
     }
     // Each iteration sends the token its own page handed out.
-    let orders: Vec<&str> = rows_of(&rows, "order").iter().map(|r| r.url.as_str()).collect();
+    let orders: Vec<&str> = rows_of(&rows, "order")
+        .iter()
+        .map(|r| r.url.as_str())
+        .collect();
     assert!(orders[0].ends_with("/xml?token=csrf-1"), "{orders:?}");
     assert!(orders[1].ends_with("/xml?token=csrf-3"), "{orders:?}");
 
@@ -93,7 +100,10 @@ load: {{concurrency: 1, iterations: 2, duration: 30s}}
         failure("negated"),
         "Specified XPath was found... Turn off negate if this is not desired"
     );
-    assert_eq!(failure("false"), "No Nodes Matched for count(//m:Order) = 2");
+    assert_eq!(
+        failure("false"),
+        "No Nodes Matched for count(//m:Order) = 2"
+    );
     let not_xml = failure("not-xml");
     assert!(not_xml.starts_with("SAXException: "), "{not_xml}");
     assert!(
