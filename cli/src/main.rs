@@ -1,5 +1,5 @@
 //! The `vajra` command: `run` a plan (or a Taurus config) locally, `validate` one, `report` on result files, `package` a plan for
-//! BlazeMeter and run it there with `cloud`.
+//! BlazeMeter and run it there with `cloud`, or write a CI fan-out with `ci`.
 //!
 //! Exit codes follow Taurus: 0 ok, 1 error (usage errors too), 2 interrupted, 3 failure
 //! criteria met.
@@ -22,7 +22,9 @@ macro_rules! eprint {
     ($($arg:tt)*) => { $crate::output::err(format_args!($($arg)*), false) };
 }
 
+mod ci;
 mod cloud;
+mod executions;
 mod exit;
 mod load_flags;
 mod logging;
@@ -79,6 +81,9 @@ enum Command {
     Package(Box<package::PackageArgs>),
     /// Run on BlazeMeter: login, locations, run, status, attach, stop, terminate, report.
     Cloud(cloud::CloudArgs),
+    /// Write a CI configuration (GitHub Actions or GitLab CI) that runs the plan as N parallel
+    /// workers, then merges their results and checks the plan's thresholds (docs/ci.md).
+    Ci(ci::CiArgs),
 }
 
 fn main() -> ExitCode {
@@ -112,6 +117,7 @@ fn main() -> ExitCode {
         Command::Report(args) => report::execute(args),
         Command::Package(args) => package::execute(*args),
         Command::Cloud(args) => cloud::execute(args),
+        Command::Ci(args) => ci::execute(args),
     };
     code.into()
 }

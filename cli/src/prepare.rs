@@ -1,15 +1,16 @@
 //! The plan preparation `vajra run`, `vajra validate`, `vajra package` and `vajra cloud run`
-//! share: read the plan (or one execution of a Taurus config, mapped natively by
+//! share: read the plan (or the executions of a Taurus config, each mapped natively by
 //! `vajra_plan::taurus`), read its thresholds and `--fail-on`, refuse a threshold on a label
 //! no request has, and lay the load flags over the plan's `load:`. Each command then builds
-//! what it runs from the load (a local load model, or the load cloud engines carry).
+//! what it runs from the load (a local load model, or the load cloud engines carry). `vajra
+//! run` and `vajra validate` take every execution of a config; the cloud commands take one.
 
 use std::path::{Path, PathBuf};
 
 use anyhow::{bail, Context};
 use clap::Args;
 use vajra_plan::taurus::{is_taurus_config, TaurusConfig, TaurusExecution};
-use vajra_plan::{LoadSpec, Plan};
+use vajra_plan::{LoadSpec, Plan, PlanWarning};
 use vajra_stats::threshold::Threshold;
 
 use crate::load_flags::LoadFlags;
@@ -19,7 +20,8 @@ use crate::thresholds;
 #[derive(Args, Debug, Clone, Default)]
 #[command(next_help_heading = "Taurus configs")]
 pub struct TaurusFlags {
-    /// Which execution of a Taurus config to run, from 0 (needed when it has several).
+    /// Run only this execution of a Taurus config, from 0 [default: `vajra run` runs every
+    /// execution at once; `vajra package` and `vajra cloud run` need it when there are several].
     #[arg(long, value_name = "N")]
     pub execution: Option<usize>,
     /// A Taurus override like execution.0.concurrency=10 (repeatable), applied to a Taurus
@@ -40,38 +42,105 @@ pub struct PlanWithFlags {
     pub taurus: Option<TaurusExecution>,
 }
 
-/// Reads the plan (or Taurus config) at `path` and lays `load` and `fail_on` over it; every
-/// error names the file or the flag.
+/// Reads the plan (or the one execution of a Taurus config) at `path` and lays `load` and
+/// `fail_on` over it, for the commands that take one plan (`vajra package`, `vajra cloud run`);
+/// every error names the file or the flag, and a Taurus config's warnings are printed.
 pub fn prepare(
     path: &Path,
     load: &LoadFlags,
     fail_on: &[String],
     taurus: &TaurusFlags,
+    artifacts_dir: Option<&Path>,
 ) -> anyhow::Result<PlanWithFlags> {
-    let (plan, execution) = match read_taurus(path, taurus)? {
-        Some(config) => {
-            let index = pick_execution(&config, taurus.execution)?;
-            let execution = config.execution(index)?;
-            (execution.plan.clone(), Some(execution))
-        }
-        None => (Plan::load(path)?, None),
-    };
-    let mut criteria = thresholds::from_plan(&plan.source, &plan.thresholds)?;
-    criteria.extend(thresholds::from_flags(fail_on)?);
-    let labels: Vec<&str> = plan.requests().map(|r| r.label.as_str()).collect();
-    thresholds::require_plan_labels(&plan.source, &criteria, &labels)?;
-    let load = plan.load.clone().overlay(&load.to_spec()?);
-    Ok(PlanWithFlags {
-        plan,
-        criteria,
-        load,
-        taurus: execution,
-    })
+    let mut plans = prepare_plans(path, load, fail_on, taurus, Executions::One, artifacts_dir)?;
+    Ok(plans.remove(0))
 }
 
-/// The Taurus config at `path` with its overrides, or `None` for a vajra plan; Taurus flags
-/// on a plan are an error.
-pub fn read_taurus(path: &Path, flags: &TaurusFlags) -> anyhow::Result<Option<TaurusConfig>> {
+/// What `vajra run` runs of `path`: the plan, the execution `--execution` names, or every
+/// execution of a Taurus config (run at once, as bzt runs them), each with `load` and
+/// `fail_on` laid over it. A threshold may name a label of any of them: the criteria are
+/// judged over all of them together. A run passes its output directory, which a Taurus config
+/// knows as `${TAURUS_ARTIFACTS_DIR}`.
+pub fn prepare_all(
+    path: &Path,
+    load: &LoadFlags,
+    fail_on: &[String],
+    taurus: &TaurusFlags,
+    artifacts_dir: Option<&Path>,
+) -> anyhow::Result<Vec<PlanWithFlags>> {
+    prepare_plans(path, load, fail_on, taurus, Executions::All, artifacts_dir)
+}
+
+/// Which executions of a Taurus config a command takes when `--execution` names none.
+#[derive(Clone, Copy)]
+enum Executions {
+    /// Every one (`vajra run`, `vajra validate`).
+    All,
+    /// The only one; several are an error asking for `--execution` (a cloud package, or
+    /// anything else that expects one plan's results, carries one).
+    One,
+}
+
+fn prepare_plans(
+    path: &Path,
+    load: &LoadFlags,
+    fail_on: &[String],
+    taurus: &TaurusFlags,
+    executions: Executions,
+    artifacts_dir: Option<&Path>,
+) -> anyhow::Result<Vec<PlanWithFlags>> {
+    let plans: Vec<(Plan, Option<TaurusExecution>)> =
+        match read_taurus(path, taurus, artifacts_dir)? {
+            Some(config) => pick_executions(&config, taurus.execution, executions)?
+                .into_iter()
+                .map(|index| {
+                    let execution = config.execution(index)?;
+                    print_warnings(&execution.warnings);
+                    Ok((execution.plan.clone(), Some(execution)))
+                })
+                .collect::<anyhow::Result<_>>()?,
+            None => vec![(Plan::load(path)?, None)],
+        };
+    let mut criteria = plans
+        .iter()
+        .map(|(plan, _)| thresholds::from_plan(&plan.source, &plan.thresholds))
+        .collect::<anyhow::Result<Vec<_>>>()?;
+    let fail_on = thresholds::from_flags(fail_on)?;
+    let labels: Vec<&str> = plans
+        .iter()
+        .flat_map(|(plan, _)| plan.requests().map(|r| r.label.as_str()))
+        .collect();
+    for ((plan, _), criteria) in plans.iter().zip(&mut criteria) {
+        criteria.extend(fail_on.iter().cloned());
+        thresholds::require_plan_labels(&plan.source, criteria, &labels)?;
+    }
+    let load = load.to_spec()?;
+    Ok(plans
+        .into_iter()
+        .zip(criteria)
+        .map(|((plan, execution), criteria)| PlanWithFlags {
+            load: plan.load.clone().overlay(&load),
+            plan,
+            criteria,
+            taurus: execution,
+        })
+        .collect())
+}
+
+/// Each warning on its own line of stderr, as `warning: FILE:LINE:COL: field: message`.
+pub fn print_warnings(warnings: &[PlanWarning]) {
+    for warning in warnings {
+        eprintln!("warning: {warning}");
+    }
+}
+
+/// The Taurus config at `path` with its overrides (and the run's artifacts directory, if
+/// any), or `None` for a vajra plan; Taurus flags on a plan are an error.
+pub fn read_taurus(
+    path: &Path,
+    flags: &TaurusFlags,
+    artifacts_dir: Option<&Path>,
+) -> anyhow::Result<Option<TaurusConfig>> {
     let text =
         std::fs::read_to_string(path).with_context(|| format!("cannot read {}", path.display()))?;
     if !is_taurus_config(&text) {
@@ -84,23 +153,34 @@ pub fn read_taurus(path: &Path, flags: &TaurusFlags) -> anyhow::Result<Option<Ta
         }
         return Ok(None);
     }
-    Ok(Some(TaurusConfig::from_str(&text, path, &flags.overrides)?))
+    Ok(Some(TaurusConfig::from_str_for_run(
+        &text,
+        path,
+        &flags.overrides,
+        artifacts_dir,
+    )?))
 }
 
-/// The execution to run: `--execution N`, or the only one.
-fn pick_execution(config: &TaurusConfig, execution: Option<usize>) -> anyhow::Result<usize> {
+/// The executions to run: `--execution N`, else every one or the only one.
+fn pick_executions(
+    config: &TaurusConfig,
+    execution: Option<usize>,
+    executions: Executions,
+) -> anyhow::Result<Vec<usize>> {
     let count = config.executions();
-    match execution {
-        Some(n) if n < count => Ok(n),
-        Some(n) => bail!(
+    match (execution, executions) {
+        (Some(n), _) if n < count => Ok(vec![n]),
+        (Some(n), _) => bail!(
             "{}: --execution {n}: the config has {count} execution{} (numbered from 0)",
             config.path().display(),
             if count == 1 { "" } else { "s" }
         ),
-        None if count == 1 => Ok(0),
-        None => bail!(
-            "{}: the config has {count} executions; vajra runs one at a time: pick one with \
-             --execution N (0 to {})",
+        (None, Executions::All) => Ok((0..count).collect()),
+        (None, Executions::One) if count == 1 => Ok(vec![0]),
+        (None, Executions::One) => bail!(
+            "{}: the config has {count} executions and this command takes one (a cloud \
+             package carries one): pick it with --execution N (0 to {}); `vajra run` runs \
+             them all at once",
             config.path().display(),
             count - 1
         ),
@@ -157,32 +237,22 @@ pub struct ValidateArgs {
 /// one `--execution` names) and prints what it found.
 pub fn validate(args: &ValidateArgs) -> anyhow::Result<()> {
     let path = &args.file;
-    let Some(config) = read_taurus(path, &args.taurus)? else {
-        let plan = Plan::load(path)?;
-        thresholds::from_plan(&plan.source, &plan.thresholds)?;
-        println!("{}: a vajra plan, OK", path.display());
-        return Ok(());
-    };
-    let indexes: Vec<usize> = match args.taurus.execution {
-        Some(n) => vec![pick_execution(&config, Some(n))?],
-        None => (0..config.executions()).collect(),
-    };
-    for index in indexes {
-        let execution = config.execution(index)?;
-        let plan = &execution.plan;
-        let criteria = thresholds::from_plan(&plan.source, &plan.thresholds)?;
-        let labels: Vec<&str> = plan.requests().map(|r| r.label.as_str()).collect();
-        thresholds::require_plan_labels(&plan.source, &criteria, &labels)?;
-        let model = plan.load.build_model()?;
+    for prepared in prepare_all(path, &LoadFlags::default(), &[], &args.taurus, None)? {
+        let Some(execution) = &prepared.taurus else {
+            println!("{}: a vajra plan, OK", path.display());
+            return Ok(());
+        };
+        let model = prepared.load.build_model()?;
         println!(
-            "{}: execution {index} (scenario {}): {}, OK",
+            "{}: execution {} (scenario {}): {}, OK",
             path.display(),
+            execution.index,
             execution.scenario,
             model.describe()
         );
         if let (true, Some(native)) = (args.print_plan, &execution.native) {
             let yaml = serde_saphyr::to_string(native).context("cannot write the plan")?;
-            println!("# the plan of execution {index}\n{yaml}");
+            println!("# the plan of execution {}\n{yaml}", execution.index);
         }
     }
     Ok(())

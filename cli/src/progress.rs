@@ -1,40 +1,63 @@
-//! The live view of a run: a one-line progress bar on a terminal, a plain line every
-//! `plain_every` otherwise (CI logs, Taurus), so logs stay readable.
+//! The live view of a run: a progress bar on a terminal, a plain line every `plain_every`
+//! otherwise (CI logs, Taurus), so logs stay readable. A run with several executions shows one
+//! bar (or line) per execution, each named by it.
 
 use std::io::IsTerminal;
 use std::time::Duration;
 
-use indicatif::{ProgressBar, ProgressStyle};
+use indicatif::{MultiProgress, ProgressBar, ProgressStyle};
 use vajra_runner::{Progress, ProgressFn};
 
-/// Builds the progress callback the runner calls once a second.
-pub fn reporter(quiet: bool, plain_every: Duration) -> ProgressFn {
-    if quiet {
-        return Box::new(|_| {});
+/// Where the progress of a run's executions goes; [`LiveView::reporter`] makes each one's
+/// callback, which the runner calls once a second.
+pub struct LiveView {
+    quiet: bool,
+    plain_every: Duration,
+    /// The terminal's bars, drawn together (`None` off a terminal).
+    bars: Option<MultiProgress>,
+}
+
+impl LiveView {
+    pub fn new(quiet: bool, plain_every: Duration) -> LiveView {
+        let bars = (!quiet && std::io::stdout().is_terminal()).then(MultiProgress::new);
+        LiveView {
+            quiet,
+            plain_every,
+            bars,
+        }
     }
-    if std::io::stdout().is_terminal() {
-        let bar = ProgressBar::new(1000);
-        bar.set_style(
-            ProgressStyle::with_template("{bar:24.cyan/blue} {msg}")
-                .expect("the template is valid")
-                .progress_chars("█▉▊▋▌▍▎▏ "),
-        );
-        crate::logging::show_above(&bar);
-        Box::new(move |p: &Progress| {
-            bar.set_position((p.done * 1000.0) as u64);
-            bar.set_message(line(p));
-            if p.done >= 1.0 && p.in_flight == 0 {
-                bar.finish_and_clear();
-            }
-        })
-    } else {
-        let mut next = Duration::ZERO;
-        Box::new(move |p: &Progress| {
-            if p.elapsed >= next {
-                println!("{}", line(p));
-                next = p.elapsed + plain_every;
-            }
-        })
+
+    /// The callback for one run; `name` (`execution 1`) starts its lines when there are several.
+    pub fn reporter(&self, name: Option<String>) -> ProgressFn {
+        if self.quiet {
+            return Box::new(|_| {});
+        }
+        let prefix = name.map(|n| format!("{n}: ")).unwrap_or_default();
+        if let Some(bars) = &self.bars {
+            let bar = bars.add(ProgressBar::new(1000));
+            bar.set_style(
+                ProgressStyle::with_template("{bar:24.cyan/blue} {msg}")
+                    .expect("the template is valid")
+                    .progress_chars("█▉▊▋▌▍▎▏ "),
+            );
+            crate::logging::show_above(&bar);
+            Box::new(move |p: &Progress| {
+                bar.set_position((p.done * 1000.0) as u64);
+                bar.set_message(format!("{prefix}{}", line(p)));
+                if p.done >= 1.0 && p.in_flight == 0 {
+                    bar.finish_and_clear();
+                }
+            })
+        } else {
+            let mut next = Duration::ZERO;
+            let plain_every = self.plain_every;
+            Box::new(move |p: &Progress| {
+                if p.elapsed >= next {
+                    println!("{prefix}{}", line(p));
+                    next = p.elapsed + plain_every;
+                }
+            })
+        }
     }
 }
 

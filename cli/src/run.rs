@@ -1,6 +1,11 @@
-//! `vajra run`: load the plan, overlay the flags, start the embedded target if asked, run, and
-//! write `results.jtl`, `summary.json`, `report.html` and the console summary into the output
-//! directory; then check the plan's thresholds and `--fail-on` criteria (exit 3 when one is met).
+//! `vajra run`: load the plan (or every execution of a Taurus config), overlay the flags, start
+//! the embedded target if asked, run, and write `results.jtl`, `summary.json`, `report.html`
+//! and the console summary into the output directory; then check the plan's thresholds and
+//! `--fail-on` criteria (exit 3 when one is met).
+//!
+//! A plan is the one-execution case of a Taurus config's several: the executions run at once
+//! on one runtime and one stop signal, each into its own directory (`executions`), and the
+//! summary, the table and the verdict cover them all.
 
 use std::io::Write;
 use std::path::{Path, PathBuf};
@@ -9,16 +14,17 @@ use std::time::Duration;
 use anyhow::{bail, Context};
 use clap::Args;
 use vajra_plan::duration::parse_duration;
+use vajra_plan::{LoadSpec, Plan, PlanWarning};
 use vajra_runner::embedded_target::EmbeddedTarget;
-use vajra_runner::{RunReport, RunSettings, StopSignal};
+use vajra_runner::{RunReport, RunSettings, StopReason, StopSignal};
 use vajra_stats::outcome::RunOutcome;
 use vajra_stats::report::html::{self, ReportInput};
 use vajra_stats::RunFacts;
 
 use crate::exit::{report_error, Exit};
 use crate::load_flags::LoadFlags;
-use crate::prepare::{prepare, PlanWithFlags, TaurusFlags};
-use crate::{progress, signals, thresholds};
+use crate::prepare::{prepare_all, PlanWithFlags, TaurusFlags};
+use crate::{executions, progress, signals, thresholds};
 
 /// The most `--threads` takes. Lanes are async, so one thread serves many connections and a
 /// thread per CPU is the most that helps; the bound keeps a typo (`--threads 100000`) from
@@ -79,6 +85,72 @@ pub fn execute(args: RunArgs) -> Exit {
     }
 }
 
+/// One execution of the run (the plan itself, for a vajra plan), ready to start.
+struct Execution {
+    plan: Plan,
+    load: LoadSpec,
+    settings: RunSettings,
+    /// Where its files go: the output directory, or its own under it when there are several.
+    dir: PathBuf,
+    /// Its name in the lines of a run with several (`execution 1`); `None` when it runs alone.
+    name: Option<String>,
+    /// What its Taurus mapping warned of (already printed), for `summary.json`.
+    warnings: Vec<PlanWarning>,
+}
+
+impl Execution {
+    fn new(
+        prepared: PlanWithFlags,
+        position: usize,
+        count: usize,
+        args: &RunArgs,
+        out_dir: &Path,
+    ) -> anyhow::Result<Execution> {
+        let index = prepared.taurus.as_ref().map_or(position, |e| e.index);
+        let dir = executions::dir(out_dir, index, count);
+        let settings = RunSettings {
+            model: prepared.load.build_model()?,
+            worker_index: args.worker_index,
+            worker_count: args.worker_count,
+            max_in_flight: prepared
+                .load
+                .max_in_flight()
+                .unwrap_or(vajra_runner::DEFAULT_MAX_IN_FLIGHT),
+            drain_timeout: args.drain_timeout,
+            jtl_path: dir.join("results.jtl"),
+            hdr_log: args
+                .hdr_log
+                .as_deref()
+                .map(|file| executions::hdr_log(file, index, count)),
+        };
+        let warnings = prepared.taurus.map(|t| t.warnings).unwrap_or_default();
+        Ok(Execution {
+            plan: prepared.plan,
+            load: prepared.load,
+            settings,
+            dir,
+            name: (count > 1).then(|| format!("execution {index}")),
+            warnings,
+        })
+    }
+
+    /// `name: ` before each of its lines, or nothing when it runs alone.
+    fn prefix(&self) -> String {
+        self.name
+            .as_ref()
+            .map(|name| format!("{name}: "))
+            .unwrap_or_default()
+    }
+
+    /// The report title and header name: the plan's, with the execution when there are several.
+    fn title(&self) -> String {
+        match &self.name {
+            Some(name) => format!("{} ({name})", self.plan.name),
+            None => self.plan.name.clone(),
+        }
+    }
+}
+
 fn run(args: RunArgs) -> anyhow::Result<Exit> {
     if args.worker_count == 0 || args.worker_index >= args.worker_count {
         bail!(
@@ -88,91 +160,183 @@ fn run(args: RunArgs) -> anyhow::Result<Exit> {
         );
     }
     let (out_dir, out_existed) = output_dir(args.out.as_deref(), args.overwrite)?;
-    let PlanWithFlags {
-        mut plan,
-        criteria,
-        load,
-        ..
-    } = prepare(&args.plan, &args.load, &args.fail_on, &args.taurus)?;
-    let model = load.build_model()?;
+    // Taurus knows the results directory as ${TAURUS_ARTIFACTS_DIR}, an absolute path.
+    let artifacts_dir = std::path::absolute(&out_dir).unwrap_or_else(|_| out_dir.clone());
+    let prepared = prepare_all(
+        &args.plan,
+        &args.load,
+        &args.fail_on,
+        &args.taurus,
+        Some(&artifacts_dir),
+    )?;
+    let criteria = executions::criteria(prepared.iter().map(|p| p.criteria.as_slice()));
+    let count = prepared.len();
+    let mut runs = prepared
+        .into_iter()
+        .enumerate()
+        .map(|(position, p)| Execution::new(p, position, count, &args, &out_dir))
+        .collect::<anyhow::Result<Vec<_>>>()?;
     let runtime = lane_runtime(args.threads)?;
-    // The runner creates the directory when it opens the JTL, i.e. when the run starts.
-    let report = runtime.block_on(async {
-        // Kept alive until the run ends: dropping it stops the server.
-        let _embedded = if plan.embedded_target || args.embedded_target {
-            let target = EmbeddedTarget::start()
-                .await
-                .context("cannot start the embedded target")?;
-            plan.set_base_url(&target.base_url())?;
-            Some(target)
-        } else {
-            None
-        };
-        let settings = RunSettings {
-            model: model.clone(),
-            worker_index: args.worker_index,
-            worker_count: args.worker_count,
-            max_in_flight: load
-                .max_in_flight()
-                .unwrap_or(vajra_runner::DEFAULT_MAX_IN_FLIGHT),
-            drain_timeout: args.drain_timeout,
-            jtl_path: out_dir.join("results.jtl"),
-            hdr_log: args.hdr_log.clone(),
-        };
-        println!(
-            "{}",
-            header(
-                &plan.name,
-                &model,
-                args.worker_index,
-                args.worker_count,
-                &out_dir
-            )
-        );
-        if plan.client.tls.insecure {
-            println!(
-                "TLS verification is OFF (tls.insecure): any certificate is accepted, so the \
-                 responses may not come from the server you meant to test"
-            );
-        }
-        let stop = StopSignal::default();
-        signals::watch(&stop);
-        let reporter = progress::reporter(args.quiet, args.progress_every);
-        anyhow::Ok(vajra_runner::run(&plan, settings, stop, reporter).await?)
-    });
-    let report = report.inspect_err(|_| {
+    // The runner creates the directories when it opens the JTLs, i.e. when the run starts.
+    let reports = runtime.block_on(run_all(&mut runs, &args, &out_dir));
+    let reports = reports.inspect_err(|_| {
         if !out_existed {
-            // Only an empty directory goes: a partial JTL stays for the user to look at.
+            // Only empty directories go: a partial JTL stays for the user to look at.
+            for run in &runs {
+                let _ = std::fs::remove_dir(&run.dir);
+            }
             let _ = std::fs::remove_dir(&out_dir);
         }
     })?;
     // Lanes may still hold idle keep-alive connections; don't wait for them.
     runtime.shutdown_timeout(Duration::from_millis(100));
 
-    let judged = crate::outcome::judge_run(&report, &criteria, load.allows_overload());
-    let outcome = judged.as_ref().ok();
-    write_outputs(&out_dir, &report, &model, &plan.name, outcome)?;
-    if let Some(hdr_log) = &args.hdr_log {
-        println!("HDR interval log: {}", hdr_log.display());
+    let total = executions::combine(&reports);
+    let several = runs.len() > 1;
+    if several {
+        for (run, report) in runs.iter().zip(&reports) {
+            // Its own stop reason, arrivals and rates; the criteria are the whole run's, so
+            // its verdict checks only what the generator did.
+            let own = crate::outcome::judge_run(report, &[], run.load.allows_overload())?;
+            let pattern = run.settings.model.describe().to_string();
+            write_files(
+                &run.dir,
+                report,
+                &pattern,
+                &run.title(),
+                Some(&own),
+                &run.warnings,
+            )?;
+        }
     }
+    let allow_overload = runs.iter().all(|run| run.load.allows_overload());
+    let judged = crate::outcome::judge_run(&total, &criteria, allow_overload);
+    let outcome = judged.as_ref().ok();
+    let (pattern, title) = if several {
+        let patterns: Vec<String> = runs
+            .iter()
+            .map(|run| format!("{}{}", run.prefix(), run.settings.model.describe()))
+            .collect();
+        let file = args.plan.file_name().unwrap_or_default().to_string_lossy();
+        (patterns.join("; "), format!("{file} ({count} executions)"))
+    } else {
+        (
+            runs[0].settings.model.describe().to_string(),
+            runs[0].title(),
+        )
+    };
+    let warnings: Vec<PlanWarning> = runs.iter().flat_map(|run| run.warnings.clone()).collect();
+    let (summary_path, html_path) =
+        write_files(&out_dir, &total, &pattern, &title, outcome, &warnings)?;
+    print_results(&runs, &reports, &total, &summary_path, &html_path);
     let outcome = judged?;
     crate::output::stdout()
         .write_all(thresholds::verdict_text(&outcome.verdict).as_bytes())
         .context("cannot print the verdict")?;
     Ok(crate::outcome::exit_code(
-        report.stop_reason,
+        total.stop_reason,
         &outcome.verdict,
     ))
 }
 
-fn write_outputs(
+/// Starts the embedded target if any execution needs it, then every execution at once, each on
+/// its own stop signal that follows the run's one (Ctrl-C, SIGTERM, `$GRACEFUL`); an execution
+/// that fails stops the others. Returns the reports in the executions' order.
+async fn run_all(
+    runs: &mut [Execution],
+    args: &RunArgs,
     out_dir: &Path,
+) -> anyhow::Result<Vec<RunReport>> {
+    let wants_target = |plan: &Plan| plan.embedded_target || args.embedded_target;
+    // Kept alive until the runs end: dropping it stops the server.
+    let _embedded = if runs.iter().any(|run| wants_target(&run.plan)) {
+        let target = EmbeddedTarget::start()
+            .await
+            .context("cannot start the embedded target")?;
+        for run in runs.iter_mut().filter(|run| wants_target(&run.plan)) {
+            run.plan.set_base_url(&target.base_url())?;
+        }
+        Some(target)
+    } else {
+        None
+    };
+    if runs.len() > 1 {
+        println!(
+            "vajra run {}: {} executions at once, results in {}",
+            args.plan.display(),
+            runs.len(),
+            out_dir.display()
+        );
+    }
+    for run in runs.iter() {
+        println!(
+            "{}",
+            header(
+                &run.title(),
+                &run.settings.model,
+                args.worker_index,
+                args.worker_count,
+                &run.dir
+            )
+        );
+        if run.plan.client.tls.insecure {
+            println!(
+                "{}TLS verification is OFF (tls.insecure): any certificate is accepted, so the \
+                 responses may not come from the server you meant to test",
+                run.prefix()
+            );
+        }
+    }
+    let stop = StopSignal::default();
+    signals::watch(&stop);
+    let view = progress::LiveView::new(args.quiet, args.progress_every);
+    let handles: Vec<_> = runs
+        .iter()
+        .map(|run| {
+            let (plan, settings) = (run.plan.clone(), run.settings.clone());
+            let own = signals::follow(&stop);
+            let reporter = view.reporter(run.name.clone());
+            let stop = stop.clone();
+            tokio::spawn(async move {
+                let result = vajra_runner::run(&plan, settings, own, reporter).await;
+                if result.is_err() {
+                    stop.stop(StopReason::Failed);
+                }
+                result
+            })
+        })
+        .collect();
+    let mut reports = Vec::with_capacity(runs.len());
+    let mut failure = None;
+    for (run, handle) in runs.iter().zip(handles) {
+        match handle.await {
+            Ok(Ok(report)) => reports.push(report),
+            Ok(Err(error)) => {
+                let error = match &run.name {
+                    Some(name) => anyhow::Error::from(error)
+                        .context(format!("{name} (scenario {}) cannot run", run.plan.name)),
+                    None => error.into(),
+                };
+                failure.get_or_insert(error);
+            }
+            Err(join) => std::panic::resume_unwind(join.into_panic()),
+        }
+    }
+    match failure {
+        Some(error) => Err(error),
+        None => Ok(reports),
+    }
+}
+
+/// Writes `summary.json` and `report.html` of `report` into `dir`; returns their paths.
+fn write_files(
+    dir: &Path,
     report: &RunReport,
-    model: &vajra_runner::LoadModel,
-    plan_name: &str,
+    pattern: &str,
+    title: &str,
     outcome: Option<&RunOutcome>,
-) -> anyhow::Result<()> {
-    let pattern = model.describe();
+    warnings: &[PlanWarning],
+) -> anyhow::Result<(PathBuf, PathBuf)> {
     let facts = RunFacts {
         target_tps: report.target_tps,
         duration_s: report.duration.as_secs_f64(),
@@ -184,38 +348,64 @@ fn write_outputs(
     };
     let mut summary = report.stats.summary(&facts);
     summary.outcome = outcome.cloned();
-    let summary_path = out_dir.join("summary.json");
+    let summary_path = dir.join("summary.json");
     let mut summary = serde_json::to_value(&summary).context("cannot encode the summary")?;
     if let Some(fields) = summary.as_object_mut() {
         fields.insert("extractor_misses".into(), extractor_misses_json(report));
         fields.insert("while_caps".into(), while_caps_json(report));
+        fields.insert(
+            "plan_warnings".into(),
+            warnings.iter().map(|w| w.to_string()).collect(),
+        );
     }
     let json = serde_json::to_string_pretty(&summary).context("cannot encode the summary")?;
     std::fs::write(&summary_path, json + "\n")
         .with_context(|| format!("cannot write {}", summary_path.display()))?;
-    let html_path = out_dir.join("report.html");
-    let title = format!("vajra run {plan_name}");
-    let mut input = ReportInput::from_stats(&report.stats, title, Some(&facts));
+    let html_path = dir.join("report.html");
+    let mut input =
+        ReportInput::from_stats(&report.stats, format!("vajra run {title}"), Some(&facts));
     input.outcome = outcome.cloned();
     let page = html::render(&input);
     std::fs::write(&html_path, page)
         .with_context(|| format!("cannot write {}", html_path.display()))?;
+    Ok((summary_path, html_path))
+}
+
+/// The console's end of a run: the table over every execution, each one's load line and early
+/// stop, what the plans' logic ran into, and where the files are.
+fn print_results(
+    runs: &[Execution],
+    reports: &[RunReport],
+    total: &RunReport,
+    summary_path: &Path,
+    html_path: &Path,
+) {
     println!();
-    println!("{}", vajra_stats::render_table(&report.stats.aggregate()));
-    println!("{}", arrivals_line(report, model));
-    for line in scenario_lines(report) {
+    println!("{}", vajra_stats::render_table(&total.stats.aggregate()));
+    for (run, report) in runs.iter().zip(reports) {
+        println!(
+            "{}{}",
+            run.prefix(),
+            arrivals_line(report, &run.settings.model)
+        );
+    }
+    for line in scenario_lines(total) {
         println!("{line}");
     }
-    if let Some(reason) = report.stop_reason {
-        println!("stopped early: {reason}");
+    for (run, report) in runs.iter().zip(reports) {
+        if let Some(reason) = report.stop_reason {
+            println!("{}stopped early: {reason}", run.prefix());
+        }
     }
-    println!(
-        "results: {}, {}, {}",
-        report.jtl_path.display(),
-        summary_path.display(),
-        html_path.display()
-    );
-    Ok(())
+    let mut files: Vec<String> = reports
+        .iter()
+        .map(|r| r.jtl_path.display().to_string())
+        .collect();
+    files.extend([summary_path, html_path].map(|p| p.display().to_string()));
+    println!("results: {}", files.join(", "));
+    for hdr_log in runs.iter().filter_map(|run| run.settings.hdr_log.as_ref()) {
+        println!("HDR interval log: {}", hdr_log.display());
+    }
 }
 
 /// The end-of-run line on the load the generator gave: the open model's arrival accounting

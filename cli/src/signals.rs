@@ -1,5 +1,6 @@
 //! Turns the ways a user or Taurus asks a test to stop into a [`StopSignal`]:
-//! Ctrl-C (interrupted, exit 2), SIGTERM and the file named by `$GRACEFUL` (graceful, exit 0).
+//! Ctrl-C (interrupted, exit 2), SIGTERM and the file named by `$GRACEFUL` (graceful, exit 0);
+//! and hands that one signal on to each of the runs of a run with several executions.
 
 use std::path::PathBuf;
 use std::time::Duration;
@@ -44,5 +45,52 @@ pub fn watch(stop: &StopSignal) {
                 tokio::time::sleep(GRACEFUL_POLL).await;
             }
         });
+    }
+}
+
+/// A signal for one of the runs started together: it stops with `run`'s reason, and aborts,
+/// when `run` does, while its own stop (its data running out) ends only its run, as one of
+/// bzt's executors ends on its own. Spawns the forwarder on the current runtime.
+pub fn follow(run: &StopSignal) -> StopSignal {
+    let own = StopSignal::default();
+    let (from, to) = (run.clone(), own.clone());
+    tokio::spawn(async move {
+        from.stopped().await;
+        // `stop` sets the reason before it wakes anyone, so there is one here.
+        to.stop(from.reason().unwrap_or(StopReason::Interrupted));
+        from.aborted().await;
+        to.abort();
+    });
+    own
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[tokio::test]
+    async fn a_follower_stops_and_aborts_with_the_run_but_not_the_other_way() {
+        let run = StopSignal::default();
+        let first = follow(&run);
+        let second = follow(&run);
+        first.stop(StopReason::DataExhausted);
+        tokio::task::yield_now().await;
+        assert!(!run.is_stopped() && !second.is_stopped());
+
+        run.stop(StopReason::Terminated);
+        tokio::time::timeout(Duration::from_secs(5), second.stopped())
+            .await
+            .unwrap();
+        assert_eq!(second.reason(), Some(StopReason::Terminated));
+        // The first reason given wins: the follower had stopped on its own already.
+        assert_eq!(first.reason(), Some(StopReason::DataExhausted));
+
+        run.abort();
+        tokio::time::timeout(Duration::from_secs(5), second.aborted())
+            .await
+            .unwrap();
+        tokio::time::timeout(Duration::from_secs(5), first.aborted())
+            .await
+            .unwrap();
     }
 }

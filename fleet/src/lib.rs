@@ -12,6 +12,10 @@
 //! - [`cloud`] holds what a BlazeMeter run decides from the API's answers: its reports as
 //!   vajra's report types, the master's phase and figures, the interrupt policy, and the
 //!   outcome. The `vajra` binary makes the calls and draws the terminal around them.
+//! - [`ci`] writes the GitHub Actions workflow and the GitLab CI pipeline of a CI fan-out: a
+//!   matrix of workers, each running its share, and a merge job that checks every worker
+//!   delivered, merges their results and judges them.
 
+pub mod ci;
 pub mod cloud;
 pub mod split;

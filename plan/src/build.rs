@@ -1,7 +1,7 @@
 //! From the plan as written (`raw`) to a checked [`Plan`]: cross-field checks, defaults
 //! merged into requests, URLs joined to the base, variables matched to data columns.
 
-use std::cell::Cell;
+use std::cell::{Cell, RefCell};
 use std::path::{Path, PathBuf};
 
 use super::client::{ClientSpec, TlsSpec};
@@ -25,7 +25,42 @@ use super::{Assertions, Check, CheckKind, CloudSpec, Plan, PlanError, RequestSpe
 /// Stands in for variables when checking the shape of a URL or header value at load time.
 const PLACEHOLDER: &str = "1";
 
+/// What the builder does with a `${name}` that nothing in the plan defines.
+#[derive(Debug, Clone, Copy, Default, PartialEq, Eq)]
+pub(crate) enum UnknownVariables {
+    /// Refuse the plan, saying what is defined: in a vajra plan it is a typo.
+    #[default]
+    Refuse,
+    /// Send it as written, as JMeter does (Taurus configs), and note each one.
+    KeepLiteral,
+}
+
+/// A `${name}` kept as written under [`UnknownVariables::KeepLiteral`].
+#[derive(Debug, Clone)]
+pub(crate) struct LiteralVariable {
+    /// The plan field it is in (`scenarios[0].requests[1].body`).
+    pub field: FieldPath,
+    pub name: String,
+    /// The field's value as it runs: written out, its literal text reads `$${name}`, so the
+    /// plan means the same wherever it is loaded.
+    pub value: Template,
+}
+
+/// A built plan and the variables it keeps as written.
+pub(crate) struct Built {
+    pub plan: Plan,
+    pub literals: Vec<LiteralVariable>,
+}
+
 pub(super) fn build(text: &str, source_path: &Path) -> Result<Plan, PlanError> {
+    build_with(text, source_path, UnknownVariables::Refuse).map(|built| built.plan)
+}
+
+pub(crate) fn build_with(
+    text: &str,
+    source_path: &Path,
+    unknown: UnknownVariables,
+) -> Result<Built, PlanError> {
     let src = Source {
         file: source_path,
         text,
@@ -58,7 +93,7 @@ pub(super) fn build(text: &str, source_path: &Path) -> Result<Plan, PlanError> {
         tls: tls(&raw.tls, &src, plan_dir)?,
     };
     let data = data_sets(&raw, &src, plan_dir)?;
-    let variables = Variables::collect(&raw, &data, &src)?;
+    let variables = Variables::collect(&raw, &data, &src, unknown)?;
     let requests = RequestContext {
         src: &src,
         plan_dir,
@@ -140,7 +175,7 @@ pub(super) fn build(text: &str, source_path: &Path) -> Result<Plan, PlanError> {
             }
         };
 
-    Ok(Plan {
+    let plan = Plan {
         name,
         source: source_path.to_path_buf(),
         embedded_target,
@@ -155,6 +190,10 @@ pub(super) fn build(text: &str, source_path: &Path) -> Result<Plan, PlanError> {
         },
         client,
         variables: plan_variables,
+    };
+    Ok(Built {
+        plan,
+        literals: variables.literals.into_inner(),
     })
 }
 
@@ -170,11 +209,11 @@ fn variable_list(
         .map(|(name, value)| {
             let field = path.key(name);
             check_variable_name(name).map_err(|m| requests.src.invalid(&field, m))?;
-            requests
+            let value = requests
                 .variables
-                .check(value)
+                .resolve(value, &field)
                 .map_err(|m| requests.src.invalid(&field, m))?;
-            Ok((name.clone(), value.clone()))
+            Ok((name.clone(), value))
         })
         .collect()
 }
@@ -328,16 +367,26 @@ struct Variables {
     names: Vec<String>,
     /// Extractors with `match: all`: they also define `NAME_<digits>` and `NAME_matchNr`.
     lists: Vec<String>,
+    unknown: UnknownVariables,
+    /// The variables kept as written so far, each once per field.
+    literals: RefCell<Vec<LiteralVariable>>,
 }
 
 impl Variables {
-    fn collect(raw: &RawPlan, data: &[DataSetSpec], src: &Source) -> Result<Self, PlanError> {
+    fn collect(
+        raw: &RawPlan,
+        data: &[DataSetSpec],
+        src: &Source,
+        unknown: UnknownVariables,
+    ) -> Result<Self, PlanError> {
         let mut out = Variables {
             names: data
                 .iter()
                 .flat_map(|d| d.columns.iter().cloned())
                 .collect(),
             lists: Vec::new(),
+            unknown,
+            literals: RefCell::new(Vec::new()),
         };
         out.add_entries(&raw.variables);
         let root = FieldPath::root();
@@ -416,12 +465,34 @@ impl Variables {
         })
     }
 
-    /// Checks that every variable of `template` is defined; the error says what is.
-    fn check(&self, template: &Template) -> Result<(), String> {
-        match template.variables().find(|v| !self.defines(v)) {
-            Some(unknown) => Err(self.unknown(unknown)),
-            None => Ok(()),
+    /// `template` (the value of `field`) as it runs: a variable nothing defines is an error
+    /// saying what is defined, or, under [`UnknownVariables::KeepLiteral`], text as written,
+    /// noted once per field.
+    fn resolve(&self, template: &Template, field: &FieldPath) -> Result<Template, String> {
+        let Some(unknown) = template.variables().find(|v| !self.defines(v)) else {
+            return Ok(template.clone());
+        };
+        if self.unknown == UnknownVariables::Refuse {
+            return Err(self.unknown(unknown));
         }
+        let value = self.keep_unknown(template);
+        let mut literals = self.literals.borrow_mut();
+        for name in template.variables().filter(|v| !self.defines(v)) {
+            if !literals.iter().any(|l| l.field == *field && l.name == name) {
+                literals.push(LiteralVariable {
+                    field: field.clone(),
+                    name: name.to_string(),
+                    value: value.clone(),
+                });
+            }
+        }
+        Ok(value)
+    }
+
+    /// `template` with the variables nothing defines written as text (none under `Refuse`,
+    /// where [`Variables::resolve`] has refused them).
+    fn keep_unknown(&self, template: &Template) -> Template {
+        template.with_literal_variables(&|name| !self.defines(name))
     }
 
     fn check_condition(&self, condition: &Condition) -> Result<(), String> {
@@ -495,6 +566,7 @@ fn present_keys(raw: &RawStep) -> Vec<&'static str> {
         ("follow-redirects", raw.follow_redirects.is_some()),
         ("keepalive", raw.keepalive.is_some()),
         ("transaction", raw.transaction.is_some()),
+        ("include-pauses", raw.include_pauses.is_some()),
         ("do", raw.do_steps.is_some()),
         ("if", raw.if_condition.is_some()),
         ("then", raw.then.is_some()),
@@ -534,7 +606,7 @@ const STEP_KINDS: [(&str, &[&str]); 10] = [
             "keepalive",
         ],
     ),
-    ("transaction", &["transaction", "do"]),
+    ("transaction", &["transaction", "include-pauses", "do"]),
     ("if", &["if", "then", "else"]),
     ("loop", &["loop", "do"]),
     ("while", &["while", "max-iterations", "do"]),
@@ -718,6 +790,7 @@ impl StepContext<'_> {
             "url" => Step::Request(Box::new(self.requests.request(raw, path, behaviour)?)),
             "transaction" => Step::Transaction {
                 name: raw.transaction.clone().unwrap_or_default(),
+                include_pauses: raw.include_pauses.unwrap_or(true),
                 steps: children("do", &raw.do_steps)?,
             },
             "if" => {
@@ -907,9 +980,12 @@ impl RequestContext<'_> {
             .unwrap_or_else(|| format!("{method} {}", label_path(&raw_url.to_string())));
 
         self.variables
-            .check(&raw_url)
+            .resolve(&raw_url, &path.key("url"))
             .map_err(|m| invalid("url", m))?;
+        // The shape is checked as if every variable had a value: a URL kept as written that
+        // cannot be sent (`http://${HOST}/`) fails each request, as it does in JMeter.
         let url = self.resolve_url(&raw_url).map_err(|m| invalid("url", m))?;
+        let url = self.variables.keep_unknown(&url);
 
         let mut headers = self.headers(
             &self.defaults.headers.0,
@@ -927,11 +1003,15 @@ impl RequestContext<'_> {
                     "give either `body:` or `body-file:`, not both".into(),
                 ))
             }
-            (Some(body), None) => {
-                self.variables.check(body).map_err(|m| invalid("body", m))?;
-                Some(body.clone())
-            }
-            (None, Some(file)) => Some(self.body_file(file).map_err(|m| invalid("body-file", m))?),
+            (Some(body), None) => Some(
+                self.variables
+                    .resolve(body, &path.key("body"))
+                    .map_err(|m| invalid("body", m))?,
+            ),
+            (None, Some(file)) => Some(
+                self.body_file(file, &path.key("body-file"))
+                    .map_err(|m| invalid("body-file", m))?,
+            ),
             (None, None) => None,
         };
 
@@ -1142,8 +1222,9 @@ impl RequestContext<'_> {
                         ),
                     )
                 })?;
-                self.variables
-                    .check(value)
+                let value = self
+                    .variables
+                    .resolve(value, &field)
                     .map_err(|m| self.src.invalid(&field, m))?;
                 http::HeaderValue::from_str(&value.render_with(PLACEHOLDER)).map_err(|_| {
                     self.src.invalid(
@@ -1152,12 +1233,12 @@ impl RequestContext<'_> {
                          line break)",
                     )
                 })?;
-                Ok((header, value.clone()))
+                Ok((header, value))
             })
             .collect()
     }
 
-    fn body_file(&self, file: &Path) -> Result<Template, String> {
+    fn body_file(&self, file: &Path, field: &FieldPath) -> Result<Template, String> {
         let resolved: PathBuf = self.plan_dir.join(file);
         let text = read_body_file(&resolved).map_err(|err| {
             format!(
@@ -1169,9 +1250,8 @@ impl RequestContext<'_> {
         let body = Template::parse(&text)
             .map_err(|err| format!("in body file {}: {err}", resolved.display()))?;
         self.variables
-            .check(&body)
-            .map_err(|m| format!("in body file {}: {m}", resolved.display()))?;
-        Ok(body)
+            .resolve(&body, field)
+            .map_err(|m| format!("in body file {}: {m}", resolved.display()))
     }
 }
 

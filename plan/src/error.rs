@@ -55,6 +55,28 @@ impl PlanError {
     }
 }
 
+/// Something a plan loads with that its author should know, such as a `${name}` a Taurus
+/// config sends as written. Shown as `FILE:LINE:COL: field: message`, as errors are.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct PlanWarning {
+    pub file: PathBuf,
+    pub location: Option<Location>,
+    /// Path of the field, like `scenarios.shop.requests[1].body` (empty for the root).
+    pub field: String,
+    pub message: String,
+}
+
+impl std::fmt::Display for PlanWarning {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        f.write_str(&invalid_message(
+            &self.file,
+            self.location,
+            &self.field,
+            &self.message,
+        ))
+    }
+}
+
 fn invalid_message(file: &Path, location: Option<Location>, field: &str, message: &str) -> String {
     let mut out = file.display().to_string();
     if let Some(Location { line, column }) = location {
@@ -80,6 +102,16 @@ impl Source<'_> {
     /// field itself is missing).
     pub fn invalid(&self, field: &FieldPath, message: impl Into<String>) -> PlanError {
         PlanError::Invalid {
+            file: self.file.to_path_buf(),
+            location: locate(self.text, field),
+            field: field.to_string(),
+            message: message.into(),
+        }
+    }
+
+    /// A warning at `field`, located as [`Source::invalid`] locates an error.
+    pub fn warning(&self, field: &FieldPath, message: impl Into<String>) -> PlanWarning {
+        PlanWarning {
             file: self.file.to_path_buf(),
             location: locate(self.text, field),
             field: field.to_string(),

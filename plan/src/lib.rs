@@ -12,7 +12,8 @@
 //!   turns that into a [`Plan`]: builds the steps and blocks of each scenario ([`scenario`]),
 //!   inlines included scenarios, merges `defaults` into each request, joins relative URLs to
 //!   `base-url`, checks header names, URLs and that every `${variable}` is defined somewhere in
-//!   the plan. Its errors are located by `locate`, which finds a field path in the YAML
+//!   the plan (a Taurus config keeps an undefined one as written, as JMeter does, and gets a
+//!   [`PlanWarning`] for it). Its errors are located by `locate`, which finds a field path in the YAML
 //!   text; `error` holds [`PlanError`]: file, field path, line:column and what to do.
 //! - `template` parses `${name}` placeholders and built-ins once; [`expr`] parses the
 //!   conditions of `if` and `while`; `data` reads the CSV data sets and hands
@@ -56,7 +57,7 @@ use std::time::Duration;
 
 pub use client::{ClientSpec, HttpVersion, TlsSpec, TlsVersion};
 pub use data::{DataFeed, DataSetSpec, OnEof, Row};
-pub use error::PlanError;
+pub use error::{PlanError, PlanWarning};
 pub use expr::Condition;
 pub use fields::parse_steps;
 pub use limits::{DEFAULT_WHILE_ITERATIONS, MAX_WHILE_ITERATIONS};

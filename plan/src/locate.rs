@@ -64,6 +64,26 @@ impl FieldPath {
         }
     }
 
+    /// The path without its last segment (`None` for the root).
+    pub fn parent(&self) -> Option<Self> {
+        let (_, parent) = self.0.split_last()?;
+        Some(Self(parent.to_vec()))
+    }
+
+    /// The value at this path in `value`, if there is one.
+    pub fn find_mut<'v>(
+        &self,
+        mut value: &'v mut serde_json::Value,
+    ) -> Option<&'v mut serde_json::Value> {
+        for segment in &self.0 {
+            value = match segment {
+                Segment::Key(key) => value.get_mut(key.as_str())?,
+                Segment::Index(i) => value.get_mut(*i)?,
+            };
+        }
+        Some(value)
+    }
+
     /// This path extended by a list index.
     pub fn index(&self, index: usize) -> Self {
         let mut segments = self.0.clone();

@@ -166,6 +166,8 @@ pub(crate) struct RawStep {
     pub keepalive: Option<bool>,
     // Blocks.
     pub transaction: Option<String>,
+    #[serde(default, deserialize_with = "switch")]
+    pub include_pauses: Option<bool>,
     #[serde(rename = "do")]
     pub do_steps: Option<Vec<RawStep>>,
     #[serde(rename = "if")]

@@ -19,8 +19,14 @@ pub enum Step {
     Request(Box<RequestSpec>),
     /// A named group whose requests also make one transaction-controller row (JMeter's
     /// "Number of samples in transaction : N, number of failing samples : M"), written after
-    /// them; `vajra report` keeps such rows out of ALL.
-    Transaction { name: String, steps: Vec<Step> },
+    /// them; `vajra report` keeps such rows out of ALL. With `include_pauses` off, the row's
+    /// elapsed time leaves out the time spent pausing inside it (JMeter's transaction
+    /// controller without "include timers").
+    Transaction {
+        name: String,
+        include_pauses: bool,
+        steps: Vec<Step>,
+    },
     /// `then` when the condition holds, else `otherwise`.
     If {
         condition: Condition,

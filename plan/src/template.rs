@@ -462,6 +462,33 @@ impl Template {
         }
     }
 
+    /// This template with each variable that `unknown` picks written as literal text
+    /// (`${name}`), in built-ins' arguments too: what JMeter sends for a variable nothing sets.
+    pub(crate) fn with_literal_variables(&self, unknown: &dyn Fn(&str) -> bool) -> Template {
+        let mut parts: Vec<Part> = Vec::with_capacity(self.parts.len());
+        for part in &self.parts {
+            let part = match part {
+                Part::Variable(name) if unknown(name) => Part::Literal(format!("${{{name}}}")),
+                Part::Builtin(Builtin::Base64Encode(text), _) => {
+                    let text = text.with_literal_variables(unknown);
+                    let written = format!("__base64Encode({text})");
+                    Part::Builtin(Builtin::Base64Encode(text), written)
+                }
+                Part::Builtin(Builtin::Base64Decode(text), _) => {
+                    let text = text.with_literal_variables(unknown);
+                    let written = format!("__base64Decode({text})");
+                    Part::Builtin(Builtin::Base64Decode(text), written)
+                }
+                other => other.clone(),
+            };
+            match (parts.last_mut(), part) {
+                (Some(Part::Literal(before)), Part::Literal(text)) => before.push_str(&text),
+                (_, part) => parts.push(part),
+            }
+        }
+        Template { parts }
+    }
+
     /// The built-ins used, in order of appearance (not those nested in their arguments).
     pub fn builtins(&self) -> impl Iterator<Item = &Builtin> {
         self.parts.iter().filter_map(|p| match p {
@@ -696,6 +723,32 @@ mod tests {
             err.to_string().contains("`__digest` is not a built-in"),
             "{err}"
         );
+    }
+
+    #[test]
+    fn unknown_variables_can_be_kept_as_written() {
+        let unknown = |name: &str| name != "user";
+        let t = Template::parse("/${user}/${TEMP}-${%23Id}?a=${__base64Encode(${user}:${pw})}")
+            .unwrap()
+            .with_literal_variables(&unknown);
+        assert_eq!(t.variables().collect::<Vec<_>>(), ["user", "user"]);
+        let vars = Row::from_pairs([("user", "ann"), ("TEMP", "set later")]);
+        assert_eq!(
+            t.render(&vars),
+            "/ann/${TEMP}-${%23Id}?a=YW5uOiR7cHd9" // base64("ann:${pw}")
+        );
+        // Written back, the literals are escaped, so the text parses to the same template.
+        assert_eq!(
+            t.to_string(),
+            "/${user}/$${TEMP}-$${%23Id}?a=${__base64Encode(${user}:$${pw})}"
+        );
+        assert_eq!(Template::parse(&t.to_string()), Ok(t.clone()));
+        assert_eq!(t.leading_literal(), "/");
+        let all = Template::parse("${a}${b}")
+            .unwrap()
+            .with_literal_variables(&|_| true);
+        assert!(all.is_static());
+        assert_eq!(all.render(&Row::empty()), "${a}${b}");
     }
 
     proptest::proptest! {

@@ -67,6 +67,8 @@ struct Tally {
     bytes_received: u64,
     bytes_sent: u64,
     first_failing_code: Option<ResponseCode<'static>>,
+    /// Time spent in waits (think times and pauses) inside the transaction.
+    paused: Duration,
 }
 
 type BoxedFlow<'s> = Pin<Box<dyn Future<Output = Flow> + Send + 's>>;
@@ -129,7 +131,11 @@ impl<'a> Walk<'a> {
     async fn step(&mut self, step: &CompiledStep) -> Flow {
         match step {
             CompiledStep::Request(request) => self.request(request).await,
-            CompiledStep::Transaction { name, steps } => self.transaction(name, steps).await,
+            CompiledStep::Transaction {
+                name,
+                include_pauses,
+                steps,
+            } => self.transaction(name, *include_pauses, steps).await,
             CompiledStep::If {
                 condition,
                 then,
@@ -255,8 +261,14 @@ impl<'a> Walk<'a> {
     }
 
     /// Runs a transaction's steps and writes its row after them (also when a stop cut it
-    /// short: its requests were sent and recorded).
-    async fn transaction(&mut self, name: &std::sync::Arc<str>, steps: &[CompiledStep]) -> Flow {
+    /// short: its requests were sent and recorded). Without `include_pauses`, the row's
+    /// elapsed time is the transaction's less the waits inside it.
+    async fn transaction(
+        &mut self,
+        name: &std::sync::Arc<str>,
+        include_pauses: bool,
+        steps: &[CompiledStep],
+    ) -> Flow {
         if let Some(think) = self.pending_think.take() {
             if self.wait(think).await == Flow::Stop {
                 return Flow::Stop;
@@ -267,13 +279,17 @@ impl<'a> Walk<'a> {
         let flow = self.block(steps).await;
         let tally = self.transactions.pop().unwrap_or_default();
         let end = Instant::now();
+        let mut elapsed = end.saturating_duration_since(start);
+        if !include_pauses {
+            elapsed = elapsed.saturating_sub(tally.paused);
+        }
         let code = tally
             .first_failing_code
             .unwrap_or(ResponseCode::Status(200));
         let sample = Sample {
             timestamp_ms: self.shared.epoch_ms(start),
-            elapsed_us: micros(end.saturating_duration_since(start)),
-            service_us: micros(end.saturating_duration_since(start)),
+            elapsed_us: micros(elapsed),
+            service_us: micros(elapsed),
             latency_us: 0,
             connect_us: 0,
             label: name.clone(),
@@ -295,14 +311,24 @@ impl<'a> Walk<'a> {
     /// Waits `pause` (sending held samples first if they fall due meanwhile); the next
     /// request is meant to start at its end. A stop, or the run's end coming first, ends it.
     async fn wait(&mut self, pause: Duration) -> Flow {
-        let until = Instant::now() + pause;
+        let began = Instant::now();
+        let until = began + pause;
         let wake = until.min(self.shared.run_end);
         if self.lane.samples.send_if_due_before(wake).await.is_err() {
             return Flow::Stop;
         }
-        tokio::select! {
-            _ = tokio::time::sleep_until(wake.into()) => {}
-            _ = self.shared.stop.stopped() => return Flow::Stop,
+        let stopped = tokio::select! {
+            _ = tokio::time::sleep_until(wake.into()) => false,
+            _ = self.shared.stop.stopped() => true,
+        };
+        // The pause runs to its planned end (sooner if a stop or the run's end cut it short):
+        // oversleeping counts toward the next request, which is measured from that end.
+        let waited = Instant::now().min(wake).saturating_duration_since(began);
+        for tally in &mut self.transactions {
+            tally.paused += waited;
+        }
+        if stopped {
+            return Flow::Stop;
         }
         if until > self.shared.run_end {
             return Flow::Stop;

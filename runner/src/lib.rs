@@ -191,6 +191,11 @@ impl StopSignal {
     pub fn is_aborted(&self) -> bool {
         self.aborted.load(Ordering::Acquire)
     }
+
+    /// Waits for [`StopSignal::abort`], so a signal that follows another can abort with it.
+    pub async fn aborted(&self) {
+        self.abort.cancelled().await
+    }
 }
 
 /// How to run: the load and the limits, after the CLI has overlaid its flags on the plan.

@@ -71,6 +71,7 @@ pub enum CompiledStep {
     Request(Box<CompiledRequest>),
     Transaction {
         name: Arc<str>,
+        include_pauses: bool,
         steps: Vec<CompiledStep>,
     },
     If {
@@ -110,7 +111,12 @@ pub struct Rendered {
 
 impl CompiledRequest {
     fn new(spec: &RequestSpec, counters: &mut Counters) -> Result<Self, RequestError> {
-        let static_url: Arc<str> = Arc::from(spec.url.to_string());
+        // The URL as written, or as sent when it has no variables (a literal `${` as such).
+        let static_url: Arc<str> = if spec.url.is_static() {
+            Arc::from(spec.url.render(&Row::empty()))
+        } else {
+            Arc::from(spec.url.to_string())
+        };
         let first_extractor = counters.misses_len();
         for extractor in &spec.extractors {
             counters.add_extractor(&spec.label, &extractor.variable);
@@ -126,8 +132,10 @@ impl CompiledRequest {
         let is_static = spec.url.is_static()
             && spec.headers.iter().all(|(_, t)| t.is_static())
             && spec.body.as_ref().is_none_or(|b| b.is_static());
-        if is_static {
-            let rendered = compiled.render_from(&Row::empty())?;
+        // A static request that cannot be sent is rendered again at each send, where it fails
+        // as a sample, as JMeter's does: only a Taurus text kept as written gets here
+        // (`http://${HOST}/`), since the loader checks every URL's shape.
+        if let (true, Ok(rendered)) = (is_static, compiled.render_from(&Row::empty())) {
             compiled.static_url = rendered.url.clone();
             compiled.prepared = Some(rendered.request);
         }
@@ -292,8 +300,13 @@ fn compile_step(
         Step::Request(spec) => {
             CompiledStep::Request(Box::new(CompiledRequest::new(spec, counters)?))
         }
-        Step::Transaction { name, steps: inner } => CompiledStep::Transaction {
+        Step::Transaction {
+            name,
+            include_pauses,
+            steps: inner,
+        } => CompiledStep::Transaction {
             name: Arc::from(name.as_str()),
+            include_pauses: *include_pauses,
             steps: steps(inner)?,
         },
         Step::If {

@@ -64,7 +64,7 @@ pub fn prepare(flags: &SplitFlags, fail_on: &[String]) -> anyhow::Result<CloudPl
         criteria,
         load,
         taurus,
-    } = crate::prepare::prepare(&flags.plan, &flags.load, fail_on, &flags.taurus)?;
+    } = crate::prepare::prepare(&flags.plan, &flags.load, fail_on, &flags.taurus, None)?;
     let (plan_path, generated) = match taurus {
         Some(execution) => (
             execution.script.unwrap_or_else(|| flags.plan.clone()),

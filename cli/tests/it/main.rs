@@ -2,6 +2,7 @@
 //! instead of one per file). Each module runs the real binary; `common` holds what they share,
 //! `real_targets` what the tests against real servers (nginx, fault servers) share.
 
+mod ci;
 mod cloud;
 mod common;
 mod faults;

@@ -11,9 +11,10 @@ use super::load::{self, LoadKeyError, TaurusLoad, LOAD_KEYS};
 use super::overrides;
 use super::scenario::{plan_from_scenario, Mapped};
 use super::value::{is_set, short, Taurus};
+use crate::build::{build_with, LiteralVariable, UnknownVariables};
 use crate::error::{closest, Source};
 use crate::locate::{locate, FieldPath};
-use crate::{Plan, PlanError};
+use crate::{Plan, PlanError, PlanWarning};
 
 /// Executors whose `requests` scenarios vajra runs as they are.
 pub const EXECUTORS: [&str; 2] = ["jmeter", "vajra"];
@@ -87,6 +88,9 @@ pub struct TaurusExecution {
     pub native: Option<Value>,
     /// The vajra plan a `scenario: {script: plan.yaml}` runs as it is.
     pub script: Option<PathBuf>,
+    /// What the execution loads with but its author should know (a `${name}` sent as written,
+    /// a key that has no effect), each at its line in the Taurus file.
+    pub warnings: Vec<PlanWarning>,
 }
 
 impl TaurusConfig {
@@ -104,6 +108,18 @@ impl TaurusConfig {
         text: &str,
         path: &Path,
         overrides: &[String],
+    ) -> std::result::Result<TaurusConfig, PlanError> {
+        TaurusConfig::from_str_for_run(text, path, overrides, None)
+    }
+
+    /// The config in `text`, as if read from `path`, for a run that writes its results into
+    /// `artifacts_dir`: Taurus fills `${TAURUS_ARTIFACTS_DIR}` with that directory. Without
+    /// one, `${TAURUS_ARTIFACTS_DIR}` is left as any other name nothing defines.
+    pub fn from_str_for_run(
+        text: &str,
+        path: &Path,
+        overrides: &[String],
+        artifacts_dir: Option<&Path>,
     ) -> std::result::Result<TaurusConfig, PlanError> {
         let src = Source { file: path, text };
         // Read as plans are, so YAML errors (a repeated key, a syntax error) read the same.
@@ -123,7 +139,10 @@ impl TaurusConfig {
             })?;
         }
         // Taurus expands `settings.env` after the overrides, before anything reads the config.
-        env::expand_settings_env(&mut root, &|name| std::env::var(name).ok());
+        let artifacts_dir = artifacts_dir.map(|dir| dir.display().to_string());
+        env::expand_settings_env(&mut root, artifacts_dir.as_deref(), &|name| {
+            std::env::var(name).ok()
+        });
         let config = TaurusConfig {
             path: path.to_path_buf(),
             text: text.to_owned(),
@@ -347,6 +366,7 @@ impl TaurusConfig {
                 taurus_load,
                 native: None,
                 script: Some(path),
+                warnings: Vec::new(),
             })));
         }
         let properties = self
@@ -356,8 +376,9 @@ impl TaurusConfig {
             .and_then(|j| j.get("properties"))
             .and_then(Value::as_object);
         let Mapped {
-            plan: native,
+            plan: mut native,
             trace,
+            mut warnings,
         } = plan_from_scenario(&t, scenarios, &name, &scenario_at, scenario, properties)?;
         if !build {
             return Ok(Resolved::Native(Some(native)));
@@ -368,9 +389,16 @@ impl TaurusConfig {
                 format!("cannot write the generated plan: {e}"),
             )
         })?;
-        let mut plan = Plan::from_str(&yaml, &self.path).map_err(|e| self.remap(&trace, e))?;
+        // JMeter sends a `${name}` nothing defines as written; so does the plan built here.
+        let built = build_with(&yaml, &self.path, UnknownVariables::KeepLiteral)
+            .map_err(|e| self.remap(&trace, e))?;
+        let mut plan = built.plan;
         plan.load = load::load_spec(&taurus_load, true).map_err(|e| load_error(&t, at, e))?;
         plan.thresholds = thresholds;
+        for literal in &built.literals {
+            warnings.push(self.literal_warning(&trace, literal));
+            write_as_run(&mut native, literal);
+        }
         Ok(Resolved::Built(Box::new(TaurusExecution {
             index,
             scenario: name,
@@ -378,7 +406,35 @@ impl TaurusConfig {
             taurus_load,
             native: Some(native),
             script: None,
+            warnings,
         })))
+    }
+
+    /// The warning for a variable kept as written, at the Taurus field it came from.
+    fn literal_warning(
+        &self,
+        trace: &[(String, FieldPath)],
+        literal: &LiteralVariable,
+    ) -> PlanWarning {
+        let message = format!(
+            "`${{{}}}` is defined nowhere; JMeter sends it as written, and so does vajra",
+            literal.name
+        );
+        let field = literal.field.to_string();
+        let (field, location, message) = match traced(trace, &field) {
+            Some((taurus, rest)) => (
+                taurus.to_string(),
+                locate(&self.text, taurus),
+                with_key(rest, message),
+            ),
+            None => (field, None, message),
+        };
+        PlanWarning {
+            file: self.path.clone(),
+            location,
+            field,
+            message,
+        }
     }
 
     /// An error the plan builder found in the generated plan, pointed at the Taurus field the
@@ -387,30 +443,13 @@ impl TaurusConfig {
         let PlanError::Invalid { field, message, .. } = error else {
             return error;
         };
-        let from = trace
-            .iter()
-            .filter(|(native, _)| {
-                field == *native
-                    || field
-                        .strip_prefix(native.as_str())
-                        .is_some_and(|rest| rest.starts_with('.') || rest.starts_with('['))
-            })
-            .max_by_key(|(native, _)| native.len());
-        match from {
-            Some((native, taurus)) => {
-                let rest = &field[native.len()..];
-                // The rest of the path names the plan key inside the step, as the user knows it.
-                let message = match rest.trim_start_matches('.') {
-                    "" => message,
-                    key => format!("{key}: {message}"),
-                };
-                PlanError::Invalid {
-                    file: self.path.clone(),
-                    location: locate(&self.text, taurus),
-                    field: taurus.to_string(),
-                    message,
-                }
-            }
+        match traced(trace, &field) {
+            Some((taurus, rest)) => PlanError::Invalid {
+                file: self.path.clone(),
+                location: locate(&self.text, taurus),
+                field: taurus.to_string(),
+                message: with_key(rest, message),
+            },
             None => PlanError::Invalid {
                 file: self.path.clone(),
                 location: None,
@@ -418,6 +457,51 @@ impl TaurusConfig {
                 message,
             },
         }
+    }
+}
+
+/// The Taurus field the native `field` was made from (the longest traced prefix), and the rest
+/// of the native path after it.
+fn traced<'t, 'f>(
+    trace: &'t [(String, FieldPath)],
+    field: &'f str,
+) -> Option<(&'t FieldPath, &'f str)> {
+    trace
+        .iter()
+        .filter(|(native, _)| {
+            field == *native
+                || field
+                    .strip_prefix(native.as_str())
+                    .is_some_and(|rest| rest.starts_with('.') || rest.starts_with('['))
+        })
+        .max_by_key(|(native, _)| native.len())
+        .map(|(native, taurus)| (taurus, &field[native.len()..]))
+}
+
+/// `message` led by the plan key inside the step (`rest` of a traced path), as the user knows
+/// it.
+fn with_key(rest: &str, message: String) -> String {
+    match rest.trim_start_matches('.') {
+        "" => message,
+        key => format!("{key}: {message}"),
+    }
+}
+
+/// Writes the value a kept variable's field runs with into the generated plan, so that the plan
+/// means the same loaded anywhere (a cloud engine loads it as a vajra plan, which refuses an
+/// unknown `${name}`): its text reads `$${name}`. A body file's text is inlined as `body`, as
+/// the file itself is copied unchanged.
+fn write_as_run(native: &mut Value, literal: &LiteralVariable) {
+    let text = Value::String(literal.value.to_string());
+    if literal.field.last_key() == Some("body-file") {
+        if let Some(Value::Object(request)) =
+            literal.field.parent().and_then(|p| p.find_mut(native))
+        {
+            request.remove("body-file");
+            request.insert("body".into(), text);
+        }
+    } else if let Some(value) = literal.field.find_mut(native) {
+        *value = text;
     }
 }
 

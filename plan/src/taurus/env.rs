@@ -2,23 +2,35 @@
 //! reads the config (after the `-o` overrides), and leaves any other `${...}` as it is, for
 //! JMeter. Each `settings.env` value is first expanded from the OS environment (`$NAME` and
 //! `${NAME}`, twice, as Python's `os.path.expandvars` does); a `null` value expands to nothing.
+//! Taurus also always sets `TAURUS_ARTIFACTS_DIR`, the run's artifacts directory: vajra's is the
+//! run's output directory, when there is one.
 
 use serde_json::Value;
 
 /// How many times Taurus expands a value, so that one env value may name another.
 const EXPAND_DEPTH: usize = 2;
 
-/// Expands `${NAME}` in every string of `root` from its `settings.env`, whose values are first
-/// expanded from `os_env`. A config without `settings.env` is left as it is.
-pub(crate) fn expand_settings_env(root: &mut Value, os_env: &dyn Fn(&str) -> Option<String>) {
-    let Some(env) = root
+/// The name Taurus gives the run's artifacts directory in `settings.env`.
+const ARTIFACTS_DIR: &str = "TAURUS_ARTIFACTS_DIR";
+
+/// Expands `${NAME}` in every string of `root` from its `settings.env` (with
+/// `TAURUS_ARTIFACTS_DIR` set to `artifacts_dir`, when given, as Taurus sets it), whose values
+/// are first expanded from `os_env`. With neither, the config is left as it is.
+pub(crate) fn expand_settings_env(
+    root: &mut Value,
+    artifacts_dir: Option<&str>,
+    os_env: &dyn Fn(&str) -> Option<String>,
+) {
+    let empty = serde_json::Map::new();
+    let env = root
         .get("settings")
         .and_then(|s| s.get("env"))
-        .and_then(Value::as_object)
-    else {
+        .and_then(Value::as_object);
+    if env.is_none() && artifacts_dir.is_none() {
         return;
-    };
-    let env: Vec<(String, Option<String>)> = env
+    }
+    let mut env: Vec<(String, Option<String>)> = env
+        .unwrap_or(&empty)
         .iter()
         .map(|(name, value)| {
             let value = match value {
@@ -29,6 +41,11 @@ pub(crate) fn expand_settings_env(root: &mut Value, os_env: &dyn Fn(&str) -> Opt
             (name.clone(), value)
         })
         .collect();
+    if let Some(dir) = artifacts_dir {
+        // Taurus overwrites whatever the config gave it.
+        env.retain(|(name, _)| name != ARTIFACTS_DIR);
+        env.push((ARTIFACTS_DIR.to_owned(), Some(dir.to_owned())));
+    }
     let lookup = |name: &str| {
         env.iter()
             .find(|(n, _)| n == name)
@@ -147,7 +164,7 @@ mod tests {
                              {"url": "${default-path}/tests?n=${N}&u=${__UUID()}"}]
             }}
         });
-        expand_settings_env(&mut root, &os);
+        expand_settings_env(&mut root, None, &os);
         let s = &root["scenarios"]["s"];
         assert_eq!(s["default-address"], "http://success/");
         assert_eq!(s["requests"][0], "/success/");
@@ -165,7 +182,7 @@ mod tests {
             "settings": {"env": {"A": "${B}/a", "B": "b"}},
             "x": "${A}"
         });
-        expand_settings_env(&mut root, &os);
+        expand_settings_env(&mut root, None, &os);
         assert_eq!(root["x"], "b/a");
     }
 
@@ -181,8 +198,26 @@ mod tests {
     #[test]
     fn without_settings_env_nothing_changes() {
         let mut root = json!({"x": "${PATH}"});
-        expand_settings_env(&mut root, &os);
+        expand_settings_env(&mut root, None, &os);
         assert_eq!(root["x"], "${PATH}");
+    }
+
+    #[test]
+    fn the_artifacts_dir_is_the_runs_output_directory() {
+        let mut root = json!({"x": "/${TAURUS_ARTIFACTS_DIR}/", "y": "${OTHER}"});
+        expand_settings_env(&mut root, Some("/tmp/out"), &os);
+        assert_eq!(root["x"], "//tmp/out/");
+        assert_eq!(root["y"], "${OTHER}");
+        let mut root = json!({
+            "settings": {"env": {"TAURUS_ARTIFACTS_DIR": "mine", "A": "${TAURUS_ARTIFACTS_DIR}"}},
+            "x": "${TAURUS_ARTIFACTS_DIR}"
+        });
+        expand_settings_env(&mut root, Some("out"), &os);
+        assert_eq!(root["x"], "out");
+        // Without a run (validate), the name is left for the literal rule.
+        let mut root = json!({"x": "${TAURUS_ARTIFACTS_DIR}"});
+        expand_settings_env(&mut root, None, &os);
+        assert_eq!(root["x"], "${TAURUS_ARTIFACTS_DIR}");
     }
 
     proptest! {

@@ -8,7 +8,9 @@
 //! - [`TaurusConfig`]: a config file's executions, each a [`TaurusExecution`] ready to run.
 //!
 //! What vajra cannot do is rejected by name (the scenario, the request and the key, at its
-//! line in the Taurus file), never dropped. `docs/taurus.md` has the key-by-key table.
+//! line in the Taurus file), never dropped. What it accepts but does differently (a `${name}`
+//! nothing defines, sent as written; a key without effect) is a warning of the execution, at
+//! its line. `docs/taurus.md` has the key-by-key table.
 
 mod checks;
 mod config;

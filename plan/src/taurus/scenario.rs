@@ -15,11 +15,12 @@ use super::value::{is_set, scalar_text, short, Result, Taurus};
 use crate::data::column_names_problem;
 use crate::locate::FieldPath;
 use crate::template::{Builtin, Scope, Template};
+use crate::PlanWarning;
 
 /// Redirect hops for Taurus's `follow-redirects: true`: JMeter's limit, also vajra's most.
 pub const TAURUS_MAX_REDIRECTS: u64 = 20;
 
-const SCENARIO_KEYS: [&str; 17] = [
+const SCENARIO_KEYS: [&str; 18] = [
     "requests",
     "headers",
     "default-address",
@@ -32,6 +33,7 @@ const SCENARIO_KEYS: [&str; 17] = [
     "store-cache",
     "use-dns-cache-mgr",
     "retrieve-resources",
+    "concurrent-pool-size",
     "variables",
     "properties",
     "tls",
@@ -41,7 +43,7 @@ const SCENARIO_KEYS: [&str; 17] = [
 
 const SELENIUM: &str =
     "Selenium scenarios drive a browser; vajra sends HTTP requests (use executor: selenium)";
-const SCENARIO_REJECTED: [(&str, &str); 8] = [
+const SCENARIO_REJECTED: [(&str, &str); 7] = [
     ("browser", SELENIUM),
     ("headless", SELENIUM),
     ("capabilities", SELENIUM),
@@ -49,10 +51,6 @@ const SCENARIO_REJECTED: [(&str, &str); 8] = [
     ("generate-flow-markers", SELENIUM),
     (
         "retrieve-resources-regex",
-        "vajra does not fetch embedded resources; list them as requests",
-    ),
-    (
-        "concurrent-pool-size",
         "vajra does not fetch embedded resources; list them as requests",
     ),
     (
@@ -131,6 +129,8 @@ pub(crate) struct Mapped {
     pub plan: Value,
     /// Native field path (as displayed) → the Taurus field it was made from.
     pub trace: Vec<(String, FieldPath)>,
+    /// Keys accepted that change nothing, at their Taurus lines.
+    pub warnings: Vec<PlanWarning>,
 }
 
 /// Scenario-wide settings that apply to each request.
@@ -152,6 +152,7 @@ struct Mapper<'a> {
     included: Vec<(String, Option<String>)>,
     data: Vec<Value>,
     variables: Map<String, Value>,
+    warnings: Vec<PlanWarning>,
 }
 
 /// Maps the scenario `scenario` (named `name`, found at `at` in the Taurus file) and every
@@ -172,18 +173,17 @@ pub(crate) fn plan_from_scenario(
         included: Vec::new(),
         data: Vec::new(),
         variables: Map::new(),
+        warnings: Vec::new(),
     };
     if let Some(properties) = properties {
         for (key, value) in properties {
-            let text = t.text(
-                &FieldPath::root()
-                    .key("modules")
-                    .key("jmeter")
-                    .key("properties")
-                    .key(key),
-                value,
-            )?;
-            mapper.variables.insert(key.clone(), text.into());
+            let at = FieldPath::root()
+                .key("modules")
+                .key("jmeter")
+                .key("properties")
+                .key(key);
+            let text = t.text(&at, value)?;
+            mapper.set_variable(key, text, at);
         }
     }
     let mut plan = Map::new();
@@ -230,10 +230,19 @@ pub(crate) fn plan_from_scenario(
     Ok(Mapped {
         plan: Value::Object(plan),
         trace: mapper.trace,
+        warnings: mapper.warnings,
     })
 }
 
 impl Mapper<'_> {
+    /// A plan variable from the Taurus field `at` (a later one of the same name wins, and so
+    /// does its trace).
+    fn set_variable(&mut self, name: &str, value: String, at: FieldPath) {
+        let native = FieldPath::root().key("variables").key(name);
+        self.trace.push((native.to_string(), at));
+        self.variables.insert(name.to_owned(), value.into());
+    }
+
     /// A file path read at load, with `${__P(name)}`, `${__P(name,default)}`,
     /// `${__property(name,,default)}` and `${name}` filled from the properties and variables
     /// mapped so far (an including scenario's come first), as JMeter fills them before it opens
@@ -292,6 +301,15 @@ impl Mapper<'_> {
                 ));
             }
         }
+        if let Some(v) = is_set(scenario.get("concurrent-pool-size")) {
+            // It only sizes JMeter's pool for embedded resources, which are off (checked above).
+            let at = at.key("concurrent-pool-size");
+            t.count(&at, v)?;
+            self.warnings.push(t.warning(
+                &at,
+                "`concurrent-pool-size` has no effect: vajra does not fetch embedded resources",
+            ));
+        }
         if let Some(v) = is_set(scenario.get("store-cache")) {
             // Accepted either way: vajra keeps no HTTP cache (docs/taurus.md says why).
             t.switch(&at.key("store-cache"), v)?;
@@ -305,7 +323,7 @@ impl Mapper<'_> {
                 let at = at.key(section);
                 for (key, value) in t.map(&at, vars, "a mapping of variable names to values")? {
                     let text = t.text(&at.key(key), value)?;
-                    self.variables.insert(key.clone(), text.into());
+                    self.set_variable(key, text, at.key(key));
                 }
             }
         }
@@ -473,22 +491,22 @@ impl Mapper<'_> {
                 t.check_keys(
                     at,
                     step,
-                    &["transaction", "do"],
-                    &[
-                        (
-                            "force-parent-sample",
-                            "vajra writes the transaction row and every request's own row",
-                        ),
-                        (
-                            "include-timers",
-                            "vajra's transaction time always includes the pauses inside it",
-                        ),
-                    ],
+                    &["transaction", "include-timers", "do"],
+                    &[(
+                        "force-parent-sample",
+                        "vajra writes the transaction row and every request's own row",
+                    )],
                 )?;
                 native.insert(
                     "transaction".into(),
                     t.text(&at.key("transaction"), head)?.into(),
                 );
+                // Taurus writes JMeter's includeTimers as false unless the key says true.
+                let include = match is_set(step.get("include-timers")) {
+                    Some(v) => t.switch(&at.key("include-timers"), v)?,
+                    None => false,
+                };
+                native.insert("include-pauses".into(), include.into());
                 nested(self, "do", &mut native)?;
             }
             "if" => {

@@ -28,6 +28,13 @@ fn steps(yaml: &str) -> Vec<Value> {
         .clone()
 }
 
+/// Execution 0, built.
+fn execution(yaml: &str) -> TaurusExecution {
+    TaurusConfig::from_str(yaml, Path::new("bzt.yml"), &[])
+        .and_then(|c| c.execution(0))
+        .unwrap_or_else(|e| panic!("{e}"))
+}
+
 fn error(yaml: &str) -> PlanError {
     let config = match TaurusConfig::from_str(yaml, Path::new("bzt.yml"), &[]) {
         Ok(config) => config,
@@ -517,9 +524,10 @@ fn settings_env_fills_the_scenario_before_it_is_mapped() {
     let steps = steps(yaml);
     assert_eq!(steps[0]["url"], "http://api.local/api/v4/tests");
     assert_eq!(steps[0]["headers"]["api_key"], "TOKEN");
-    // A name settings.env lacks is left for JMeter, so the plan builder still checks it.
-    let text = error(&yaml.replace("${key}", "${nokey}")).to_string();
-    assert!(text.contains("${nokey}"), "{text}");
+    // A name settings.env lacks is left for JMeter, which sends it as written.
+    let execution = execution(&yaml.replace("${key}", "${nokey}"));
+    assert_eq!(execution.warnings.len(), 1, "{:?}", execution.warnings);
+    assert!(execution.warnings[0].message.contains("`${nokey}`"));
 }
 
 #[test]
@@ -600,5 +608,126 @@ fn an_included_scenario_without_an_address_uses_the_includers() {
     assert_eq!(
         plan["scenarios"][1]["requests"][0]["url"],
         "http://own.local/o"
+    );
+}
+
+#[test]
+fn unknown_variables_are_sent_as_written_with_a_warning_at_their_line() {
+    let dir = tempfile::tempdir().unwrap();
+    std::fs::write(dir.path().join("body.xml"), "<id>${#TestCase#Id}</id>").unwrap();
+    let config = dir.path().join("bzt.yml");
+    let yaml = format!(
+        "{HEAD}    default-address: http://h\n    variables: {{v: '${{v0}}-x'}}\n    requests:\n    - /tests/${{testId}}\n    - url: /t\n      method: POST\n      headers: {{X-Key: '${{%23Project%23ApiKey}}'}}\n      body: ${{body}}\n    - url: /f\n      method: POST\n      body-file: body.xml\n    - set-variables: {{w: '${{TEMP}}'}}\n"
+    );
+    let execution = TaurusConfig::from_str(&yaml, &config, &[])
+        .and_then(|c| c.execution(0))
+        .unwrap_or_else(|e| panic!("{e}"));
+    let warnings: Vec<String> = execution.warnings.iter().map(|w| w.to_string()).collect();
+    let at = |line: usize, field: &str, name: &str| {
+        format!(
+            "{}:{line}:7: {field}`${{{name}}}` is defined nowhere; JMeter sends it as written, and so does vajra",
+            config.display()
+        )
+    };
+    assert_eq!(
+        warnings,
+        [
+            format!("{}:6:20: scenarios.s.variables.v: `${{v0}}` is defined nowhere; JMeter sends it as written, and so does vajra", config.display()),
+            at(8, "scenarios.s.requests[0]: url: ", "testId"),
+            at(9, "scenarios.s.requests[1]: headers.X-Key: ", "%23Project%23ApiKey"),
+            at(9, "scenarios.s.requests[1]: body: ", "body"),
+            at(13, "scenarios.s.requests[2]: body-file: ", "#TestCase#Id"),
+            at(16, "scenarios.s.requests[3]: set-variables.w: ", "TEMP"),
+        ]
+    );
+    // The text is sent as written.
+    let requests: Vec<_> = execution.plan.requests().collect();
+    let empty = crate::Row::empty();
+    assert_eq!(requests[0].url.render(&empty), "http://h/tests/${testId}");
+    assert_eq!(
+        requests[1].headers[0].1.render(&empty),
+        "${%23Project%23ApiKey}"
+    );
+    assert_eq!(requests[1].body.as_ref().unwrap().render(&empty), "${body}");
+    assert_eq!(
+        requests[2].body.as_ref().unwrap().render(&empty),
+        "<id>${#TestCase#Id}</id>"
+    );
+    // The generated plan says so in the native syntax (`$${`), so that a cloud engine, which
+    // loads it as a vajra plan and refuses unknown names, runs the same requests.
+    let native = execution.native.clone().unwrap();
+    let steps = &native["scenarios"][0]["requests"];
+    assert_eq!(steps[1]["body"], "$${body}");
+    assert_eq!(steps[2]["body"], "<id>$${#TestCase#Id}</id>");
+    assert!(steps[2].get("body-file").is_none());
+    let text = serde_saphyr::to_string(&native).unwrap();
+    let plan = crate::Plan::from_str(&text, &config).unwrap_or_else(|e| panic!("{e}\n{text}"));
+    let again: Vec<String> = plan.requests().map(|r| r.url.render(&empty)).collect();
+    let first: Vec<String> = requests.iter().map(|r| r.url.render(&empty)).collect();
+    assert_eq!(again, first);
+    let bodies = |requests: Vec<&crate::RequestSpec>| -> Vec<Option<String>> {
+        requests
+            .iter()
+            .map(|r| r.body.as_ref().map(|b| b.render(&empty)))
+            .collect()
+    };
+    assert_eq!(bodies(plan.requests().collect()), bodies(requests));
+}
+
+#[test]
+fn a_condition_naming_an_unknown_variable_is_still_refused() {
+    // vajra's conditions are not JMeter's JavaScript, so there is no "as written" to keep.
+    let e = error(&format!(
+        "{HEAD}    requests:\n    - if: '${{nothing}} == 1'\n      then: [http://h/]\n"
+    ));
+    assert!(
+        e.to_string().contains("unknown variable `${nothing}`"),
+        "{e}"
+    );
+}
+
+#[test]
+fn concurrent_pool_size_is_accepted_with_a_warning_unless_resources_are_fetched() {
+    let execution = execution(&format!(
+        "{HEAD}    concurrent-pool-size: 10\n    retrieve-resources: false\n    requests: [http://h/]\n"
+    ));
+    let warnings: Vec<String> = execution.warnings.iter().map(|w| w.to_string()).collect();
+    assert_eq!(
+        warnings,
+        ["bzt.yml:5:27: scenarios.s.concurrent-pool-size: `concurrent-pool-size` has no effect: vajra does not fetch embedded resources"]
+    );
+    rejects(
+        &format!("{HEAD}    concurrent-pool-size: 10\n    retrieve-resources: true\n    requests: [http://h/]\n"),
+        "retrieve-resources",
+        6,
+    );
+    rejects(
+        &format!("{HEAD}    concurrent-pool-size: many\n    requests: [http://h/]\n"),
+        "expected a whole number",
+        5,
+    );
+}
+
+#[test]
+fn include_timers_maps_to_include_pauses_with_taurus_default_off() {
+    let s = steps(&format!(
+        "{HEAD}    requests:\n    - transaction: A\n      do: [http://h/a]\n    - transaction: B\n      include-timers: true\n      do: [http://h/b]\n    - transaction: C\n      include-timers: false\n      do: [http://h/c]\n"
+    ));
+    let include: Vec<&Value> = s.iter().map(|t| &t["include-pauses"]).collect();
+    assert_eq!(include, [&json!(false), &json!(true), &json!(false)]);
+    let built = execution(&format!(
+        "{HEAD}    requests:\n    - transaction: B\n      include-timers: true\n      do: [http://h/b]\n"
+    ));
+    assert!(matches!(
+        built.plan.scenarios[0].steps[0],
+        crate::Step::Transaction {
+            include_pauses: true,
+            ..
+        }
+    ));
+    rejects(
+        &format!("{HEAD}    requests:\n    - transaction: A\n      include-timers: sometimes\n      do: [http://h/a]\n"),
+        "include-timers",
+        7,
     );
 }

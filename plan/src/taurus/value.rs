@@ -10,7 +10,7 @@ use super::overrides;
 use crate::duration::format_duration;
 use crate::error::{closest, Source};
 use crate::locate::FieldPath;
-use crate::PlanError;
+use crate::{PlanError, PlanWarning};
 
 pub(crate) type Result<T> = std::result::Result<T, PlanError>;
 
@@ -38,6 +38,22 @@ impl Taurus<'_> {
             message.push_str(&format!(" (set by -o {item})"));
         }
         self.src.invalid(at, message)
+    }
+
+    /// A warning at `at`: the config loads, but this key does not do what it says.
+    pub fn warning(&self, at: &FieldPath, message: impl Into<String>) -> PlanWarning {
+        self.src.warning(at, message)
+    }
+
+    /// A whole number (also as text), or an error saying one was expected.
+    pub fn count(&self, at: &FieldPath, value: &Value) -> Result<u64> {
+        let text = scalar_text(value).unwrap_or_default();
+        text.trim().parse::<u64>().map_err(|_| {
+            self.error(
+                at,
+                format!("expected a whole number, found {}", short(value)),
+            )
+        })
     }
 
     /// `value` as a mapping, or an error saying what was expected.

@@ -121,7 +121,7 @@ fn blocks_become_steps() {
         "http://127.0.0.1:8080/logout"
     );
 
-    let Step::Transaction { name, steps } = &shop.steps[0] else {
+    let Step::Transaction { name, steps, .. } = &shop.steps[0] else {
         panic!("{:?}", shop.steps[0])
     };
     assert_eq!(name, "Checkout");
@@ -577,5 +577,36 @@ fn poisson_think_times_load_and_an_offset_past_the_mean_is_refused_with_its_line
     assert!(
         err.contains(":4:17: requests[0].think-time:") && err.contains("longer than the mean"),
         "{err}"
+    );
+}
+
+#[test]
+fn a_transaction_may_leave_its_pauses_out_of_its_time() {
+    let plan = load(&with_steps(
+        "      - transaction: with\n        do: [{url: /a}]\n      - transaction: without\n        include-pauses: false\n        do: [{pause: 1s}, {url: /a}]\n",
+    ))
+    .unwrap();
+    let include: Vec<bool> = plan.scenarios[0]
+        .steps
+        .iter()
+        .map(|step| match step {
+            Step::Transaction { include_pauses, .. } => *include_pauses,
+            other => panic!("{other:?}"),
+        })
+        .collect();
+    assert_eq!(include, [true, false]);
+    assert_error(
+        &with_steps("      - url: /a\n        include-pauses: false\n"),
+        "scenarios[0].requests[0].include-pauses",
+        7,
+        "`include-pauses` does not belong in a `request` step",
+    );
+    assert_error(
+        &with_steps(
+            "      - transaction: t\n        include-pauses: maybe\n        do: [{url: /a}]\n",
+        ),
+        "scenarios[0].requests[0].include-pauses",
+        7,
+        "maybe",
     );
 }

@@ -197,10 +197,12 @@ async fn a_login_flow_extracts_a_token_sends_it_on_and_asserts_on_json_with_cook
     let steps = vec![
         Step::Transaction {
             name: "Sign in".into(),
+            include_pauses: true,
             steps: vec![step(login)],
         },
         Step::Transaction {
             name: "Browse".into(),
+            include_pauses: true,
             steps: vec![step(account), step(wrong)],
         },
     ];
@@ -495,6 +497,7 @@ async fn a_failing_request_fails_its_transaction_with_its_code_and_assertion_mes
     ];
     let steps = vec![Step::Transaction {
         name: "Checkout".into(),
+        include_pauses: true,
         steps: vec![step(account), step(assumed), step(slow)],
     }];
     let run = bench.run(Vec::new(), steps, Vec::new()).await;
