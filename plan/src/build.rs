@@ -8,15 +8,15 @@ use super::client::{ClientSpec, TlsSpec};
 use super::data::{check_first_row, column_names_problem, read_columns, DataSetSpec};
 use super::error::{closest, Source};
 use super::expr::Condition;
-use super::fields::{compile_regex, Entries};
+use super::fields::{compile_regex, Entries, XPathField};
 use super::locate::FieldPath;
 use super::raw::{
     RawAssert, RawDefaults, RawExtractor, RawPlan, RawScenario, RawStep, RawTextExpect, RawTls,
     Target,
 };
 use super::scenario::{
-    ExtractSource, Extractor, JsonExpect, MatchNo, RegexText, StatusRange, Step, TextExpect,
-    ThinkTime,
+    DocumentKind, ExtractSource, Extractor, JsonExpect, MatchNo, RegexText, StatusRange, Step,
+    Subject, TextExpect, ThinkTime, XPathQuery,
 };
 use super::template::Template;
 use super::yaml;
@@ -1057,7 +1057,7 @@ impl RequestContext<'_> {
     }
 
     /// The checks of `assert:`, in the documented order: status, body-*, text, jsonpath,
-    /// header, max-time.
+    /// xpath, header, max-time.
     fn assertions(&self, raw: &RawAssert, path: &FieldPath) -> Result<Assertions, PlanError> {
         let invalid = |field: FieldPath, message: String| self.src.invalid(&field, message);
         let check = |kind: CheckKind, negate: bool| Check { kind, negate };
@@ -1131,6 +1131,18 @@ impl RequestContext<'_> {
                     expect,
                 },
                 json.negate.unwrap_or(false),
+            ));
+        }
+        for xpath in &raw.xpath {
+            let xpath = &xpath.0;
+            checks.push(check(
+                CheckKind::XPath(xpath_query(
+                    &xpath.path,
+                    xpath.html,
+                    xpath.ignore_whitespace,
+                    &xpath.namespaces,
+                )),
+                xpath.negate.unwrap_or(false),
             ));
         }
         for (name, expect) in &raw.header.0 {
@@ -1269,6 +1281,8 @@ fn extractor_spec(
         ("left", raw.left.is_some() || raw.right.is_some()),
         ("header", raw.header.is_some()),
         ("cookie", raw.cookie.is_some()),
+        ("xpath", raw.xpath.is_some()),
+        ("css", raw.css.is_some()),
     ];
     let given: Vec<&str> = sources
         .iter()
@@ -1278,22 +1292,55 @@ fn extractor_spec(
     if given.len() != 1 {
         return Err((
             None,
-            "an extractor needs exactly one of `jsonpath`, `regexp`, `left`+`right` (a              boundary), `header` and `cookie`"
+            "an extractor needs exactly one of `jsonpath`, `regexp`, `left`+`right` (a \
+             boundary), `header`, `cookie`, `xpath` and `css`"
                 .into(),
         ));
     }
-    let takes_subject = matches!(given[0], "regexp" | "left");
+    let kind = given[0];
+    let takes_subject = matches!(kind, "regexp" | "left");
     if raw.from.is_some() && !takes_subject {
         return Err((
             Some("from"),
             "`from:` is for `regexp` and boundary (`left`/`right`) extractors".into(),
         ));
     }
-    if raw.group.is_some() && given[0] != "regexp" {
+    if raw.group.is_some() && kind != "regexp" {
         return Err((Some("group"), "`group:` is for `regexp` extractors".into()));
     }
+    let xpath_only = [
+        ("html", raw.html.is_some()),
+        ("ignore-whitespace", raw.ignore_whitespace.is_some()),
+        ("namespaces", !raw.namespaces.0.is_empty()),
+    ];
+    if let Some((key, _)) = xpath_only.iter().find(|(_, on)| *on && kind != "xpath") {
+        return Err((Some(key), format!("`{key}:` is for `xpath` extractors")));
+    }
+    if raw.attribute.is_some() && kind != "css" {
+        return Err((
+            Some("attribute"),
+            "`attribute:` is for `css` extractors".into(),
+        ));
+    }
+    if let Some(name) = &raw.from_variable {
+        check_variable_name(name).map_err(|m| (Some("from-variable"), m))?;
+        if matches!(kind, "header" | "cookie") {
+            return Err((
+                Some("from-variable"),
+                "`from-variable:` replaces the body, and header and cookie extractors do not \
+                 read it"
+                    .into(),
+            ));
+        }
+        if raw.from.is_some_and(|subject| subject != Subject::Body) {
+            return Err((
+                Some("from-variable"),
+                "`from-variable:` replaces the body: give either it or `from:`, not both".into(),
+            ));
+        }
+    }
     let subject = raw.from.unwrap_or_default();
-    let source = match given[0] {
+    let source = match kind {
         "jsonpath" => {
             let field = raw.jsonpath.clone().expect("given");
             ExtractSource::JsonPath {
@@ -1309,7 +1356,8 @@ fn extractor_spec(
                 return Err((
                     Some("group"),
                     format!(
-                        "group {group} does not exist: the regexp has {groups} group(s)                          (0 is the whole match)"
+                        "group {group} does not exist: the regexp has {groups} group(s) \
+                         (0 is the whole match)"
                     ),
                 ));
             }
@@ -1337,6 +1385,20 @@ fn extractor_spec(
                 )
             })?)
         }
+        "xpath" => ExtractSource::XPath(xpath_query(
+            raw.xpath.as_ref().expect("given"),
+            raw.html,
+            raw.ignore_whitespace,
+            &raw.namespaces,
+        )),
+        "css" => {
+            let field = raw.css.clone().expect("given");
+            ExtractSource::Css {
+                selector: field.selector,
+                text: field.text,
+                attribute: raw.attribute.clone().filter(|a| !a.is_empty()),
+            }
+        }
         _ => ExtractSource::Cookie(raw.cookie.clone().unwrap_or_default()),
     };
     Ok(Extractor {
@@ -1344,7 +1406,25 @@ fn extractor_spec(
         source,
         matches: raw.match_no.map_or(MatchNo::Nth(1), |m| m.0),
         default: raw.default.clone(),
+        from_variable: raw.from_variable.clone(),
     })
+}
+
+/// The XPath query of an extractor or a check, from its keys.
+fn xpath_query(
+    xpath: &XPathField,
+    html: Option<bool>,
+    ignore_whitespace: Option<bool>,
+    namespaces: &Entries<String>,
+) -> XPathQuery {
+    XPathQuery {
+        text: xpath.0.clone(),
+        document: DocumentKind {
+            html: html.unwrap_or(false),
+            ignore_whitespace: ignore_whitespace.unwrap_or(false),
+        },
+        namespaces: namespaces.0.clone(),
+    }
 }
 
 /// A body file's text: a regular file of at most [`crate::limits::MAX_BODY_BYTES`], so that a

@@ -347,6 +347,85 @@ impl<'de> Deserialize<'de> for JsonPathField {
     }
 }
 
+/// An XPath 1.0 expression, checked (parsed by sxd-xpath) as it is read.
+#[derive(Debug, Clone)]
+pub(crate) struct XPathField(pub String);
+
+impl XPathField {
+    pub(crate) fn parse(text: &str) -> Result<Self, String> {
+        match sxd_xpath::Factory::new().build(text) {
+            Ok(Some(_)) => Ok(XPathField(text.to_string())),
+            Ok(None) => Err("the XPath expression is empty".into()),
+            Err(err) => {
+                // sxd-xpath's Display gives the variant's name: written out as words.
+                let why = words(&err.to_string());
+                Err(format!(
+                    "`{text}` is not a valid XPath 1.0 expression: {why}"
+                ))
+            }
+        }
+    }
+}
+
+impl<'de> Deserialize<'de> for XPathField {
+    fn deserialize<D: Deserializer<'de>>(deserializer: D) -> Result<Self, D::Error> {
+        scalar(
+            deserializer,
+            "an XPath expression like //title",
+            XPathField::parse,
+        )
+    }
+}
+
+/// A CSS selector (as JMeter's CSS/jQuery extractor takes), compiled as it is read.
+#[derive(Debug, Clone)]
+pub(crate) struct CssField {
+    pub selector: scraper::Selector,
+    pub text: String,
+}
+
+impl CssField {
+    pub(crate) fn parse(text: &str) -> Result<Self, String> {
+        scraper::Selector::parse(text)
+            .map(|selector| CssField {
+                selector,
+                text: text.to_string(),
+            })
+            .map_err(|err| {
+                // Some of the selectors crate's errors are only a variant's name, after a line
+                // asking to report it: keep the name, as words.
+                let err = err.to_string();
+                let why = match err.split_once('\n') {
+                    Some((_, name)) => words(name),
+                    None => err,
+                };
+                format!("`{text}` is not a valid CSS selector: {why}")
+            })
+    }
+}
+
+/// `NoQualifiedName` as `no qualified name`.
+fn words(camel: &str) -> String {
+    let mut out = String::new();
+    for c in camel.chars() {
+        if c.is_uppercase() && !out.is_empty() {
+            out.push(' ');
+        }
+        out.extend(c.to_lowercase());
+    }
+    out
+}
+
+impl<'de> Deserialize<'de> for CssField {
+    fn deserialize<D: Deserializer<'de>>(deserializer: D) -> Result<Self, D::Error> {
+        scalar(
+            deserializer,
+            "a CSS selector like input[name=csrf]",
+            CssField::parse,
+        )
+    }
+}
+
 /// A one-character CSV delimiter, like `","`, `";"` or `"\t"`.
 pub(crate) fn delimiter<'de, D: Deserializer<'de>>(
     deserializer: D,

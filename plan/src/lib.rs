@@ -64,8 +64,8 @@ pub use limits::{DEFAULT_WHILE_ITERATIONS, MAX_WHILE_ITERATIONS};
 pub use load::{LoadSpec, PatternKind};
 pub use locate::Location;
 pub use scenario::{
-    Assertions, Check, CheckKind, ExtractSource, Extractor, JsonExpect, LoopCount, MatchNo,
-    RegexText, StatusRange, Step, Subject, TextExpect, ThinkTime,
+    Assertions, Check, CheckKind, DocumentKind, ExtractSource, Extractor, JsonExpect, LoopCount,
+    MatchNo, RegexText, StatusRange, Step, Subject, TextExpect, ThinkTime, XPathQuery,
 };
 pub use template::{
     push_random_string, push_uuid, random_int, time_millis, Builtin, Scope, Template,

@@ -13,7 +13,7 @@ use super::client::{HttpVersion, TlsVersion};
 use super::data::OnEof;
 use super::fields::{
     delimiter, duration, http_version, method, positive_u64, redirects, status_codes, switch,
-    think_time, tls_version, Entries, JsonPathField, RegexField,
+    think_time, tls_version, CssField, Entries, JsonPathField, RegexField, XPathField,
 };
 use super::load::LoadSpec;
 use super::scenario::{Subject, ThinkTime};
@@ -216,7 +216,8 @@ impl<'de> Deserialize<'de> for RawLoopCount {
     }
 }
 
-/// One extractor: exactly one of `jsonpath`, `regexp`, `left`+`right`, `header`, `cookie`.
+/// One extractor: exactly one of `jsonpath`, `regexp`, `left`+`right`, `header`, `cookie`,
+/// `xpath`, `css`.
 #[derive(Debug, Clone, Deserialize)]
 #[serde(
     deny_unknown_fields,
@@ -235,6 +236,16 @@ pub(crate) struct RawExtractor {
     pub match_no: Option<RawMatchNo>,
     pub group: Option<usize>,
     pub from: Option<Subject>,
+    pub from_variable: Option<String>,
+    pub xpath: Option<XPathField>,
+    #[serde(default, deserialize_with = "switch")]
+    pub html: Option<bool>,
+    #[serde(default, deserialize_with = "switch")]
+    pub ignore_whitespace: Option<bool>,
+    #[serde(default)]
+    pub namespaces: Entries<String>,
+    pub css: Option<CssField>,
+    pub attribute: Option<String>,
 }
 
 /// `match: 1`, `match: random` or `match: all`.
@@ -284,6 +295,8 @@ pub(crate) struct RawAssert {
     pub text: Vec<RawTextCheck>,
     #[serde(default)]
     pub jsonpath: Vec<RawJsonCheck>,
+    #[serde(default)]
+    pub xpath: Vec<RawXPathCheck>,
     #[serde(default)]
     pub header: Entries<RawTextExpect>,
     #[serde(default, deserialize_with = "duration")]
@@ -391,6 +404,55 @@ impl<'de> Deserialize<'de> for RawJsonCheck {
                     null,
                     negate,
                 }))
+            }
+        }
+        deserializer.deserialize_any(CheckVisitor)
+    }
+}
+
+/// `"//ok"` (must find a node) or `{path: "//error", not: true, html: true}`.
+#[derive(Debug, Clone, Deserialize)]
+#[serde(
+    deny_unknown_fields,
+    rename_all = "kebab-case",
+    expecting = "an XPath check: an expression, or a mapping like { path: //ok, not: true }"
+)]
+pub(crate) struct RawXPathCheckMap {
+    pub path: XPathField,
+    #[serde(default, rename = "not", deserialize_with = "switch")]
+    pub negate: Option<bool>,
+    #[serde(default, deserialize_with = "switch")]
+    pub html: Option<bool>,
+    #[serde(default, deserialize_with = "switch")]
+    pub ignore_whitespace: Option<bool>,
+    #[serde(default)]
+    pub namespaces: Entries<String>,
+}
+
+#[derive(Debug, Clone)]
+pub(crate) struct RawXPathCheck(pub RawXPathCheckMap);
+
+impl<'de> Deserialize<'de> for RawXPathCheck {
+    fn deserialize<D: serde::Deserializer<'de>>(deserializer: D) -> Result<Self, D::Error> {
+        use serde::de::{Error, MapAccess};
+        struct CheckVisitor;
+        impl<'de> serde::de::Visitor<'de> for CheckVisitor {
+            type Value = RawXPathCheck;
+            fn expecting(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+                f.write_str("an XPath expression or a mapping like { path: //ok, not: true }")
+            }
+            fn visit_str<E: Error>(self, text: &str) -> Result<RawXPathCheck, E> {
+                Ok(RawXPathCheck(RawXPathCheckMap {
+                    path: XPathField::parse(text).map_err(E::custom)?,
+                    negate: None,
+                    html: None,
+                    ignore_whitespace: None,
+                    namespaces: Entries::default(),
+                }))
+            }
+            fn visit_map<A: MapAccess<'de>>(self, map: A) -> Result<RawXPathCheck, A::Error> {
+                RawXPathCheckMap::deserialize(serde::de::value::MapAccessDeserializer::new(map))
+                    .map(RawXPathCheck)
             }
         }
         deserializer.deserialize_any(CheckVisitor)

@@ -2,8 +2,9 @@
 //! them, and what each request extracts from its response and asserts about it.
 //!
 //! These are the checked forms `build` produces from the plan as written; the runner walks
-//! them. Regular expressions and JSONPath queries are compiled here, once, when the plan
-//! loads, so a bad one is an error at load with its line, and running one costs no parsing.
+//! them. Regular expressions, JSONPath queries and CSS selectors are compiled here, once, when
+//! the plan loads, so a bad one is an error at load with its line, and running one costs no
+//! parsing. XPath expressions are checked at load too (see [`XPathQuery`]).
 
 use std::time::Duration;
 
@@ -98,6 +99,9 @@ pub struct Extractor {
     /// The value when nothing matches; `None`: the variable is left as it was. Either way the
     /// miss is counted and reported per extractor.
     pub default: Option<String>,
+    /// Read this variable's value instead of the response body (JMeter's "JMeter Variable
+    /// Name to use" scope). Only for extractors that read the body.
+    pub from_variable: Option<String>,
 }
 
 /// Where an extractor looks and what it looks for.
@@ -125,6 +129,37 @@ pub enum ExtractSource {
     Header(http::HeaderName),
     /// A cookie the response sets (`Set-Cookie`), by name.
     Cookie(String),
+    /// An XPath 1.0 query on the body read as XML (or HTML); each node found gives its string
+    /// value, any other result its text.
+    XPath(XPathQuery),
+    /// A CSS selector on the body read as HTML; each element found gives `attribute`'s value,
+    /// or without one its text.
+    Css {
+        selector: scraper::Selector,
+        text: String,
+        attribute: Option<String>,
+    },
+}
+
+/// An XPath 1.0 expression, checked when the plan loads, and how to read the document it
+/// runs on. It is kept as text: sxd-xpath's compiled form cannot cross threads, so the runner
+/// compiles it where it evaluates it.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct XPathQuery {
+    pub text: String,
+    pub document: DocumentKind,
+    /// Prefixes the expression uses beyond those the document declares, to namespace URIs.
+    pub namespaces: Vec<(String, String)>,
+}
+
+/// How a body is read into a tree for XPath.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Hash, Default)]
+pub struct DocumentKind {
+    /// Parse as HTML (html5ever, which accepts any text), as JMeter's tolerant parser tidies
+    /// HTML into XML; else as strict XML.
+    pub html: bool,
+    /// Drop text nodes that are only whitespace.
+    pub ignore_whitespace: bool,
 }
 
 /// Which part of the response an extractor or a text check reads.
@@ -192,6 +227,8 @@ pub enum CheckKind {
         text: String,
         expect: JsonExpect,
     },
+    /// An XPath query on the body finds a node (or, for a boolean expression, is true).
+    XPath(XPathQuery),
     /// A response header is present and, if given, its value satisfies `expect`.
     Header {
         name: http::HeaderName,

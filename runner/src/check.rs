@@ -4,6 +4,7 @@
 
 use vajra_plan::{Assertions, Check, CheckKind, JsonExpect, StatusRange, Subject, TextExpect};
 
+use crate::document::{self, XPathValue};
 use crate::extract::json_text;
 use crate::response::ResponseView;
 
@@ -92,6 +93,7 @@ pub fn check_failure(check: &Check, response: &ResponseView<'_>) -> Option<Strin
                 }),
             }
         }
+        CheckKind::XPath(query) => xpath_failure(query, check.negate, response),
         CheckKind::Header { name, expect } => {
             let values: Vec<&str> = response.header_values(name).collect();
             let passes = match expect {
@@ -125,6 +127,42 @@ pub fn check_failure(check: &Check, response: &ResponseView<'_>) -> Option<Strin
                 )),
             }
         }
+    }
+}
+
+/// The failure of an XPath assertion, worded as JMeter's XPath assertion words it: a node-set
+/// must be non-empty (empty, with `not`), a boolean true (false); other results are not
+/// understood.
+fn xpath_failure(
+    query: &vajra_plan::XPathQuery,
+    negate: bool,
+    response: &ResponseView<'_>,
+) -> Option<String> {
+    if response.body.is_empty() {
+        return Some("Response was null".into());
+    }
+    let text = &query.text;
+    let document = match response.document(query.document) {
+        Ok(document) => document,
+        Err(reason) => return Some(format!("SAXException: {reason}")),
+    };
+    match document::evaluate(query, document) {
+        Err(reason) => Some(format!("TransformerException: {reason}")),
+        Ok(XPathValue::Nodes(nodes)) => match (nodes.is_empty(), negate) {
+            (true, false) => Some(format!("No Nodes Matched {text}")),
+            (false, true) => {
+                Some("Specified XPath was found... Turn off negate if this is not desired".into())
+            }
+            _ => None,
+        },
+        Ok(XPathValue::Boolean(value)) => (value == negate).then(|| {
+            if negate {
+                format!("Nodes Matched for {text}")
+            } else {
+                format!("No Nodes Matched for {text}")
+            }
+        }),
+        Ok(XPathValue::Text(_)) => Some(format!("Cannot understand: {text}")),
     }
 }
 
@@ -360,6 +398,59 @@ mod tests {
         );
         let not_json = view(200, b"<html>", None);
         assert!(check_failure(&check(jsonpath("$.id", JsonExpect::Exists)), &not_json).is_some());
+    }
+
+    fn xpath(text: &str, html: bool) -> CheckKind {
+        CheckKind::XPath(vajra_plan::XPathQuery {
+            text: text.into(),
+            document: vajra_plan::DocumentKind {
+                html,
+                ignore_whitespace: false,
+            },
+            namespaces: Vec::new(),
+        })
+    }
+
+    #[test]
+    fn xpath_checks_are_worded_as_jmeter_words_them() {
+        let body = view(200, b"<r><status>ok</status></r>", None);
+        let failure = |check: Check| check_failure(&check, &body);
+        assert_eq!(failure(check(xpath("//status", false))), None);
+        assert_eq!(
+            failure(check(xpath("//error", false))).unwrap(),
+            "No Nodes Matched //error"
+        );
+        assert_eq!(failure(not(xpath("//error", false))), None);
+        assert_eq!(
+            failure(not(xpath("//status", false))).unwrap(),
+            "Specified XPath was found... Turn off negate if this is not desired"
+        );
+        assert_eq!(failure(check(xpath("//status = 'ok'", false))), None);
+        assert_eq!(
+            failure(check(xpath("//status = 'no'", false))).unwrap(),
+            "No Nodes Matched for //status = 'no'"
+        );
+        assert_eq!(
+            failure(not(xpath("//status = 'ok'", false))).unwrap(),
+            "Nodes Matched for //status = 'ok'"
+        );
+        assert_eq!(
+            failure(check(xpath("count(//status)", false))).unwrap(),
+            "Cannot understand: count(//status)"
+        );
+        assert_eq!(
+            failure(check(xpath("//p:x", false))).unwrap(),
+            "TransformerException: Prefix must resolve to a namespace: p"
+        );
+        let html = view(200, b"<p>unclosed<br></p>", None);
+        let message = check_failure(&check(xpath("//p", false)), &html).unwrap();
+        assert!(message.starts_with("SAXException: "), "{message}");
+        assert_eq!(check_failure(&check(xpath("//p", true)), &html), None);
+        let empty = view(200, b"", None);
+        assert_eq!(
+            check_failure(&not(xpath("//p", false)), &empty).unwrap(),
+            "Response was null"
+        );
     }
 
     #[test]

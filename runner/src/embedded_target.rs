@@ -11,6 +11,9 @@
 //! - `/account`: `{"user":"demo","items":[{"id":1},{"id":2},{"id":3}]}` to a request with
 //!   `Authorization: Bearer tok-…` and the session cookie, else 401: a login flow to try
 //!   extractors, headers and cookies on;
+//! - `/html`: a page with a form whose hidden `csrf` input holds a new token, `csrf-N`;
+//! - `/xml`: a SOAP response with an order (`m:Order`, `m:Status`) and, for `?token=T`, an
+//!   `m:Token` element holding T: a page and a service to try CSS and XPath on;
 //! - anything else: 404.
 
 use std::convert::Infallible;
@@ -80,10 +83,29 @@ impl Drop for EmbeddedTarget {
 struct Counters {
     flaky: AtomicU64,
     logins: AtomicU64,
+    pages: AtomicU64,
 }
 
 const ACCOUNT: &str = r#"{"user":"demo","items":[{"id":1},{"id":2},{"id":3}]}"#;
 const JSON: &str = r#"{"ok":true,"id":7,"name":"vajra","items":[{"id":1},{"id":2}]}"#;
+
+/// The `/html` page around its token.
+const PAGE: [&str; 2] = [
+    "<!DOCTYPE html>\n<html>\n<head><title>vajra shop</title></head>\n<body>\n\
+     <h1>Checkout</h1>\n<form method=\"post\" action=\"/xml\">\n\
+     <input type=\"hidden\" name=\"csrf\" value=\"",
+    "\">\n<input name=\"qty\" value=\"1\">\n</form>\n<ul><li>tea</li><li>milk</li></ul>\n\
+     </body>\n</html>\n",
+];
+
+/// The `/xml` SOAP response around its token element.
+const SOAP: [&str; 2] = [
+    "<?xml version=\"1.0\" encoding=\"UTF-8\"?>\n\
+     <soap:Envelope xmlns:soap=\"http://schemas.xmlsoap.org/soap/envelope/\">\n\
+     <soap:Body>\n<m:GetOrderResponse xmlns:m=\"urn:vajra:orders\">\n\
+     <m:Order id=\"7\">\n<m:Status>shipped</m:Status>\n",
+    "</m:Order>\n</m:GetOrderResponse>\n</soap:Body>\n</soap:Envelope>\n",
+];
 
 async fn handle(
     req: Request<Incoming>,
@@ -127,6 +149,20 @@ async fn handle(
             }
             response
         }
+        "/html" => {
+            let n = counters.pages.fetch_add(1, Ordering::Relaxed) + 1;
+            let page = format!("{}csrf-{n}{}", PAGE[0], PAGE[1]);
+            typed(StatusCode::OK, "text/html; charset=utf-8", page.into())
+        }
+        "/xml" => {
+            // Only characters that need no escaping in XML are echoed.
+            let token = query_param(req.uri().query(), "token")
+                .filter(|t| t.bytes().all(|b| b.is_ascii_alphanumeric() || b == b'-'))
+                .map(|t| format!("<m:Token>{t}</m:Token>\n"))
+                .unwrap_or_default();
+            let body = format!("{}{token}{}", SOAP[0], SOAP[1]);
+            typed(StatusCode::OK, "text/xml; charset=utf-8", body.into())
+        }
         "/account" if signed_in(req.headers()) => {
             json(StatusCode::OK, Bytes::from_static(ACCOUNT.as_bytes()))
         }
@@ -154,11 +190,15 @@ fn signed_in(headers: &http::HeaderMap) -> bool {
 }
 
 fn json(status: StatusCode, body: Bytes) -> Response<Full<Bytes>> {
+    typed(status, "application/json", body)
+}
+
+fn typed(status: StatusCode, content_type: &'static str, body: Bytes) -> Response<Full<Bytes>> {
     let mut response = Response::new(Full::new(body));
     *response.status_mut() = status;
     response.headers_mut().insert(
         http::header::CONTENT_TYPE,
-        http::HeaderValue::from_static("application/json"),
+        http::HeaderValue::from_static(content_type),
     );
     response
 }
@@ -224,6 +264,13 @@ mod tests {
             .1
             .starts_with(b"{\"ok\":true"));
         assert_eq!(get(&mut conn, &format!("{base}/account")).await.0, 401);
+        let page = get(&mut conn, &format!("{base}/html")).await.1;
+        assert!(String::from_utf8_lossy(&page).contains("name=\"csrf\" value=\"csrf-1\""));
+        let soap = get(&mut conn, &format!("{base}/xml?token=csrf-1")).await.1;
+        let soap = String::from_utf8_lossy(&soap);
+        assert!(soap.contains("<m:Token>csrf-1</m:Token>"), "{soap}");
+        let bad = get(&mut conn, &format!("{base}/xml?token=%3Cx%3E")).await.1;
+        assert!(!String::from_utf8_lossy(&bad).contains("Token"));
     }
 
     #[test]

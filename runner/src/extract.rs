@@ -3,6 +3,7 @@
 
 use vajra_plan::{ExtractSource, MatchNo};
 
+use crate::document;
 use crate::response::ResponseView;
 
 /// What an extractor keeps of its matches.
@@ -41,7 +42,45 @@ pub fn find_all(source: &ExtractSource, response: &ResponseView<'_>) -> Vec<Stri
             .filter_map(|value| cookie_value(value, name))
             .map(str::to_string)
             .collect(),
+        // A body that is not XML, or an expression that fails on it, finds nothing (a miss).
+        ExtractSource::XPath(query) => response
+            .document(query.document)
+            .ok()
+            .and_then(|doc| document::evaluate(query, doc).ok())
+            .map(document::XPathValue::into_values)
+            .unwrap_or_default(),
+        ExtractSource::Css {
+            selector,
+            attribute,
+            ..
+        } => css_values(response.html(), selector, attribute.as_deref()),
     }
+}
+
+/// For each element `selector` finds, `attribute`'s value (empty when the element has none),
+/// or without one the element's text with its whitespace collapsed, as JMeter's CSS/jQuery
+/// extractor (JSoup) gives them.
+pub fn css_values(
+    html: &scraper::Html,
+    selector: &scraper::Selector,
+    attribute: Option<&str>,
+) -> Vec<String> {
+    html.select(selector)
+        .map(|element| match attribute {
+            Some(name) => element
+                .value()
+                .attr(name)
+                .unwrap_or_default()
+                .trim()
+                .to_string(),
+            None => element
+                .text()
+                .collect::<String>()
+                .split_whitespace()
+                .collect::<Vec<_>>()
+                .join(" "),
+        })
+        .collect()
 }
 
 /// Keeps the match `matches` asks for; `random_index(n)` picks one of `n` (for `random`).
@@ -190,6 +229,59 @@ mod tests {
         assert_eq!(find_all(&cookie, &response), ["s1"]);
         let absent = ExtractSource::Cookie("SESS".into());
         assert!(find_all(&absent, &response).is_empty());
+    }
+
+    fn xpath(text: &str, html: bool) -> ExtractSource {
+        ExtractSource::XPath(vajra_plan::XPathQuery {
+            text: text.into(),
+            document: vajra_plan::DocumentKind {
+                html,
+                ignore_whitespace: true,
+            },
+            namespaces: Vec::new(),
+        })
+    }
+
+    fn css(text: &str, attribute: Option<&str>) -> ExtractSource {
+        ExtractSource::Css {
+            selector: scraper::Selector::parse(text).unwrap(),
+            text: text.into(),
+            attribute: attribute.map(str::to_string),
+        }
+    }
+
+    #[test]
+    fn xpath_and_css_read_one_parse_of_the_body() {
+        let page = br#"<html><head><title> Shop </title></head><body>
+            <input name="csrf" value=" t1 "><input name="qty">
+            <p>a <b>bold</b>
+               text</p></body></html>"#;
+        let response = view(page, None, &[]);
+        assert_eq!(
+            find_all(&css("input", Some("value")), &response),
+            ["t1", ""]
+        );
+        assert_eq!(find_all(&css("p", None), &response), ["a bold text"]);
+        assert_eq!(find_all(&css("title", None), &response), ["Shop"]);
+        assert!(find_all(&css("form", None), &response).is_empty());
+        assert_eq!(
+            find_all(&xpath("//input/@name", true), &response),
+            ["csrf", "qty"]
+        );
+        assert_eq!(
+            find_all(&xpath("/html/head/title", true), &response),
+            [" Shop "]
+        );
+        // Not XML (an unclosed input): strict XPath finds nothing.
+        assert!(find_all(&xpath("//title", false), &response).is_empty());
+        let soap = view(
+            br#"<r xmlns:m="urn:m"><m:v>1</m:v><m:v>2</m:v></r>"#,
+            None,
+            &[],
+        );
+        assert_eq!(find_all(&xpath("//m:v", false), &soap), ["1", "2"]);
+        assert_eq!(find_all(&xpath("count(//m:v)", false), &soap), ["2"]);
+        assert!(find_all(&xpath("//q:v", false), &soap).is_empty());
     }
 
     #[test]

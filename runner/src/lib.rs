@@ -29,7 +29,8 @@
 //! - `pool` hands each arrival to an idle lane, or queues it briefly and grows the lanes;
 //! - `lane` runs a virtual user's iterations: `iteration` walks the scenario's steps (blocks,
 //!   variables, think times), `send` sends each request and measures it from the intended
-//!   start, `check` and `extract` judge and read the response (`response`), `scope` holds the
+//!   start, `check` and `extract` judge and read the response (`response`; `document` reads
+//!   a body as a tree for XPath), `scope` holds the
 //!   user's state and renders its templates, `counters` counts extractor misses and `while`
 //!   caps (docs/architecture.md, "Scenarios");
 //! - `sink` writes the JTL, aggregates statistics and, once a second, reports progress and
@@ -48,6 +49,7 @@ mod check;
 mod counters;
 pub use counters::{ExtractorMisses, WhileCapsReached};
 mod dispatch;
+mod document;
 mod extract;
 mod iteration;
 mod response;

@@ -1,12 +1,15 @@
 //! A response as extractors and assertions read it: status, headers, body and final URL, with
-//! the body parsed as JSON at most once however many JSONPath queries read it.
+//! the body parsed at most once per form however many queries read it: as JSON for JSONPath,
+//! as HTML for CSS selectors, as a document tree (XML, or HTML) for XPath.
 
 use std::borrow::Cow;
 use std::cell::OnceCell;
 use std::time::Duration;
 
 use http::{HeaderMap, HeaderValue};
-use vajra_plan::Subject;
+use vajra_plan::{DocumentKind, Subject};
+
+use crate::document::{self, Document};
 
 /// What one response offers to extractors and assertions. Only requests with extractors or
 /// checks build one, so plain requests pay for none of it.
@@ -23,6 +26,9 @@ pub struct ResponseView<'a> {
     /// The sample's elapsed time.
     pub elapsed: Duration,
     json: OnceCell<Option<serde_json::Value>>,
+    html: OnceCell<scraper::Html>,
+    /// One per [`DocumentKind`] (see [`document_slot`]).
+    documents: [OnceCell<Result<Document, String>>; 4],
 }
 
 impl<'a> ResponseView<'a> {
@@ -42,7 +48,14 @@ impl<'a> ResponseView<'a> {
             url,
             elapsed,
             json: OnceCell::new(),
+            html: OnceCell::new(),
+            documents: Default::default(),
         }
+    }
+
+    /// A view whose body is `text` and nothing else (an extractor's `from-variable`).
+    pub fn of_text(text: &'a str) -> Self {
+        ResponseView::new(0, text.as_bytes(), None, &[], "", Duration::ZERO)
     }
 
     /// The body as JSON, parsed on first use; `None` when it is not JSON.
@@ -50,6 +63,27 @@ impl<'a> ResponseView<'a> {
         self.json
             .get_or_init(|| serde_json::from_slice(self.body).ok())
             .as_ref()
+    }
+
+    /// The body as an HTML page, parsed on first use (any text is some page).
+    pub fn html(&self) -> &scraper::Html {
+        self.html
+            .get_or_init(|| scraper::Html::parse_document(&String::from_utf8_lossy(self.body)))
+    }
+
+    /// The body as a document tree for XPath, read as `kind` says, on first use; the error
+    /// says why the body is not XML.
+    pub fn document(&self, kind: DocumentKind) -> Result<&Document, &str> {
+        self.documents[document_slot(kind)]
+            .get_or_init(|| {
+                if kind.html {
+                    document::from_html(self.html(), kind.ignore_whitespace)
+                } else {
+                    document::parse_xml(&String::from_utf8_lossy(self.body), kind.ignore_whitespace)
+                }
+            })
+            .as_ref()
+            .map_err(String::as_str)
     }
 
     /// The text of `subject`: the body (invalid UTF-8 replaced), the headers as `Name: value`
@@ -73,6 +107,10 @@ impl<'a> ResponseView<'a> {
             .flat_map(move |headers| headers.get_all(name).iter())
             .filter_map(|value| value.to_str().ok())
     }
+}
+
+fn document_slot(kind: DocumentKind) -> usize {
+    usize::from(kind.html) * 2 + usize::from(kind.ignore_whitespace)
 }
 
 /// Headers as `Name: value` lines, as JMeter's header assertions and extractors see them.

@@ -119,13 +119,18 @@ impl UserState {
                 }
                 let found = !values.is_empty();
                 self.set(&count_name, values.len().to_string());
+                // NAME itself is the first match, as JMeter's XPath extractor sets it (and
+                // Taurus's XPath default is every match), so `${NAME}` works either way.
+                match values.first() {
+                    Some(first) => self.set(name, first.clone()),
+                    None => {
+                        if let Some(default) = &extractor.default {
+                            self.set(name, default.clone());
+                        }
+                    }
+                }
                 for (i, value) in values.into_iter().enumerate() {
                     self.set(&format!("{name}_{}", i + 1), value);
-                }
-                if !found {
-                    if let Some(default) = &extractor.default {
-                        self.set(name, default.clone());
-                    }
                 }
                 found
             }
@@ -202,6 +207,7 @@ mod tests {
             source: ExtractSource::Cookie("c".into()),
             matches: MatchNo::All,
             default: default.map(str::to_string),
+            from_variable: None,
         }
     }
 
@@ -243,6 +249,7 @@ mod tests {
         assert!(user.set_extracted(&ids, three));
         assert_eq!(user.get("id_matchNr"), Some("3"));
         assert_eq!(user.get("id_3"), Some("c"));
+        assert_eq!(user.get("id"), Some("a"), "the first match");
         assert!(user.set_extracted(&ids, Extracted::All(vec!["z".into()])));
         assert_eq!(
             (user.get("id_matchNr"), user.get("id_1"), user.get("id_2")),

@@ -7,7 +7,7 @@
 use std::sync::atomic::Ordering;
 use std::time::{Duration, Instant};
 
-use vajra_plan::Row;
+use vajra_plan::{Row, Scope};
 use vajra_stats::sample::{Outcome, Sample};
 
 use super::lane::{Lane, LATE_AFTER};
@@ -61,7 +61,7 @@ pub(crate) async fn send(
                 code: "Non HTTP response code: InvalidRequest",
                 message: format!("Non HTTP response message: {message}").into(),
             };
-            extract_nothing(shared, request, user);
+            extract_nothing(shared, request, user, row, lane.id);
             return sample;
         }
     };
@@ -98,7 +98,7 @@ pub(crate) async fn send(
     match sent.result {
         Ok(exchange) => {
             measure(&mut sample, &exchange, intended);
-            judge(&mut sample, &exchange, shared, request, user);
+            judge(&mut sample, &exchange, shared, request, user, row, lane.id);
             if let Some(limit) = sent.too_many_redirects {
                 sample.success = false;
                 sample.failure_message = Some(format!("more than {limit} redirects").into());
@@ -114,7 +114,7 @@ pub(crate) async fn send(
                 code: error.code,
                 message: error.message.into(),
             };
-            extract_nothing(shared, request, user);
+            extract_nothing(shared, request, user, row, lane.id);
         }
     }
     sample
@@ -137,6 +137,8 @@ fn judge(
     shared: &RunState,
     request: &CompiledRequest,
     user: &mut UserState,
+    row: &Row,
+    lane: u32,
 ) {
     let spec = request.spec();
     if !request.inspects_response {
@@ -155,27 +157,51 @@ fn judge(
     );
     let verdict = check::judge(&spec.assertions, &response);
     // Extractors run on failed samples too, as JMeter's post-processors do.
-    run_extractors(shared, request, user, |source| {
+    run_extractors(shared, request, user, row, lane, |source| {
         extract::find_all(source, &response)
     });
     sample.success = verdict.is_ok();
     sample.failure_message = verdict.err().flatten().map(Into::into);
 }
 
-/// A request that got no response: every extractor misses (and its default is set).
-fn extract_nothing(shared: &RunState, request: &CompiledRequest, user: &mut UserState) {
-    run_extractors(shared, request, user, |_| Vec::new());
+/// A request that got no response: every extractor of the response misses (and its default
+/// is set); one with `from-variable` still reads its variable.
+fn extract_nothing(
+    shared: &RunState,
+    request: &CompiledRequest,
+    user: &mut UserState,
+    row: &Row,
+    lane: u32,
+) {
+    run_extractors(shared, request, user, row, lane, |_| Vec::new());
 }
 
-/// Sets each extractor's variable from what `find` gives for its source, and counts misses.
+/// Sets each extractor's variable from what `find` gives for its source (or, with
+/// `from-variable`, from that variable's value, as the user's scope has it), and counts misses.
 fn run_extractors(
     shared: &RunState,
     request: &CompiledRequest,
     user: &mut UserState,
+    row: &Row,
+    lane: u32,
     find: impl Fn(&vajra_plan::ExtractSource) -> Vec<String>,
 ) {
     for (i, extractor) in request.spec().extractors.iter().enumerate() {
-        let picked = extract::pick(find(&extractor.source), extractor.matches, |n| {
+        let found = match &extractor.from_variable {
+            None => find(&extractor.source),
+            Some(name) => {
+                let run = RunValues {
+                    counter: &shared.counter,
+                    lane,
+                };
+                let scope = UserScope { user, row, run };
+                scope
+                    .var(name)
+                    .map(|text| extract::find_all(&extractor.source, &ResponseView::of_text(text)))
+                    .unwrap_or_default()
+            }
+        };
+        let picked = extract::pick(found, extractor.matches, |n| {
             rand::Rng::gen_range(&mut rand::thread_rng(), 0..n)
         });
         if !user.set_extracted(extractor, picked) {

@@ -231,21 +231,28 @@ fn reads_headers(spec: &RequestSpec) -> bool {
 fn reads(spec: &RequestSpec, part: Subject) -> bool {
     let header = part == Subject::Headers;
     let body = part == Subject::Body;
-    spec.extractors.iter().any(|e| match &e.source {
-        ExtractSource::JsonPath { .. } => body,
-        ExtractSource::Header(_) => header,
-        ExtractSource::Regex { subject, .. } | ExtractSource::Boundary { subject, .. } => {
-            *subject == part
-        }
-        ExtractSource::Cookie(_) => false,
-    }) || spec.assertions.checks.iter().any(|c| match &c.kind {
-        CheckKind::Contains { subject, .. } | CheckKind::Matches { subject, .. } => {
-            *subject == part
-        }
-        CheckKind::JsonPath { .. } => body,
-        CheckKind::Header { .. } => header,
-        CheckKind::MaxResponseTime(_) => false,
-    })
+    // An extractor with `from-variable` reads a variable, not the response.
+    spec.extractors
+        .iter()
+        .filter(|e| e.from_variable.is_none())
+        .any(|e| match &e.source {
+            ExtractSource::JsonPath { .. }
+            | ExtractSource::XPath(_)
+            | ExtractSource::Css { .. } => body,
+            ExtractSource::Header(_) => header,
+            ExtractSource::Regex { subject, .. } | ExtractSource::Boundary { subject, .. } => {
+                *subject == part
+            }
+            ExtractSource::Cookie(_) => false,
+        })
+        || spec.assertions.checks.iter().any(|c| match &c.kind {
+            CheckKind::Contains { subject, .. } | CheckKind::Matches { subject, .. } => {
+                *subject == part
+            }
+            CheckKind::JsonPath { .. } | CheckKind::XPath(_) => body,
+            CheckKind::Header { .. } => header,
+            CheckKind::MaxResponseTime(_) => false,
+        })
 }
 
 /// Every scenario of `plan` compiled (its URLs already joined to its base URL), and the

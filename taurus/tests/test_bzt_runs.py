@@ -225,11 +225,11 @@ def test_what_vajra_cannot_do_is_rejected_by_name_in_an_included_scenario_too(bz
     run = bzt({"execution": [{"executor": "vajra", "scenario": "main"}],
                "scenarios": {"main": {"default-address": target.url, "requests": [
                    {"url": "/ok"}, {"include-scenario": "xml"}]},
-                   "xml": {"requests": [{"url": "/ok", "extract-xpath": {
-                       "title": {"xpath": "//title"}}}]}}})
+                   "xml": {"requests": [{"url": "/ok", "upload-files": [
+                       {"param": "f", "path": "a.txt"}]}]}}})
     assert run.returncode == 1, run.output
     assert "vajra cannot run scenario 'main'" in run.output
-    assert "extract-xpath" in run.output and "XPath" in run.output
+    assert "upload-files" in run.output and "multipart" in run.output
     assert not target.requests()
 
 

@@ -1,4 +1,5 @@
-//! A Taurus request's `assert` and `assert-jsonpath` as the native `assert:` section.
+//! A Taurus request's `assert`, `assert-jsonpath` and `assert-xpath` as the native `assert:`
+//! section.
 //!
 //! Taurus (JMeter's response assertion): each item checks every `contains` value on a subject
 //! (`body`, `headers`, `http-code`, `url`), as a regular expression searched in it unless
@@ -7,6 +8,7 @@
 
 use serde_json::{json, Map, Value};
 
+use super::extract::xpath_document;
 use super::value::{is_set, scalar_text, short, Result, Taurus};
 use crate::locate::FieldPath;
 
@@ -18,6 +20,13 @@ const JSONPATH_KEYS: [&str; 6] = [
     "expect-null",
     "invert",
     "regexp",
+];
+const XPATH_KEYS: [&str; 5] = [
+    "xpath",
+    "invert",
+    "validate-xml",
+    "ignore-whitespace",
+    "use-tolerant-parser",
 ];
 
 /// The native `assert:` mapping (empty when the request asserts nothing).
@@ -110,7 +119,52 @@ pub(crate) fn assertions(
             out.insert("jsonpath".into(), Value::Array(paths));
         }
     }
+    if let Some(items) = is_set(request.get("assert-xpath")) {
+        let at = at.key("assert-xpath");
+        let mut paths = Vec::new();
+        for (index, item) in t.list(items).into_iter().enumerate() {
+            paths.push(xpath_check(t, &at.index(index), item)?);
+        }
+        if !paths.is_empty() {
+            out.insert("xpath".into(), Value::Array(paths));
+        }
+    }
     Ok(out)
+}
+
+/// One `assert-xpath` item: the expression must find a node (or be true); `invert: true`
+/// turns it around; the document settings as for `extract-xpath`.
+fn xpath_check(t: &Taurus<'_>, at: &FieldPath, item: &Value) -> Result<Value> {
+    let (item, xpath_at) = match item {
+        Value::String(xpath) => {
+            let mut map = Map::new();
+            map.insert("xpath".into(), xpath.clone().into());
+            (map, at.clone())
+        }
+        other => (
+            t.map(
+                at,
+                other,
+                "an XPath assertion like {xpath: //status, invert: false}",
+            )?
+            .clone(),
+            at.key("xpath"),
+        ),
+    };
+    t.check_keys(at, &item, &XPATH_KEYS, &[])?;
+    let xpath = is_set(item.get("xpath"))
+        .and_then(scalar_text)
+        .ok_or_else(|| t.error(&xpath_at, "`xpath` is required"))?;
+    crate::fields::XPathField::parse(&xpath).map_err(|m| t.error(&xpath_at, m))?;
+    let mut check = Map::new();
+    check.insert("path".into(), xpath.into());
+    check.extend(xpath_document(t, at, &item)?);
+    if let Some(v) = is_set(item.get("invert")) {
+        if t.switch(&at.key("invert"), v)? {
+            check.insert("not".into(), Value::Bool(true));
+        }
+    }
+    Ok(Value::Object(check))
 }
 
 /// One `assert-jsonpath` item: the path must exist; with `validate: true` its value must equal

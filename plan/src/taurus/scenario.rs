@@ -59,7 +59,7 @@ const SCENARIO_REJECTED: [(&str, &str); 7] = [
     ),
 ];
 
-const REQUEST_KEYS: [&str; 14] = [
+const REQUEST_KEYS: [&str; 17] = [
     "url",
     "label",
     "method",
@@ -70,14 +70,17 @@ const REQUEST_KEYS: [&str; 14] = [
     "think-time",
     "assert",
     "assert-jsonpath",
+    "assert-xpath",
     "extract-jsonpath",
     "extract-regexp",
     "extract-boundary",
+    "extract-xpath",
+    "extract-css-jquery",
     "keepalive",
 ];
 const REQUEST_MORE_KEYS: [&str; 1] = ["follow-redirects"];
 
-const REQUEST_REJECTED: [(&str, &str); 8] = [
+const REQUEST_REJECTED: [(&str, &str); 5] = [
     (
         "upload-files",
         "vajra sends one body, not multipart file uploads; give the body as text or body-file",
@@ -85,18 +88,6 @@ const REQUEST_REJECTED: [(&str, &str); 8] = [
     (
         "jsr223",
         "vajra runs no JSR223/Groovy scripts; use extract-* and set-variables",
-    ),
-    (
-        "assert-xpath",
-        "vajra has no XPath; use assert-jsonpath or assert with a regexp",
-    ),
-    (
-        "extract-xpath",
-        "vajra has no XPath; use extract-jsonpath, extract-regexp or extract-boundary",
-    ),
-    (
-        "extract-css-jquery",
-        "vajra has no CSS selectors; use extract-regexp or extract-boundary",
     ),
     (
         "content-encoding",

@@ -203,6 +203,107 @@ fn extractors_keep_taurus_match_numbers_templates_and_defaults() {
 }
 
 #[test]
+fn xpath_and_css_extractors_and_xpath_assertions_map_with_jmeter_defaults() {
+    let s = steps(&format!(
+        r#"{HEAD}    variables: {{page: '<p>x</p>'}}
+    requests:
+    - url: http://h/
+      extract-xpath:
+        title: /html/head/title
+        price: {{xpath: '//m:Price', match-no: 2, default: none, ignore-whitespace: false, use-namespaces: true}}
+        base: {{xpath: /html/head/base, use-tolerant-parser: true, validate-xml: true, scope: variable, from-variable: page}}
+      extract-css-jquery:
+        any: 'input[name~=my_input]'
+        token: {{expression: 'input[name=csrf]', attribute: value, match-no: 1, scope: all}}
+        text: {{expression: p, attribute: '', match-no: -1}}
+      extract-regexp:
+        inner: {{regexp: 'x', scope: variable, from-variable: page}}
+      assert-xpath:
+      - /note/to
+      - {{xpath: /note/from, use-tolerant-parser: true, validate-xml: true, invert: true}}
+      - {{xpath: //ok, ignore-whitespace: false, invert: false}}
+"#
+    ));
+    assert_eq!(
+        s[0]["extract"],
+        json!({
+            "inner": {"regexp": "x", "group": 0, "match": 1, "from-variable": "page", "default": NOT_FOUND},
+            "title": {"xpath": "/html/head/title", "ignore-whitespace": true, "match": "all", "default": NOT_FOUND},
+            "price": {"xpath": "//m:Price", "ignore-whitespace": false, "match": 2, "default": "none"},
+            "base": {"xpath": "/html/head/base", "html": true, "ignore-whitespace": true, "match": "all", "from-variable": "page", "default": NOT_FOUND},
+            "any": {"css": "input[name~=my_input]", "match": "random", "default": NOT_FOUND},
+            "token": {"css": "input[name=csrf]", "attribute": "value", "match": 1, "default": NOT_FOUND},
+            "text": {"css": "p", "match": "all", "default": NOT_FOUND}
+        })
+    );
+    assert_eq!(
+        s[0]["assert"],
+        json!({"xpath": [
+            {"path": "/note/to", "ignore-whitespace": true},
+            {"path": "/note/from", "html": true, "ignore-whitespace": true, "not": true},
+            {"path": "//ok", "ignore-whitespace": false}
+        ]})
+    );
+
+    let request = |extra: &str| {
+        format!(
+            "{HEAD}    requests:
+    - url: http://h/
+      {extra}
+"
+        )
+    };
+    rejects(
+        &request("extract-xpath: {v: '//a['}"),
+        "not a valid XPath",
+        7,
+    );
+    rejects(
+        &request("extract-css-jquery: {v: {expression: 'a[[', default: x}}"),
+        "not a valid CSS selector",
+        7,
+    );
+    rejects(&request("assert-xpath: ['//a[']"), "not a valid XPath", 7);
+    rejects(
+        &request("extract-xpath: {v: {xpath: //a, validate-xml: true}}"),
+        "validate-xml",
+        7,
+    );
+    rejects(
+        &request("assert-xpath: [{xpath: //a, validate-xml: true}]"),
+        "validate-xml",
+        7,
+    );
+    rejects(
+        &request("extract-xpath: {v: {xpath: //a, from-variable: x}}"),
+        "scope: variable",
+        7,
+    );
+    rejects(
+        &request("extract-css-jquery: {v: {expression: a, scope: variable}}"),
+        "from-variable",
+        7,
+    );
+    rejects(
+        &request("extract-regexp: {v: {regexp: a, scope: children}}"),
+        "sub-samples",
+        7,
+    );
+    rejects(
+        &request(
+            "extract-regexp: {v: {regexp: a, subject: headers, scope: variable, from-variable: x}}",
+        ),
+        "subject",
+        7,
+    );
+    rejects(
+        &request("assert-xpath: [{xpath: //a, namespaces: {}}]"),
+        "namespaces",
+        7,
+    );
+}
+
+#[test]
 fn every_logic_block_maps_to_its_native_block() {
     let plan = native(&format!(
         "{HEAD}    requests:\n    - transaction: Checkout\n      do:\n      - http://h/cart\n      - if: '\"${{role}}\" == \"admin\"'\n        then: [http://h/admin]\n        else: [http://h/user]\n    - loop: 3\n      do: [http://h/l]\n    - loop: forever\n      do: [http://h/f]\n    - while: '${{more}} == \"true\"'\n      do: [http://h/w]\n    - foreach: id in ids\n      do: ['http://h/i/${{id}}']\n    - once: [http://h/once]\n    - include-scenario: login\n    - set-variables: {{foo: '${{bar}}-x', n: 1}}\n    - action: pause\n      pause-duration: 2s\n  login:\n    variables: {{user: u1}}\n    requests: [http://h/login]\n"
@@ -259,17 +360,6 @@ fn what_vajra_cannot_do_is_rejected_by_name_at_its_line() {
         7,
     );
     rejects(&request("jsr223: 'vars.put(\"a\", \"b\")'"), "jsr223", 7);
-    rejects(
-        &request("extract-xpath: {v: {xpath: //a}}"),
-        "extract-xpath",
-        7,
-    );
-    rejects(
-        &request("extract-css-jquery: {v: {expression: a}}"),
-        "extract-css-jquery",
-        7,
-    );
-    rejects(&request("assert-xpath: [{xpath: //a}]"), "assert-xpath", 7);
     rejects(&request("lable: x"), "did you mean `label`", 7);
     rejects(
         &format!("{HEAD}    requests:\n    - http://h/\n    - action: stop\n"),

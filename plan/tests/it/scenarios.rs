@@ -29,6 +29,9 @@ scenarios:
           csrf: {left: 'value="', right: '"', match: random}
           loc: {header: Location}
           session: {cookie: SESSION}
+          price: {xpath: "//m:Price", namespaces: {m: "urn:prices"}, ignore-whitespace: true}
+          title: {xpath: /html/head/title, html: true, match: all}
+          form: {css: "input[name=csrf]", attribute: value, from-variable: greeting}
         assert:
           status: [200, "201-204", 3xx]
           body-not-contains: [error]
@@ -41,6 +44,9 @@ scenarios:
             - {path: "$.name", matches: "a.*"}
             - {path: "$.deleted", null: true}
             - {path: "$.error", not: true}
+          xpath:
+            - "//ok"
+            - {path: "//error", not: true, html: true}
           header:
             Content-Type: {contains: json}
             X-Request-Id: {}
@@ -196,6 +202,16 @@ fn extractors_and_assertions_are_compiled() {
             }
             ExtractSource::Header(name) => format!("{}=header {name}", e.variable),
             ExtractSource::Cookie(name) => format!("{}=cookie {name}", e.variable),
+            ExtractSource::XPath(query) => format!(
+                "{}=xpath {} {:?} {:?} {:?}",
+                e.variable, query.text, query.document, query.namespaces, e.matches
+            ),
+            ExtractSource::Css {
+                text, attribute, ..
+            } => format!(
+                "{}=css {text} {attribute:?} from {:?}",
+                e.variable, e.from_variable
+            ),
         })
         .collect();
     assert_eq!(
@@ -207,6 +223,11 @@ fn extractors_and_assertions_are_compiled() {
             "csrf=boundary value=\"|\" Random",
             "loc=header location",
             "session=cookie SESSION",
+            "price=xpath //m:Price DocumentKind { html: false, ignore_whitespace: true } \
+             [(\"m\", \"urn:prices\")] Nth(1)",
+            "title=xpath /html/head/title DocumentKind { html: true, ignore_whitespace: false } \
+             [] All",
+            "form=css input[name=csrf] Some(\"value\") from Some(\"greeting\")",
         ]
     );
     assert_eq!(login.extractors[0].default.as_deref(), Some("NONE"));
@@ -242,6 +263,7 @@ fn extractors_and_assertions_are_compiled() {
                     JsonExpect::Matches(r) => format!("jsonpath {text} matches {}", r.0),
                     other => format!("jsonpath {text} {other:?}"),
                 },
+                CheckKind::XPath(query) => format!("xpath {} {:?}", query.text, query.document),
                 CheckKind::Header { name, expect } => format!("header {name} {expect:?}"),
                 CheckKind::MaxResponseTime(max) => format!("max-time {max:?}"),
             };
@@ -259,13 +281,15 @@ fn extractors_and_assertions_are_compiled() {
             "jsonpath $.name matches ^(?:a.*)$",
             "jsonpath $.deleted Null",
             "not jsonpath $.error Exists",
+            "xpath //ok DocumentKind { html: false, ignore_whitespace: false }",
+            "not xpath //error DocumentKind { html: true, ignore_whitespace: false }",
             "header content-type Some(Contains(\"json\"))",
             "header x-request-id None",
             "max-time 500ms",
         ]
     );
     assert!(matches!(
-        &a.checks[8].kind,
+        &a.checks[10].kind,
         CheckKind::Header {
             expect: Some(TextExpect::Contains(_)),
             ..

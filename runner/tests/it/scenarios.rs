@@ -154,6 +154,7 @@ fn extract_json(variable: &str, path: &str, matches: MatchNo) -> Extractor {
         },
         matches,
         default: None,
+        from_variable: None,
     }
 }
 
@@ -279,6 +280,7 @@ async fn an_extractor_that_misses_uses_its_default_and_is_counted() {
             },
             matches: MatchNo::Nth(1),
             default: Some("no-sid".into()),
+            from_variable: None,
         },
         extract_json("greeting", "$.hello", MatchNo::Nth(1)),
         Extractor {
@@ -286,6 +288,7 @@ async fn an_extractor_that_misses_uses_its_default_and_is_counted() {
             source: ExtractSource::Header(http::header::CONTENT_TYPE),
             matches: MatchNo::Nth(1),
             default: None,
+            from_variable: None,
         },
     ];
     hello.assertions.checks = vec![Check {
