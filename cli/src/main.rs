@@ -26,6 +26,7 @@ mod cloud;
 mod exit;
 mod load_flags;
 mod logging;
+mod metrics_flags;
 mod outcome;
 mod output;
 mod package;

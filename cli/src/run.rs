@@ -70,6 +70,8 @@ pub struct RunArgs {
     pub load: LoadFlags,
     #[command(flatten)]
     pub taurus: TaurusFlags,
+    #[command(flatten)]
+    pub metrics: crate::metrics_flags::MetricsFlags,
 }
 
 pub fn execute(args: RunArgs) -> Exit {
@@ -118,6 +120,7 @@ fn run(args: RunArgs) -> anyhow::Result<Exit> {
             drain_timeout: args.drain_timeout,
             jtl_path: out_dir.join("results.jtl"),
             hdr_log: args.hdr_log.clone(),
+            metrics: None,
         };
         println!(
             "{}",
@@ -135,12 +138,23 @@ fn run(args: RunArgs) -> anyhow::Result<Exit> {
                  responses may not come from the server you meant to test"
             );
         }
+        let live_metrics =
+            args.metrics
+                .start(&plan.name, args.worker_index, args.worker_count)?;
+        let settings = RunSettings {
+            metrics: live_metrics.as_ref().map(|m| m.metrics()),
+            ..settings
+        };
         let stop = StopSignal::default();
         signals::watch(&stop);
         let reporter = progress::reporter(args.quiet, args.progress_every);
-        anyhow::Ok(vajra_runner::run(&plan, settings, stop, reporter).await?)
+        let report = vajra_runner::run(&plan, settings, stop, reporter).await;
+        if let Some(live_metrics) = &live_metrics {
+            live_metrics.finish().await;
+        }
+        anyhow::Ok((report?, live_metrics))
     });
-    let report = report.inspect_err(|_| {
+    let (report, live_metrics) = report.inspect_err(|_| {
         if !out_existed {
             // Only an empty directory goes: a partial JTL stays for the user to look at.
             let _ = std::fs::remove_dir(&out_dir);
@@ -159,6 +173,9 @@ fn run(args: RunArgs) -> anyhow::Result<Exit> {
     crate::output::stdout()
         .write_all(thresholds::verdict_text(&outcome.verdict).as_bytes())
         .context("cannot print the verdict")?;
+    if let Some(live_metrics) = live_metrics {
+        live_metrics.linger();
+    }
     Ok(crate::outcome::exit_code(
         report.stop_reason,
         &outcome.verdict,
