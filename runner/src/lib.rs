@@ -431,7 +431,7 @@ pub async fn run(
         metrics: settings.metrics.clone(),
     });
     if let Some(metrics) = &settings.metrics {
-        metrics.attach(shared.clone());
+        metrics.attach(shared.clone(), plan.requests().map(|r| r.label.as_str()));
     }
     let hdr_log = match &settings.hdr_log {
         Some(path) => Some(open_hdr_log(path, shared.start_epoch_ms)?),

@@ -212,9 +212,36 @@ impl Metrics {
         }
     }
 
-    /// Lets the scrape-time collector read the run's arrival counts and gauges.
-    pub(crate) fn attach(&self, run: Arc<RunState>) {
+    /// Lets the scrape-time collector read the run's arrival counts and gauges, and creates
+    /// the series of every request label at 0, so a scrape before the first response sees them
+    /// start from 0 (Prometheus' `increase` then has nothing to extrapolate at the start).
+    pub(crate) fn attach<'a>(&self, run: Arc<RunState>, labels: impl Iterator<Item = &'a str>) {
+        for label in labels {
+            self.label_series(label);
+        }
         let _ = self.live.run.set(run);
+    }
+
+    /// A label's series, created if new.
+    fn label_series(&self, label: &str) -> LabelSeries {
+        let requests = |outcome| {
+            self.requests.get_or_create_owned(&RequestLabels {
+                label: label.to_string(),
+                outcome,
+            })
+        };
+        let by_label = LabelOnly {
+            label: label.to_string(),
+        };
+        LabelSeries {
+            ok: requests("ok"),
+            failed: requests("failed"),
+            cancelled: None,
+            response_time: self.response_time.get_or_create_owned(&by_label),
+            service_time: self.service_time.get_or_create_owned(&by_label),
+            received: self.received.get_or_create_owned(&by_label),
+            sent: self.sent.get_or_create_owned(&by_label),
+        }
     }
 
     /// The once-a-second figures of the live view: the target and achieved rates.
@@ -314,27 +341,7 @@ impl Recorder {
         let series = self
             .labels
             .entry(sample.label.clone())
-            .or_insert_with(|| {
-                let label = sample.label.to_string();
-                let requests = |outcome| {
-                    metrics.requests.get_or_create_owned(&RequestLabels {
-                        label: label.clone(),
-                        outcome,
-                    })
-                };
-                let by_label = LabelOnly {
-                    label: label.clone(),
-                };
-                LabelSeries {
-                    ok: requests("ok"),
-                    failed: requests("failed"),
-                    cancelled: None,
-                    response_time: metrics.response_time.get_or_create_owned(&by_label),
-                    service_time: metrics.service_time.get_or_create_owned(&by_label),
-                    received: metrics.received.get_or_create_owned(&by_label),
-                    sent: metrics.sent.get_or_create_owned(&by_label),
-                }
-            });
+            .or_insert_with(|| metrics.label_series(&sample.label));
         series.received.inc_by(sample.bytes_received);
         series.sent.inc_by(sample.bytes_sent);
         match outcome_label(sample) {
