@@ -138,9 +138,9 @@ fn run(args: RunArgs) -> anyhow::Result<Exit> {
                  responses may not come from the server you meant to test"
             );
         }
-        let live_metrics =
-            args.metrics
-                .start(&plan.name, args.worker_index, args.worker_count)?;
+        let live_metrics = args
+            .metrics
+            .start(&plan.name, args.worker_index, args.worker_count)?;
         let settings = RunSettings {
             metrics: live_metrics.as_ref().map(|m| m.metrics()),
             ..settings

@@ -389,7 +389,11 @@ impl std::fmt::Debug for LiveCollector {
 
 impl Collector for LiveCollector {
     fn encode(&self, mut encoder: DescriptorEncoder) -> Result<(), std::fmt::Error> {
-        let live = self.run.get().map(|run| run.live_counts()).unwrap_or_default();
+        let live = self
+            .run
+            .get()
+            .map(|run| run.live_counts())
+            .unwrap_or_default();
         let late = format!(
             "Open model: arrivals sent more than {} ms after their intended time.",
             super::LATE_AFTER.as_millis()

@@ -38,7 +38,11 @@ pub fn group_url(base: &Url, metrics: &Metrics) -> Url {
     let labels = metrics.labels();
     let plan = base64::engine::general_purpose::URL_SAFE.encode(labels.plan.as_bytes());
     // An empty value is written as `=` in base64 form, as the Pushgateway documents.
-    let plan = if plan.is_empty() { "=".to_string() } else { plan };
+    let plan = if plan.is_empty() {
+        "=".to_string()
+    } else {
+        plan
+    };
     let mut url = base.clone();
     let prefix = url.path().trim_end_matches('/').to_string();
     url.set_path(&format!(
@@ -129,7 +133,9 @@ mod tests {
     fn bad_gateway_urls_say_what_to_pass() {
         assert!(parse_gateway("127.0.0.1:9091").is_err());
         assert!(parse_gateway("ftp://h/").unwrap_err().contains("http://"));
-        assert!(parse_gateway("http://h/?a=1").unwrap_err().contains("query"));
+        assert!(parse_gateway("http://h/?a=1")
+            .unwrap_err()
+            .contains("query"));
         assert!(parse_gateway("https://h:9091").is_ok());
     }
 }
