@@ -534,6 +534,20 @@ mod tests {
     }
 
     #[test]
+    fn a_labels_series_start_at_zero_before_its_first_sample() {
+        let metrics = metrics();
+        metrics.label_series("later");
+        let out = text(&metrics);
+        for series in [
+            r#"vajra_requests_total{plan="shop \"q\"",worker_index="1",worker_count="3",label="later",outcome="ok"} 0"#,
+            r#"vajra_requests_total{plan="shop \"q\"",worker_index="1",worker_count="3",label="later",outcome="failed"} 0"#,
+            r#"vajra_response_time_seconds_count{plan="shop \"q\"",worker_index="1",worker_count="3",label="later"} 0"#,
+        ] {
+            assert!(out.lines().any(|l| l == series), "no {series} in\n{out}");
+        }
+    }
+
+    #[test]
     fn transactions_are_left_out() {
         let metrics = metrics();
         let mut recorder = metrics.recorder();
