@@ -18,6 +18,8 @@ Modes (--only):
   rss           vajra's RSS sampled every second at 20k/s over --rss-seconds (flat or not)
   scenario      the cost of a JSONPath extractor and a JSONPath assertion on each request: vajra
                 with both beside vajra without, same JSON answer, at 5k/s (--scenario-rate)
+  metrics       the cost of live metrics: vajra at 20k/s with --metrics-addr, scraped every second,
+                beside vajra without, interleaved (--metrics-rate)
 
 --vajra NAME=PATH (repeatable) puts several vajra builds in the same interleaved run, e.g. a
 build from before a change beside one from after it (copy target/release/vajra aside first).
@@ -40,7 +42,9 @@ import statistics
 import subprocess
 import sys
 import tempfile
+import threading
 import time
+import urllib.request
 from pathlib import Path
 
 ROOT = Path(__file__).resolve().parent.parent
@@ -444,6 +448,63 @@ def scenario_cost(ctx):
                   f"{fmt(r['p99'], '{:.2f}')} | {vs} |")
 
 
+METRICS_PORT = 19464
+
+
+def scraped(run, url, every=1.0):
+    """Runs `run()` while a thread GETs `url` every `every` seconds, as Prometheus would; the
+    result gets the number of scrapes answered. A run without a metrics server answers none."""
+    done, answered = threading.Event(), [0]
+
+    def loop():
+        while not done.wait(every):
+            try:
+                with urllib.request.urlopen(url, timeout=1) as response:
+                    response.read()
+                answered[0] += 1
+            except OSError:
+                pass
+
+    thread = threading.Thread(target=loop, daemon=True)
+    thread.start()
+    try:
+        result = run()
+    finally:
+        done.set()
+        thread.join()
+    result["scrapes"] = answered[0]
+    return result
+
+
+def metrics_cost(ctx):
+    """CPU per request of vajra serving /metrics (scraped every second) against vajra without
+    it, interleaved in one run at one fixed rate; vajra's own CPU includes answering the scrapes."""
+    rate = ctx.metrics_rate
+    url = f"http://127.0.0.1:{METRICS_PORT}/metrics"
+    print(f"\n### Live metrics cost at {rate:,}/s, {ctx.seconds} s, {ctx.reps} reps (pinned, scraped every 1 s)\n")
+    print("| build | run | achieved req/s | CPU µs/req | scrapes answered (median) | metrics / plain CPU |")
+    print("|---|---|---:|---:|---:|---:|")
+    kinds = {"plain": [], "metrics": ["--metrics-addr", f"127.0.0.1:{METRICS_PORT}", "--metrics-linger", "0s"]}
+    steps = [(f"{name} {kind}", (lambda b=binary, e=extra: scraped(lambda: run_vajra(
+                b, ctx.plans["http"], ["--tps", str(rate), "--duration", f"{ctx.seconds}s", *e],
+                ctx.seconds, Path(ctx.tmp) / "metrics", ctx.nginx), url)))
+             for name, binary in ctx.vajras for kind, extra in kinds.items()]
+    tools = Tools([name for name, _ in steps])
+    interleave(ctx.reps, tools, steps, f"metrics {rate}/s")
+    for name, _ in ctx.vajras:
+        plain = summarize(f"{name} plain", tools.runs[f"{name} plain"])
+        for kind in kinds:
+            runs = tools.runs[f"{name} {kind}"]
+            r = summarize(f"{name} {kind}", runs)
+            if r is None:
+                print(f"| {name} | {kind} | failed: {tools.failed.get(f'{name} {kind}', 'no runs')} | | | |")
+                continue
+            vs = ratio(r["cpu_us"], plain and plain["cpu_us"]) if kind == "metrics" else ""
+            print(f"| {name} | {kind} | {fmt(r['rps'], '{:,.1f}')} | {fmt(r['cpu_us'], '{:.2f}')} | "
+                  f"{fmt(median([x['scrapes'] for x in runs]))} | {vs} |")
+    rep_details(tools)
+
+
 def rss_over_time(ctx, rate=20000):
     """Samples each vajra build's RSS every second during one long fixed-rate run."""
     print(f"\n### Memory at {rate:,}/s over {ctx.rss_seconds} s (RSS sampled every second)\n")
@@ -506,6 +567,7 @@ def main():
     parser.add_argument("--rss-seconds", type=int, default=60)
     parser.add_argument("--rates", default="1000,5000,20000,50000")
     parser.add_argument("--scenario-rate", type=int, default=5000)
+    parser.add_argument("--metrics-rate", type=int, default=20000)
     parser.add_argument("--only", default="closed,open,open-https,closed-https,h2,rss")
     # vajra's users share one HTTP/2 connection per origin up to the server's stream limit
     # (nginx: 128), so 100 users are 1 connection × 100 streams: the peers get the same shape.
@@ -518,6 +580,7 @@ def main():
     ctx.reps, ctx.seconds, ctx.rss_seconds = args.reps, args.seconds, args.rss_seconds
     ctx.rates = [int(r) for r in args.rates.split(",")]
     ctx.scenario_rate = args.scenario_rate
+    ctx.metrics_rate = args.metrics_rate
     ctx.h2_clients, ctx.h2_streams = args.h2_clients, args.h2_streams
     if args.vajra:
         ctx.vajras = [tuple(v.split("=", 1)) for v in args.vajra]
@@ -528,7 +591,7 @@ def main():
         subprocess.run(["cargo", "build", "--release", "-p", "vajra"], cwd=ROOT, check=True)
         ctx.vajras = [("vajra", str(ROOT / "target" / "release" / "vajra"))]
     only = args.only.split(",")
-    unknown = set(only) - {"closed", "open", "open-https", "closed-https", "h2", "rss", "scenario"}
+    unknown = set(only) - {"closed", "open", "open-https", "closed-https", "h2", "rss", "scenario", "metrics"}
     if unknown:
         sys.exit(f"--only: unknown mode(s) {', '.join(sorted(unknown))}")
     ctx.ca = make_certs()
@@ -543,7 +606,7 @@ def main():
                   f"load average before: {os.getloadavg()[0]:.2f})")
             modes = {"closed": closed_loop, "open": lambda c: fixed_rates(c, "http"),
                      "open-https": lambda c: fixed_rates(c, "https"), "closed-https": closed_https,
-                     "h2": h2, "rss": rss_over_time, "scenario": scenario_cost}
+                     "h2": h2, "rss": rss_over_time, "scenario": scenario_cost, "metrics": metrics_cost}
             for mode in only:
                 modes[mode](ctx)
                 sys.stdout.flush()

@@ -17,7 +17,9 @@ cargo clippy --workspace --all-targets --locked -- -D warnings
 # (fixtures/testkit, cli/tests/it/https.rs and others; under CI a missing nginx fails them);
 # nghttp2-client for h2load, which bench/ runs beside vajra; Node.js and npm for the pinned CI
 # tools (ci-tools/), rsync for gitlab-ci-local's shell isolation and shellcheck for the
-# generated CI scripts (cli/tests/it/ci.rs).
+# generated CI scripts (cli/tests/it/ci.rs); prometheus (with promtool) and
+# prometheus-pushgateway, the real servers of the live-metrics tests (cli/tests/it/metrics.rs,
+# cli/tests/python/test_prometheus.py; under CI a missing one fails them).
 if command -v apt-get >/dev/null 2>&1; then
   missing=()
   command -v node >/dev/null 2>&1 || missing+=(nodejs)
@@ -27,6 +29,8 @@ if command -v apt-get >/dev/null 2>&1; then
   command -v chromium >/dev/null 2>&1 || missing+=(chromium)
   [ -x /usr/sbin/nginx ] || command -v nginx >/dev/null 2>&1 || missing+=(nginx-light)
   command -v h2load >/dev/null 2>&1 || missing+=(nghttp2-client)
+  command -v prometheus >/dev/null 2>&1 && command -v promtool >/dev/null 2>&1 || missing+=(prometheus)
+  command -v prometheus-pushgateway >/dev/null 2>&1 || missing+=(prometheus-pushgateway)
   if [ ${#missing[@]} -gt 0 ]; then
     echo "== installing ${missing[*]}"
     sudo=""; [ "$(id -u)" -eq 0 ] || sudo="sudo"
@@ -50,7 +54,7 @@ cargo test --workspace --locked
 FUZZ_SECONDS="${FUZZ_SECONDS:-15}" bash scripts/fuzz-smoke.sh
 
 # Python suites (Taurus plugin, mock BlazeMeter with real bzt, HDR logs read by the hdrh
-# package): only if present.
+# package, live metrics scraped by a real Prometheus): only if present.
 py_suites=()
 for dir in taurus/tests fixtures/tests cli/tests/python; do
   [ -d "$dir" ] && ls "$dir"/test_*.py >/dev/null 2>&1 && py_suites+=("$dir")

@@ -28,6 +28,7 @@ mod executions;
 mod exit;
 mod load_flags;
 mod logging;
+mod metrics_flags;
 mod outcome;
 mod output;
 mod package;

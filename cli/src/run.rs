@@ -24,6 +24,7 @@ use vajra_stats::RunFacts;
 
 use crate::exit::{report_error, Exit};
 use crate::load_flags::LoadFlags;
+use crate::metrics_flags::LiveMetrics;
 use crate::prepare::{prepare_all, PlanWithFlags, TaurusFlags};
 use crate::{executions, progress, signals, thresholds};
 
@@ -77,6 +78,8 @@ pub struct RunArgs {
     pub load: LoadFlags,
     #[command(flatten)]
     pub taurus: TaurusFlags,
+    #[command(flatten)]
+    pub metrics: crate::metrics_flags::MetricsFlags,
 }
 
 pub fn execute(args: RunArgs) -> Exit {
@@ -123,6 +126,7 @@ impl Execution {
                 .hdr_log
                 .as_deref()
                 .map(|file| executions::hdr_log(file, index, count)),
+            metrics: None,
         };
         let warnings = prepared.taurus.map(|t| t.warnings).unwrap_or_default();
         Ok(Execution {
@@ -182,7 +186,7 @@ fn run(args: RunArgs) -> anyhow::Result<Exit> {
     let runtime = lane_runtime(args.threads)?;
     // The runner creates the directories when it opens the JTLs, i.e. when the run starts.
     let reports = runtime.block_on(run_all(&mut runs, &args, &out_dir));
-    let reports = reports.inspect_err(|_| {
+    let (reports, live_metrics) = reports.inspect_err(|_| {
         if !out_existed {
             // Only empty directories go: a partial JTL stays for the user to look at.
             for run in &runs {
@@ -253,6 +257,9 @@ fn run(args: RunArgs) -> anyhow::Result<Exit> {
     crate::output::stdout()
         .write_all(thresholds::verdict_text(&outcome.verdict).as_bytes())
         .context("cannot print the verdict")?;
+    if let Some(live_metrics) = live_metrics {
+        live_metrics.linger();
+    }
     Ok(crate::outcome::exit_code(
         total.stop_reason,
         &outcome.verdict,
@@ -345,7 +352,7 @@ async fn run_all(
     runs: &mut [Execution],
     args: &RunArgs,
     out_dir: &Path,
-) -> anyhow::Result<Vec<RunReport>> {
+) -> anyhow::Result<(Vec<RunReport>, Option<LiveMetrics>)> {
     let wants_target = |plan: &Plan| plan.embedded_target || args.embedded_target;
     // Kept alive until the runs end: dropping it stops the server.
     let _embedded = if runs.iter().any(|run| wants_target(&run.plan)) {
@@ -386,6 +393,22 @@ async fn run_all(
             );
         }
     }
+    // One registry for every execution: their series add up, as one worker's should.
+    let metrics_plan = match runs {
+        [run] => run.plan.name.clone(),
+        _ => args
+            .plan
+            .file_name()
+            .unwrap_or_default()
+            .to_string_lossy()
+            .into_owned(),
+    };
+    let live_metrics = args
+        .metrics
+        .start(&metrics_plan, args.worker_index, args.worker_count)?;
+    for run in runs.iter_mut() {
+        run.settings.metrics = live_metrics.as_ref().map(|m| m.metrics());
+    }
     let stop = StopSignal::default();
     signals::watch(&stop);
     let view = progress::LiveView::new(args.quiet, args.progress_every);
@@ -421,9 +444,12 @@ async fn run_all(
             Err(join) => std::panic::resume_unwind(join.into_panic()),
         }
     }
+    if let Some(live_metrics) = &live_metrics {
+        live_metrics.finish().await;
+    }
     match failure {
         Some(error) => Err(error),
-        None => Ok(reports),
+        None => Ok((reports, live_metrics)),
     }
 }
 

@@ -34,13 +34,15 @@
 //!   user's state and renders its templates, `counters` counts extractor misses and `while`
 //!   caps (docs/architecture.md, "Scenarios");
 //! - `sink` writes the JTL, aggregates statistics and, once a second, reports progress and
-//!   writes the HDR interval log (if asked for).
+//!   writes the HDR interval log (if asked for); it also updates the live [`metrics`], whose
+//!   arrival counts and gauges are read from the run's atomics at scrape time.
 //!
 //! A [`StopSignal`] ends a run early (Ctrl-C, SIGTERM, the `$GRACEFUL` file): the dispatcher
 //! stops, arrivals pending or handed over but not started are counted as unsent, in-flight requests get `drain_timeout` to finish
 //! and are then cancelled (and still recorded), and the sink flushes every row.
 
 pub mod embedded_target;
+pub mod metrics;
 pub mod request;
 pub mod session;
 pub mod transport;
@@ -209,6 +211,8 @@ pub struct RunSettings {
     pub jtl_path: PathBuf,
     /// Where to write an HdrHistogram interval log (one interval per second), if anywhere.
     pub hdr_log: Option<PathBuf>,
+    /// The live Prometheus metrics to update, if any (served by [`metrics::server`]).
+    pub metrics: Option<Arc<metrics::Metrics>>,
 }
 
 /// The outcome of a run: totals plus the run-level facts the summary needs.
@@ -302,6 +306,9 @@ struct RunState {
     unsent: AtomicU64,
     late: AtomicU64,
     stop: StopSignal,
+    metrics: Option<Arc<metrics::Metrics>>,
+    /// This run's slot in `metrics` (several runs may share one registry).
+    metrics_slot: AtomicUsize,
 }
 
 impl RunState {
@@ -338,6 +345,20 @@ impl RunState {
         match &self.model {
             LoadModel::Open(_) => self.sent.load(Ordering::Relaxed),
             LoadModel::Closed(_) => self.iterations_started.load(Ordering::Relaxed),
+        }
+    }
+
+    /// The counts the metrics collector reads at a scrape.
+    fn live_counts(&self) -> metrics::LiveCounts {
+        let outstanding = self.outstanding.load(Ordering::Relaxed);
+        metrics::LiveCounts {
+            iterations: self.iterations(),
+            scheduled: self.scheduled.load(Ordering::Relaxed),
+            dropped: self.dropped.load(Ordering::Relaxed),
+            late: self.late.load(Ordering::Relaxed),
+            unsent: self.unsent.load(Ordering::Relaxed),
+            in_flight: outstanding,
+            active_users: outstanding,
         }
     }
 
@@ -416,7 +437,13 @@ pub async fn run(
         unsent: AtomicU64::new(0),
         late: AtomicU64::new(0),
         stop: stop.clone(),
+        metrics: settings.metrics.clone(),
+        metrics_slot: AtomicUsize::new(0),
     });
+    if let Some(metrics) = &settings.metrics {
+        let slot = metrics.attach(shared.clone(), plan.requests().map(|r| r.label.as_str()));
+        shared.metrics_slot.store(slot, Ordering::Relaxed);
+    }
     let hdr_log = match &settings.hdr_log {
         Some(path) => Some(open_hdr_log(path, shared.start_epoch_ms)?),
         None => None,

@@ -1,6 +1,7 @@
 //! The sink: one thread that takes every sample off the hot path, writes its JTL row, adds it
 //! to the statistics, and once a second flushes the JTL, writes an HDR log interval (when a log
-//! is asked for) and reports progress.
+//! is asked for), reports progress and sets the metrics' rate gauges. It also counts each
+//! sample into the live metrics, when there are any.
 //!
 //! Lanes gather their samples in a [`SampleBatch`] and send a batch at a time into a bounded
 //! channel, so the channel's cost is paid per batch, not per request. The sink drains the
@@ -8,6 +9,7 @@
 
 use std::fs::File;
 use std::io::{BufWriter, Write};
+use std::sync::atomic::Ordering;
 use std::sync::Arc;
 use std::time::{Duration, Instant};
 
@@ -123,6 +125,7 @@ pub fn drain(
     let mut hdr_log_error = None;
     let mut last_tick = Instant::now();
     let mut mark = ProgressMark::default();
+    let mut metrics = shared.metrics.as_ref().map(|m| m.recorder());
     loop {
         let closed = loop {
             match samples.try_recv() {
@@ -130,6 +133,9 @@ pub fn drain(
                     for sample in &batch {
                         if write_error.is_none() {
                             keep_failure(&mut write_error, jtl.write(sample), &shared);
+                        }
+                        if let Some(metrics) = metrics.as_mut() {
+                            metrics.record(sample);
                         }
                         let observation = sample.observation();
                         // A transaction's time spans child samples already counted: it gets
@@ -161,7 +167,11 @@ pub fn drain(
                     .and_then(|()| log.flush());
                 keep_failure(&mut hdr_log_error, written, &shared);
             }
-            progress(&shared.progress(samples_seen, &interval.take(now_ms), &mut mark));
+            let report = shared.progress(samples_seen, &interval.take(now_ms), &mut mark);
+            if let Some(metrics) = &shared.metrics {
+                metrics.tick(shared.metrics_slot.load(Ordering::Relaxed), &report);
+            }
+            progress(&report);
         }
         if closed {
             break;

@@ -11,6 +11,7 @@ mod html_report;
 mod http2;
 mod https;
 mod live;
+mod metrics;
 mod real_targets;
 mod redirects_cookies;
 mod report;

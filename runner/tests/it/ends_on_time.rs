@@ -24,6 +24,7 @@ async fn run_plan(load: &str, max_in_flight: usize) -> (RunReport, Duration) {
         drain_timeout: Duration::from_secs(2),
         jtl_path: dir.path().join("results.jtl"),
         hdr_log: None,
+        metrics: None,
     };
     let started = Instant::now();
     let report = run(&plan, settings, StopSignal::default(), Box::new(|_| {}))

@@ -416,6 +416,7 @@ pub async fn run_stoppable(
         drain_timeout: Duration::from_secs(5),
         jtl_path: jtl.clone(),
         hdr_log: None,
+        metrics: None,
     };
     let report = run(plan, settings, stop, Box::new(|_| {})).await?;
     Ok((report, read_rows(&jtl)))

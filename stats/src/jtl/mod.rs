@@ -14,7 +14,7 @@ pub mod reader;
 pub mod writer;
 
 pub use reader::{BadRow, BadRowReport, JtlError, JtlReader, JtlRecord};
-pub use writer::{quote_field, JtlWriter, MAX_FIELD_BYTES};
+pub use writer::{quote_field, us_to_ms, JtlWriter, MAX_FIELD_BYTES};
 
 /// The JMeter default header (JMeter 5.x shipped `jmeter.properties`), in canonical order.
 pub const JMETER_DEFAULT_HEADER: &str = "timeStamp,elapsed,label,responseCode,responseMessage,\

@@ -156,7 +156,7 @@ fn format_row(s: &Sample, out: &mut Vec<u8>) {
 
 /// Microseconds to the nearest millisecond, as every JTL time is written. The HDR log's label
 /// spans round the same way, so their windows equal the JTL's.
-pub(crate) fn us_to_ms(us: u64) -> u64 {
+pub fn us_to_ms(us: u64) -> u64 {
     us.saturating_add(500) / 1000
 }
 
