@@ -17,9 +17,10 @@ use vajra_plan::schedule::worker_name;
 /// merge job finds them.
 pub const OUT_DIR: &str = "vajra-out";
 
-/// The files of each worker's directory that the merge job reads. Only this list and
-/// [`report_command`] change when the merge moves to another input.
-pub const MERGE_INPUTS: &[&str] = &["results.jtl"];
+/// The files of each worker's directory that the merge job reads: its result bundle, which
+/// carries the exact statistics and the worker's index, count and plan hash, so that `vajra
+/// report --expect-workers` can tell a missing, doubled or different worker.
+pub const MERGE_INPUTS: &[&str] = &[vajra_stats::bundle::FILE_NAME];
 
 /// Written by each worker's script: `vajra run`'s exit code, so the merge can tell a run that
 /// ended (0, or 3: a criterion met on its own share) from one that broke.
@@ -196,6 +197,7 @@ pub fn report_command(spec: &CiSpec) -> Vec<String> {
             args.push(format!("{}/{file}", worker_dir(&i.to_string())));
         }
     }
+    args.extend(["--expect-workers".to_owned(), spec.workers.to_string()]);
     args.extend(
         [
             "--format",
@@ -555,7 +557,7 @@ mod tests {
         let paths = upload["with"]["path"].as_str().unwrap();
         assert!(paths
             .lines()
-            .any(|l| l == "vajra-out/worker-${{ matrix.worker }}/results.jtl"));
+            .any(|l| l == "vajra-out/worker-${{ matrix.worker }}/result.vbundle"));
 
         let merge = &doc["jobs"]["merge"];
         assert_eq!(merge["needs"], "load");
@@ -566,9 +568,9 @@ mod tests {
         let script = script_lines(&steps[2]["run"]);
         assert!(script.contains("cat vajra-report.md >> \"$GITHUB_STEP_SUMMARY\""));
         assert!(script.contains(
-            "\"${VAJRA_BIN:-vajra}\" report vajra-out/worker-0/results.jtl \
-             vajra-out/worker-1/results.jtl vajra-out/worker-2/results.jtl --format markdown \
-             --output vajra-report.md --html vajra-report.html --fail-on 'p95>500ms' || status=$?"
+            "\"${VAJRA_BIN:-vajra}\" report vajra-out/worker-0/result.vbundle \
+             vajra-out/worker-1/result.vbundle vajra-out/worker-2/result.vbundle \
+             --expect-workers 3 --format markdown --output vajra-report.md --html vajra-report.html --fail-on 'p95>500ms' || status=$?"
         ));
         assert!(script.contains("while [ \"$i\" -lt 3 ]"));
         assert!(script.contains("worker index $i of 3 delivered no results"));
@@ -592,7 +594,7 @@ mod tests {
         assert_eq!(
             worker["artifacts"]["paths"],
             serde_json::json!([
-                "vajra-out/worker-*/results.jtl",
+                "vajra-out/worker-*/result.vbundle",
                 "vajra-out/worker-*/exit-code",
                 "vajra-out/worker-*/summary.json",
                 "vajra-out/worker-*/report.html"

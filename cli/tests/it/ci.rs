@@ -155,13 +155,19 @@ fn a_gitlab_pipeline_of_three_workers_merges_to_one_runs_numbers() {
     let log = text(&output.stdout);
     assert!(log.contains("PASS  vajra-merge"), "{log}");
 
-    // Each worker ran its exact share, and the merge job's report counts them all.
+    // Each worker ran its exact share (its summary, which travels beside its bundle), and the
+    // merge job's report of the bundles counts them all.
     for i in 0..3 {
-        let jtl = repo
+        let summary = repo
             .path()
-            .join(format!("vajra-out/worker-{i}/results.jtl"));
-        let rows = vajra_testkit::jtl::read(&jtl).unwrap();
-        assert_eq!(rows.len(), 20, "worker {i}");
+            .join(format!("vajra-out/worker-{i}/summary.json"));
+        let summary: serde_json::Value =
+            serde_json::from_str(&std::fs::read_to_string(&summary).unwrap()).unwrap();
+        assert_eq!(summary["total"]["samples"], 20, "worker {i}");
+        assert!(repo
+            .path()
+            .join(format!("vajra-out/worker-{i}/result.vbundle"))
+            .exists());
     }
     let markdown = std::fs::read_to_string(repo.path().join("vajra-report.md")).unwrap();
     assert_eq!(markdown_samples(&markdown, "ALL"), rows.len() as u64);
