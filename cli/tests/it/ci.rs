@@ -8,9 +8,7 @@
 use std::path::{Path, PathBuf};
 use std::process::{Command, Output};
 
-use vajra_runner::embedded_target::EmbeddedTarget;
-
-use crate::common::{text, vajra};
+use crate::common::{target, text, vajra, Target};
 
 /// `ci-tools/node_modules/.bin/NAME`, or `None` (after a message; a failure under CI) when
 /// Node or the pinned tools are missing.
@@ -31,27 +29,6 @@ fn node_tool(name: &str) -> Option<PathBuf> {
     assert!(!vajra_testkit::under_ci(), "under CI: {problem}");
     eprintln!("skipped: {problem}");
     None
-}
-
-/// A 127.0.0.1 target on its own runtime, shared by every worker process.
-struct Target {
-    url: String,
-    _target: EmbeddedTarget,
-    _runtime: tokio::runtime::Runtime,
-}
-
-fn target() -> Target {
-    let runtime = tokio::runtime::Builder::new_multi_thread()
-        .worker_threads(1)
-        .enable_all()
-        .build()
-        .unwrap();
-    let target = runtime.block_on(EmbeddedTarget::start()).unwrap();
-    Target {
-        url: target.base_url(),
-        _target: target,
-        _runtime: runtime,
-    }
 }
 
 /// One request at 30/s for 2 s: 60 arrivals in all, 20 per worker of 3.

@@ -75,3 +75,26 @@ pub fn small_vajra() -> &'static Path {
     });
     Box::leak(dir.path().join("vajra").into_boxed_path())
 }
+
+/// A 127.0.0.1 embedded target on its own runtime, kept alive while the test runs.
+pub struct Target {
+    pub url: String,
+    _target: vajra_runner::embedded_target::EmbeddedTarget,
+    _runtime: tokio::runtime::Runtime,
+}
+
+pub fn target() -> Target {
+    let runtime = tokio::runtime::Builder::new_multi_thread()
+        .worker_threads(1)
+        .enable_all()
+        .build()
+        .unwrap();
+    let target = runtime
+        .block_on(vajra_runner::embedded_target::EmbeddedTarget::start())
+        .unwrap();
+    Target {
+        url: target.base_url(),
+        _target: target,
+        _runtime: runtime,
+    }
+}

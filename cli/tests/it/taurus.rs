@@ -8,9 +8,8 @@ use std::path::{Path, PathBuf};
 use std::process::Output;
 
 use serde_json::Value;
-use vajra_runner::embedded_target::EmbeddedTarget;
 
-use crate::common::{mock, small_vajra, text, vajra, KEY_ID, SECRET};
+use crate::common::{mock, small_vajra, target, text, vajra, Target, KEY_ID, SECRET};
 
 /// The shared config (H4's bzt run reads the same file).
 fn three_ways() -> PathBuf {
@@ -23,27 +22,6 @@ fn expected() -> BTreeMap<String, u64> {
         .into_iter()
         .map(|label| (label.to_owned(), 6))
         .collect()
-}
-
-/// A 127.0.0.1 target on its own runtime, kept alive while the test runs.
-struct Target {
-    url: String,
-    _target: EmbeddedTarget,
-    _runtime: tokio::runtime::Runtime,
-}
-
-fn target() -> Target {
-    let runtime = tokio::runtime::Builder::new_multi_thread()
-        .worker_threads(1)
-        .enable_all()
-        .build()
-        .unwrap();
-    let target = runtime.block_on(EmbeddedTarget::start()).unwrap();
-    Target {
-        url: target.base_url(),
-        _target: target,
-        _runtime: runtime,
-    }
 }
 
 fn address_override(target: &Target) -> String {
