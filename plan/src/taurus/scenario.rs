@@ -7,6 +7,7 @@
 //! front of the request. Every step records where it came from ([`Mapped::trace`]), so that an
 //! error the plan builder finds points at the Taurus file's line.
 
+use regex::Regex;
 use serde_json::{Map, Value};
 
 use super::checks::assertions;
@@ -20,7 +21,7 @@ use crate::PlanWarning;
 /// Redirect hops for Taurus's `follow-redirects: true`: JMeter's limit, also vajra's most.
 pub const TAURUS_MAX_REDIRECTS: u64 = 20;
 
-const SCENARIO_KEYS: [&str; 18] = [
+const SCENARIO_KEYS: [&str; 20] = [
     "requests",
     "headers",
     "default-address",
@@ -39,6 +40,8 @@ const SCENARIO_KEYS: [&str; 18] = [
     "tls",
     "http-version",
     "script",
+    "disable-listeners",
+    "modifications",
 ];
 
 const SELENIUM: &str =
@@ -114,7 +117,8 @@ const BLOCKS: [&str; 10] = [
     "jsr223",
 ];
 
-const DATA_SOURCE_KEYS: [&str; 7] = [
+const DATA_SOURCE_KEYS: [&str; 8] = [
+    "type",
     "path",
     "delimiter",
     "quoted",
@@ -153,6 +157,8 @@ struct Mapper<'a> {
     data: Vec<Value>,
     variables: Map<String, Value>,
     warnings: Vec<PlanWarning>,
+    /// Request labels switched off by `modifications` (`disable` minus `enable`).
+    disabled: Disabled,
 }
 
 /// Maps the scenario `scenario` (named `name`, found at `at` in the Taurus file) and every
@@ -174,6 +180,7 @@ pub(crate) fn plan_from_scenario(
         data: Vec::new(),
         variables: Map::new(),
         warnings: Vec::new(),
+        disabled: Disabled::default(),
     };
     if let Some(properties) = properties {
         for (key, value) in properties {
@@ -310,6 +317,25 @@ impl Mapper<'_> {
                 "`concurrent-pool-size` has no effect: vajra does not fetch embedded resources",
             ));
         }
+        if let Some(v) = is_set(scenario.get("disable-listeners")) {
+            // Taurus uses it to switch off the JMX's own listeners (result writers, graphs);
+            // vajra has none, and its results are written either way.
+            let at = at.key("disable-listeners");
+            t.switch(&at, v)?;
+            self.warnings.push(t.warning(
+                &at,
+                "`disable-listeners` has no effect: it switches off JMeter's listeners, and vajra has none",
+            ));
+        }
+        if let Some(v) = is_set(scenario.get("modifications")) {
+            let at = at.key("modifications");
+            if index == 0 {
+                self.disabled = modifications(t, &at, v)?;
+            } else {
+                // Taurus reads only the executed scenario's modifications.
+                self.warnings.push(t.warning(&at, "`modifications` of an included scenario have no effect (Taurus reads only the executed scenario's)"));
+            }
+        }
         if let Some(v) = is_set(scenario.get("store-cache")) {
             // Accepted either way: vajra keeps no HTTP cache (docs/taurus.md says why).
             t.switch(&at.key("store-cache"), v)?;
@@ -440,6 +466,14 @@ impl Mapper<'_> {
             }
         };
         if request.contains_key("url") {
+            let label = match is_set(request.get("label")) {
+                Some(label) => t.text(&at.key("label"), label)?,
+                None => t.text(&at.key("url"), &request["url"])?,
+            };
+            if self.disabled.is_disabled(&label) {
+                // A disabled sampler is skipped with its timers (the think time).
+                return Ok(());
+            }
             let think = match is_set(request.get("think-time")) {
                 Some(v) => think_time(t, &at.key("think-time"), v)?,
                 None => defaults.think_time.clone(),
@@ -716,7 +750,7 @@ impl Mapper<'_> {
                 out.insert(key.into(), switch_value(key, t.switch(&at.key(key), v)?));
             }
         }
-        let extract = extractors(t, at, config)?;
+        let extract = extractors(t, at, config, &mut self.warnings)?;
         if !extract.is_empty() {
             out.insert("extract".into(), Value::Object(extract));
         }
@@ -855,6 +889,97 @@ fn think_time(t: &Taurus<'_>, at: &FieldPath, value: &Value) -> Result<Option<Va
     Ok(Some(format!("{name}({mean}, {spread})").into()))
 }
 
+/// Which request labels `modifications` switch off: JMeter skips a disabled element, and
+/// Taurus applies `disable` then `enable`, both by shell-style pattern on element names.
+#[derive(Default)]
+struct Disabled {
+    disable: Vec<Regex>,
+    enable: Vec<Regex>,
+}
+
+impl Disabled {
+    fn is_disabled(&self, label: &str) -> bool {
+        self.disable.iter().any(|r| r.is_match(label))
+            && !self.enable.iter().any(|r| r.is_match(label))
+    }
+}
+
+/// The scenario's `modifications`. Taurus applies them to the JMX it generates from
+/// `requests` too, so they change what is sent: `disable`/`enable` are honoured for requests;
+/// `set-prop` edits arbitrary JMX properties (protocol, timeouts, thread counts), which vajra
+/// cannot reproduce faithfully, so it is refused by name.
+fn modifications(t: &Taurus<'_>, at: &FieldPath, value: &Value) -> Result<Disabled> {
+    let map = t.map(at, value, "a mapping with `disable`, `enable`")?;
+    t.check_keys(
+        at,
+        map,
+        &["disable", "enable"],
+        &[(
+            "set-prop",
+            "it edits JMX element properties, which vajra's requests do not have; set the request's own fields (url, timeout, headers) instead",
+        )],
+    )?;
+    let patterns = |key: &str| -> Result<Vec<Regex>> {
+        let Some(v) = is_set(map.get(key)) else {
+            return Ok(Vec::new());
+        };
+        let at = at.key(key);
+        // Taurus takes one name or a list of them.
+        let items: Vec<(FieldPath, &Value)> = match v {
+            Value::Array(items) => items
+                .iter()
+                .enumerate()
+                .map(|(i, v)| (at.index(i), v))
+                .collect(),
+            other => vec![(at.clone(), other)],
+        };
+        items
+            .into_iter()
+            .map(|(at, v)| Ok(glob_regex(&t.text(&at, v)?)))
+            .collect()
+    };
+    Ok(Disabled {
+        disable: patterns("disable")?,
+        enable: patterns("enable")?,
+    })
+}
+
+/// A Python `fnmatch` pattern (`*`, `?`, `[seq]`, `[!seq]`) as an anchored regexp.
+fn glob_regex(pattern: &str) -> Regex {
+    let mut out = String::from("^");
+    let mut chars = pattern.chars().peekable();
+    while let Some(c) = chars.next() {
+        match c {
+            '*' => out.push_str(".*"),
+            '?' => out.push('.'),
+            '[' => {
+                let class: String = chars.clone().take_while(|&c| c != ']').collect();
+                if chars.clone().nth(class.chars().count()) == Some(']') && !class.is_empty() {
+                    for _ in 0..=class.chars().count() {
+                        chars.next();
+                    }
+                    let (negate, body) = match class.strip_prefix('!') {
+                        Some(rest) => (true, rest),
+                        None => (false, class.as_str()),
+                    };
+                    out.push('[');
+                    if negate {
+                        out.push('^');
+                    }
+                    out.push_str(&body.replace('\\', "\\\\").replace('[', "\\["));
+                    out.push(']');
+                } else {
+                    out.push_str("\\[");
+                }
+            }
+            other => out.push_str(&regex::escape(&other.to_string())),
+        }
+    }
+    out.push('$');
+    Regex::new(&out)
+        .unwrap_or_else(|_| Regex::new(&format!("^{}$", regex::escape(pattern))).expect("escaped"))
+}
+
 fn data_source(t: &Taurus<'_>, at: &FieldPath, source: &Value) -> Result<Value> {
     let source = match source {
         Value::String(path) => {
@@ -867,6 +992,18 @@ fn data_source(t: &Taurus<'_>, at: &FieldPath, source: &Value) -> Result<Value> 
             .clone(),
     };
     t.check_keys(at, &source, &DATA_SOURCE_KEYS, &[])?;
+    if let Some(kind) = is_set(source.get("type")) {
+        // CSV is the only kind Taurus writes (a CSV Data Set Config).
+        let kind = t.text(&at.key("type"), kind)?;
+        if !kind.eq_ignore_ascii_case("csv") {
+            return Err(t.error(
+                &at.key("type"),
+                format!(
+                    "data source type {kind} is not supported: vajra reads CSV files (type: csv)"
+                ),
+            ));
+        }
+    }
     let path = is_set(source.get("path"))
         .ok_or_else(|| t.error(at, "a data source needs a path"))
         .and_then(|p| t.text(&at.key("path"), p))?;

@@ -731,3 +731,49 @@ fn include_timers_maps_to_include_pauses_with_taurus_default_off() {
         7,
     );
 }
+
+#[test]
+fn disable_listeners_is_accepted_with_a_warning() {
+    let execution = execution(&format!(
+        "{HEAD}    disable-listeners: true\n    requests: [http://h/]\n"
+    ));
+    assert_eq!(execution.warnings.len(), 1);
+    assert!(execution.warnings[0]
+        .to_string()
+        .contains("`disable-listeners` has no effect"));
+}
+
+#[test]
+fn modifications_disable_and_enable_requests_and_set_prop_is_refused() {
+    let s = steps(&format!(
+        "{HEAD}    modifications:\n      disable: ['Off*', Other]\n      enable: Off.Back\n    requests:\n    - {{url: 'http://h/a', label: Off.1}}\n    - {{url: 'http://h/b', label: Off.Back}}\n    - http://h/c\n"
+    ));
+    let labels: Vec<&Value> = s.iter().map(|r| &r["label"]).collect();
+    assert_eq!(labels, [&json!("Off.Back"), &json!("http://h/c")]);
+    rejects(
+        &format!("{HEAD}    modifications:\n      set-prop: {{'A>HTTPSampler.protocol': https}}\n    requests: [http://h/]\n"),
+        "set-prop",
+        6,
+    );
+}
+
+#[test]
+fn data_source_type_csv_is_accepted_and_others_are_refused() {
+    rejects(
+        &format!(
+            "{HEAD}    data-sources: [{{path: d.csv, type: xls}}]\n    requests: [http://h/]\n"
+        ),
+        "type xls is not supported",
+        5,
+    );
+}
+
+#[test]
+fn regexp_template_group_beyond_the_regexp_warns_and_always_yields_the_default() {
+    let execution = execution(&format!(
+        "{HEAD}    requests:\n    - url: http://h/\n      extract-regexp: {{v: {{regexp: abc, template: 1}}}}\n"
+    ));
+    assert!(execution.warnings[0].to_string().contains("group 1"));
+    let never = regex::Regex::new(super::extract::NEVER_MATCHES).unwrap();
+    assert!(!never.is_match("abc\n\u{0}x"));
+}
