@@ -12,10 +12,6 @@ use serde_json::{Map, Value};
 
 use super::value::{is_set, short, Result, Taurus};
 use crate::locate::FieldPath;
-use crate::PlanWarning;
-
-/// A regexp that matches no text (an empty class), for an extractor that always yields its default.
-pub(crate) const NEVER_MATCHES: &str = r"[^\s\S]";
 
 /// Taurus's value for a variable whose extractor found nothing.
 pub const NOT_FOUND: &str = "NOT_FOUND";
@@ -104,7 +100,6 @@ pub(crate) fn extractors(
     t: &Taurus<'_>,
     at: &FieldPath,
     request: &Map<String, Value>,
-    warnings: &mut Vec<PlanWarning>,
 ) -> Result<Map<String, Value>> {
     let mut out = Map::new();
     for kind in &KINDS {
@@ -123,7 +118,7 @@ pub(crate) fn extractors(
             }
             out.insert(
                 name.clone(),
-                Value::Object(extractor(t, &at, kind, config, warnings)?),
+                Value::Object(extractor(t, &at, kind, config)?),
             );
         }
     }
@@ -135,7 +130,6 @@ fn extractor(
     at: &FieldPath,
     kind: &Kind,
     config: &Value,
-    warnings: &mut Vec<PlanWarning>,
 ) -> Result<Map<String, Value>> {
     // The field that holds the main setting: the value itself in the shorthand.
     let main_at = match config {
@@ -172,28 +166,16 @@ fn extractor(
         "regexp" => {
             let regexp = need("regexp")?;
             t.regexp(&main_at, &regexp)?;
-            let groups =
-                crate::fields::compile_regex(&regexp).map_or(0, |regex| regex.captures_len() - 1);
+            out.insert("regexp".into(), regexp.clone().into());
             if let Some(template) = is_set(config.get("template")) {
-                let at = at.key("template");
-                let group = group(t, &at, template)?;
-                if group as usize > groups {
-                    // JMeter fills a template's missing group with nothing and keeps the
-                    // extractor's default, so the variable always gets the default: a regexp
-                    // that never matches does exactly that. Native plans refuse such a group.
-                    warnings.push(t.warning(
-                        &at,
-                        format!("template asks for group {group}, but the regexp has {groups} group(s): as in JMeter, the variable always gets its default"),
-                    ));
-                    out.insert("regexp".into(), NEVER_MATCHES.into());
-                    out.insert("group".into(), 0.into());
-                } else {
-                    out.insert("regexp".into(), regexp.clone().into());
-                    out.insert("group".into(), group.into());
-                }
+                out.insert(
+                    "group".into(),
+                    group(t, &at.key("template"), template)?.into(),
+                );
             } else {
-                out.insert("regexp".into(), regexp.clone().into());
                 // Taurus's default template is `$1$`; a regexp without a group takes the match.
+                let groups = crate::fields::compile_regex(&regexp)
+                    .map_or(1, |regex| regex.captures_len() - 1);
                 out.insert("group".into(), Value::from(u64::from(groups > 0)));
             }
         }

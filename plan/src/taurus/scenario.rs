@@ -750,7 +750,7 @@ impl Mapper<'_> {
                 out.insert(key.into(), switch_value(key, t.switch(&at.key(key), v)?));
             }
         }
-        let extract = extractors(t, at, config, &mut self.warnings)?;
+        let extract = extractors(t, at, config)?;
         if !extract.is_empty() {
             out.insert("extract".into(), Value::Object(extract));
         }

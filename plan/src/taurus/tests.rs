@@ -767,13 +767,3 @@ fn data_source_type_csv_is_accepted_and_others_are_refused() {
         5,
     );
 }
-
-#[test]
-fn regexp_template_group_beyond_the_regexp_warns_and_always_yields_the_default() {
-    let execution = execution(&format!(
-        "{HEAD}    requests:\n    - url: http://h/\n      extract-regexp: {{v: {{regexp: abc, template: 1}}}}\n"
-    ));
-    assert!(execution.warnings[0].to_string().contains("group 1"));
-    let never = regex::Regex::new(super::extract::NEVER_MATCHES).unwrap();
-    assert!(!never.is_match("abc\n\u{0}x"));
-}
