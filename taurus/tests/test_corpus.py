@@ -22,7 +22,7 @@ MIRRORED_CHECKOUT = Path("/work/.mirror/Blazemeter+taurus/repo")
 # The share of Taurus's non-browser requests scenarios that must load. Issue 11 aims at 90 %;
 # this floor is what loads today (56 of 66, docs/taurus-corpus.md lists the rest and why), so a
 # regression fails; raise it as the mapping grows.
-LOAD_FLOOR = 56 / 66
+LOAD_FLOOR = 57 / 66
 
 _spec = importlib.util.spec_from_file_location("taurus_corpus", SCRIPT)
 corpus = importlib.util.module_from_spec(_spec)
