@@ -94,10 +94,11 @@ def test_a_scenario_vajra_rejects_is_a_config_error_at_prepare_with_vajras_messa
     run = bzt({"execution": [{"executor": "vajra", "concurrency": 1, "iterations": 1,
                               "scenario": "bad"}],
                "scenarios": {"bad": {"default-address": target.url,
-                                     "requests": [{"url": "/users/${user_id}"}]}}})
+                                     "requests": [{"url": "/users", "upload-files": [
+                                         {"param": "file", "path": "report.txt"}]}]}}})
     assert run.returncode == 1, run.output
     assert "Config Error: vajra cannot run scenario 'bad'" in run.output
-    assert "user_id" in run.output and "vajra-taurus.yml" in run.output
+    assert "upload-files" in run.output and "vajra-taurus.yml" in run.output
     assert not (run.artifacts / "vajra").exists(), "rejected before anything ran"
     assert not target.requests()
 
