@@ -8,7 +8,7 @@
 use std::path::{Path, PathBuf};
 use std::process::{Command, Output};
 
-use crate::common::{target, text, vajra, Target};
+use crate::common::{exits, target, text, vajra, Target};
 
 /// `ci-tools/node_modules/.bin/NAME`, or `None` (after a message; a failure under CI) when
 /// Node or the pinned tools are missing.
@@ -38,17 +38,6 @@ fn write_plan(dir: &Path, base_url: &str) {
          requests:\n  - url: /fast\nthresholds:\n  - \"errors>0\"\n"
     );
     std::fs::write(dir.join("plan.yaml"), plan).unwrap();
-}
-
-#[track_caller]
-fn exits(output: &Output, code: i32) {
-    assert_eq!(
-        output.status.code(),
-        Some(code),
-        "stdout:\n{}\nstderr:\n{}",
-        text(&output.stdout),
-        text(&output.stderr)
-    );
 }
 
 fn git(repo: &Path, args: &[&str]) {

@@ -98,3 +98,15 @@ pub fn target() -> Target {
         _runtime: runtime,
     }
 }
+
+/// Asserts the exit code, showing both streams when it differs.
+#[track_caller]
+pub fn exits(output: &Output, code: i32) {
+    assert_eq!(
+        output.status.code(),
+        Some(code),
+        "stdout:\n{}\nstderr:\n{}",
+        text(&output.stdout),
+        text(&output.stderr)
+    );
+}

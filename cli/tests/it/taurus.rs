@@ -9,7 +9,7 @@ use std::process::Output;
 
 use serde_json::Value;
 
-use crate::common::{mock, small_vajra, target, text, vajra, Target, KEY_ID, SECRET};
+use crate::common::{exits, mock, small_vajra, target, text, vajra, Target, KEY_ID, SECRET};
 
 /// The shared config (H4's bzt run reads the same file).
 fn three_ways() -> PathBuf {
@@ -26,17 +26,6 @@ fn expected() -> BTreeMap<String, u64> {
 
 fn address_override(target: &Target) -> String {
     format!("scenarios.three-ways.default-address={}", target.url)
-}
-
-#[track_caller]
-fn exits(output: &Output, code: i32) {
-    assert_eq!(
-        output.status.code(),
-        Some(code),
-        "stdout:\n{}\nstderr:\n{}",
-        text(&output.stdout),
-        text(&output.stderr)
-    );
 }
 
 fn jtl_counts(path: &Path) -> BTreeMap<String, u64> {
